@@ -1,0 +1,485 @@
+// BaseEventLoop: the scheduler. A FIFO ready queue, a heap of timers, and Python's
+// `_run_once` turned inside out so that it runs on Node's own event loop without blocking it:
+// each iteration is a microtask (so the continuations of async functions run between
+// iterations, as Python's tasks run between callbacks), and every millisecond or so the loop
+// yields a macrotask turn to Node so that its sockets and timers are served.
+//
+// Invariants:
+// - An iteration runs the callbacks that were ready when it began (plus timers due by then),
+//   in FIFO order; callbacks scheduled meanwhile run in the next iteration.
+// - A loop that is not running runs nothing: callbacks only queue up.
+// - At most one wake-up (microtask, immediate or Node timer) is pending at any time.
+
+import { copyContext, type Context } from "./context.js";
+import {
+  Handle,
+  TimerHandle,
+  _enterIteration,
+  _getRunningLoop,
+  _registerRunning,
+  _setLoopFactory,
+  type EventLoopLike,
+  type ExceptionContext,
+  getEventLoop as getEventLoopAny,
+  getRunningLoop as getRunningLoopAny,
+  newEventLoop as newEventLoopAny,
+} from "./events.js";
+import { Future, isFuture } from "./futures.js";
+import { Task, ensureFuture, type CoroutineLike, type TaskOptions } from "./tasks.js";
+import { debugFromEnv } from "./debug.js";
+import { extractStack, repr } from "./format.js";
+import { logger } from "./log.js";
+
+/** `loop.setExceptionHandler(handler)`: receives the loop and Python's context dict. */
+export type ExceptionHandler = (loop: BaseEventLoop, context: ExceptionContext) => void;
+
+const WAKE_NONE = 0;
+const WAKE_SOON = 1;
+const WAKE_TIMER = 2;
+
+/** How long the loop may run iterations back to back as microtasks before it lets Node in. */
+const SLICE_MS = 1;
+/** More cancelled timers than this (and over half the heap) and the heap is rebuilt, as Python does. */
+const MIN_SCHEDULED_TIMER_HANDLES = 100;
+
+const now = (): number => performance.now();
+
+/**
+ * An asyncio event loop running on Node's event loop.
+ *
+ * @example
+ * ```ts
+ * const loop = asyncio.newEventLoop();
+ * loop.callLater(0.1, () => loop.stop());
+ * await loop.runForever();
+ * loop.close();
+ * ```
+ */
+export class BaseEventLoop implements EventLoopLike {
+  /** Callbacks slower than this many seconds are logged in debug mode. */
+  slowCallbackDuration = 0.1;
+
+  private _ready: Handle[] = [];
+  private _spare: Handle[] = [];
+  private _timers: TimerHandle[] = [];
+  private _timerSeq = 0;
+  private _timerCancelledCount = 0;
+  private _running = false;
+  private _stopping = false;
+  private _closed = false;
+  private _debug: boolean;
+  private _exceptionHandler: ExceptionHandler | null = null;
+  private _inIteration = false;
+  private _wake = WAKE_NONE;
+  private _wakeTimeout: NodeJS.Timeout | null = null;
+  private _wakeImmediate: NodeJS.Immediate | null = null;
+  private _wakeAt = Infinity;
+  private _sliceStart = 0;
+  private _runDone: (() => void) | null = null;
+  private readonly _tickMicro = (): void => this._runOnce();
+  private readonly _tickMacro = (): void => {
+    this._wakeTimeout = null;
+    this._wakeImmediate = null;
+    this._sliceStart = now();
+    this._runOnce();
+  };
+
+  constructor() {
+    this._debug = debugFromEnv();
+  }
+
+  // -- Running and stopping --------------------------------------------------------------------
+
+  /**
+   * Runs the loop until `stop()` is called. Returns a Promise, since JavaScript cannot block:
+   * it settles when the loop has stopped.
+   * @throws Error "This event loop is already running" / "Event loop is closed".
+   */
+  runForever(): Promise<void> {
+    this._checkClosed();
+    this._checkRunning();
+    this._running = true;
+    _registerRunning(this, true);
+    this._sliceStart = now();
+    return new Promise<void>((resolve) => {
+      this._runDone = resolve;
+      this._wakeSoon();
+    });
+  }
+
+  /**
+   * Runs the loop until `future` is done and returns its result. `future` may be a Future, a
+   * coroutine, or a function returning one (started inside the loop, as a Task).
+   * @throws the future's exception; Error "Event loop stopped before Future completed."
+   */
+  async runUntilComplete<T>(future: CoroutineLike<T> | Future<T> | PromiseLike<T>): Promise<T> {
+    this._checkClosed();
+    this._checkRunning();
+    const newTask = !isFuture(future);
+    const fut = ensureFuture(future, { loop: this });
+    if (newTask && fut instanceof Task) fut._logDestroyPending = false;
+    const stopWhenDone = (f: Future<T>): void => {
+      (f.getLoop() as BaseEventLoop).stop();
+    };
+    (stopWhenDone as { _asyncioLabel?: string })._asyncioLabel = "runUntilCompleteCb";
+    fut.addDoneCallback(stopWhenDone);
+    try {
+      await this.runForever();
+    } finally {
+      fut.removeDoneCallback(stopWhenDone);
+    }
+    if (!fut.done()) throw new Error("Event loop stopped before Future completed.");
+    return fut.result();
+  }
+
+  /**
+   * Stops the loop after the callbacks of the current iteration; before `runForever()`, makes
+   * the next run do one iteration and stop.
+   */
+  stop(): void {
+    this._stopping = true;
+    if (this._running && !this._inIteration && this._wake !== WAKE_SOON) this._wakeSoon();
+  }
+
+  /** True between `runForever()` and the iteration that stops it. */
+  isRunning(): boolean {
+    return this._running;
+  }
+
+  /** True after `close()`. */
+  isClosed(): boolean {
+    return this._closed;
+  }
+
+  /**
+   * Closes the loop: pending callbacks and timers are dropped. Idempotent.
+   * @throws Error "Cannot close a running event loop".
+   */
+  close(): void {
+    if (this._running) throw new Error("Cannot close a running event loop");
+    if (this._closed) return;
+    if (this._debug) logger.debug(`Close ${this.toString()}`);
+    this._closed = true;
+    this._ready.length = 0;
+    for (const t of this._timers) t._scheduled = false;
+    this._timers.length = 0;
+    this._timerCancelledCount = 0;
+    this._clearWake();
+  }
+
+  // -- Scheduling --------------------------------------------------------------------------------
+
+  /** The loop's clock: seconds, monotonic. */
+  time(): number {
+    return now() / 1000;
+  }
+
+  /**
+   * Schedules `cb(...args)` for the next iteration. Callbacks run in the order scheduled.
+   * @returns a Handle whose `cancel()` keeps it from running.
+   * @throws Error "Event loop is closed".
+   */
+  callSoon<A extends unknown[]>(cb: (...args: A) => unknown, ...args: A): Handle {
+    return this._callSoonCtx(cb as (...args: never[]) => unknown, args, copyContext());
+  }
+
+  /** @internal callSoon with the context given, as Python's `call_soon(..., context=)`. */
+  _callSoonCtx(cb: (...args: never[]) => unknown, args: unknown[], context: Context | undefined): Handle {
+    this._checkClosed();
+    if (this._debug) this._checkCallback(cb, "callSoon");
+    const handle = new Handle(cb, args, this, context, this._debug ? extractStack() : null);
+    this._ready.push(handle);
+    if (this._wake !== WAKE_SOON && this._running && !this._inIteration) this._wakeSoon();
+    return handle;
+  }
+
+  /** Schedules `cb(...args)` in `delay` seconds. */
+  callLater<A extends unknown[]>(delay: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
+    if (typeof delay !== "number" || Number.isNaN(delay)) throw new TypeError(`delay must be a number, not ${repr(delay)}`);
+    return this._callAt(this.time() + delay, cb as (...args: never[]) => unknown, args);
+  }
+
+  /** Schedules `cb(...args)` at loop time `when` (seconds, as `time()` gives). */
+  callAt<A extends unknown[]>(when: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
+    if (typeof when !== "number" || Number.isNaN(when)) throw new TypeError(`when must be a number, not ${repr(when)}`);
+    return this._callAt(when, cb as (...args: never[]) => unknown, args);
+  }
+
+  private _callAt(when: number, cb: (...args: never[]) => unknown, args: unknown[]): TimerHandle {
+    this._checkClosed();
+    if (this._debug) this._checkCallback(cb, "callAt");
+    const timer = new TimerHandle(when, this._timerSeq++, cb, args, this, copyContext(), this._debug ? extractStack() : null);
+    heapPush(this._timers, timer);
+    timer._scheduled = true;
+    if (this._running && !this._inIteration && this._wake !== WAKE_SOON && when < this._wakeAt) this._wakeAtTime(when);
+    return timer;
+  }
+
+  /** @internal Called by TimerHandle.cancel(). */
+  _timerHandleCancelled(timer: TimerHandle): void {
+    if (timer._scheduled) this._timerCancelledCount++;
+  }
+
+  /** A new Future on this loop. */
+  createFuture<T = unknown>(): Future<T> {
+    return new Future<T>({ loop: this });
+  }
+
+  /**
+   * Wraps a coroutine (or a function returning one) in a Task on this loop; it starts on the
+   * loop's next iteration.
+   */
+  createTask<T>(coro: CoroutineLike<T>, options?: Omit<TaskOptions, "loop">): Task<T> {
+    this._checkClosed();
+    return new Task<T>(coro, { ...options, loop: this });
+  }
+
+  // -- Debug and errors ---------------------------------------------------------------------------
+
+  /** Whether debug mode is on (initially: whether `ASYNCIO_DEBUG` is set). */
+  getDebug(): boolean {
+    return this._debug;
+  }
+
+  /** Turns debug mode on or off. */
+  setDebug(enabled: boolean): void {
+    this._debug = enabled;
+  }
+
+  /** Sets the handler for errors nobody else can catch; `null` restores the default. */
+  setExceptionHandler(handler: ExceptionHandler | null): void {
+    if (handler !== null && typeof handler !== "function") throw new TypeError(`A callable object or null is expected, got ${repr(handler)}`);
+    this._exceptionHandler = handler;
+  }
+
+  /** The handler set with `setExceptionHandler`, or `null`. */
+  getExceptionHandler(): ExceptionHandler | null {
+    return this._exceptionHandler;
+  }
+
+  /** Logs the context's message, its other keys and the exception's stack to `asyncio.logger`. */
+  defaultExceptionHandler(context: ExceptionContext): void {
+    const message = context.message || "Unhandled exception in event loop";
+    const lines = [message];
+    for (const key of Object.keys(context).sort()) {
+      if (key === "message" || key === "exception") continue;
+      const value = context[key];
+      if (key === "sourceTraceback" || key === "handleTraceback") {
+        const label = key === "sourceTraceback" ? "Object created at (most recent call first):" : "Handle created at (most recent call first):";
+        lines.push(`${label}\n  ${(value as string[]).join("\n  ")}`);
+      } else {
+        lines.push(`${key}: ${typeof value === "string" ? value : repr(value)}`);
+      }
+    }
+    logger.error(lines.join("\n"), context.exception);
+  }
+
+  /**
+   * Hands `context` to the exception handler. Never throws: an error in the handler itself is
+   * logged by the default handler.
+   */
+  callExceptionHandler(context: ExceptionContext): void {
+    if (this._exceptionHandler === null) {
+      try {
+        this.defaultExceptionHandler(context);
+      } catch (exc) {
+        logger.error("Exception in default exception handler", exc);
+      }
+      return;
+    }
+    try {
+      this._exceptionHandler(this, context);
+    } catch (exc) {
+      try {
+        this.defaultExceptionHandler({ message: "Unhandled error in exception handler", exception: exc, context });
+      } catch {
+        logger.error("Exception in default exception handler while handling an unexpected error in custom exception handler", exc);
+      }
+    }
+  }
+
+  toString(): string {
+    return `<${this.constructor.name} running=${this._running} closed=${this._closed} debug=${this._debug}>`;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  // -- The iteration ------------------------------------------------------------------------------
+
+  protected _runOnce(): void {
+    this._wake = WAKE_NONE;
+    this._wakeAt = Infinity;
+    if (!this._running) return;
+    const prevLoop = _enterIteration(this);
+    this._inIteration = true;
+    const timers = this._timers;
+    if (timers.length > 0) {
+      if (timers.length > MIN_SCHEDULED_TIMER_HANDLES && this._timerCancelledCount * 2 > timers.length) this._dropCancelledTimers();
+      const end = this.time();
+      while (timers.length > 0 && (timers[0] as TimerHandle)._when <= end) {
+        const timer = heapPop(timers);
+        timer._scheduled = false;
+        if (timer._cancelled) this._timerCancelledCount--;
+        else this._ready.push(timer);
+      }
+    }
+    const batch = this._ready;
+    this._ready = this._spare;
+    try {
+      if (this._debug) this._runBatchDebug(batch);
+      else for (let i = 0; i < batch.length; i++) (batch[i] as Handle)._run();
+    } finally {
+      batch.length = 0;
+      this._spare = batch;
+      this._inIteration = false;
+      _enterIteration(prevLoop);
+    }
+    if (this._stopping) this._finishRun();
+    else this._scheduleNext();
+  }
+
+  private _runBatchDebug(batch: Handle[]): void {
+    for (const handle of batch) {
+      if (handle._cancelled) continue;
+      const t0 = this.time();
+      handle._run();
+      const dt = this.time() - t0;
+      if (dt >= this.slowCallbackDuration) logger.warning(`Executing ${formatHandle(handle)} took ${dt.toFixed(3)} seconds`);
+    }
+  }
+
+  private _finishRun(): void {
+    this._stopping = false;
+    this._running = false;
+    _registerRunning(this, false);
+    this._clearWake();
+    const done = this._runDone;
+    this._runDone = null;
+    done?.();
+  }
+
+  private _scheduleNext(): void {
+    if (this._ready.length > 0) this._wakeSoon();
+    else if (this._timers.length > 0) this._wakeAtTime((this._timers[0] as TimerHandle)._when);
+  }
+
+  protected _wakeSoon(): void {
+    if (this._wake === WAKE_TIMER) this._clearWake();
+    this._wake = WAKE_SOON;
+    this._wakeAt = -Infinity;
+    if (now() - this._sliceStart < SLICE_MS) queueMicrotask(this._tickMicro);
+    else this._wakeImmediate = setImmediate(this._tickMacro);
+  }
+
+  protected _wakeAtTime(when: number): void {
+    this._clearWake();
+    this._wake = WAKE_TIMER;
+    this._wakeAt = when;
+    const ms = (when - this.time()) * 1000;
+    // Node's timers have millisecond granularity and may fire a little early by our clock; the
+    // last fraction of a millisecond is waited out with immediates, so timers are not late.
+    if (ms < 1) this._wakeImmediate = setImmediate(this._tickMacro);
+    else this._wakeTimeout = setTimeout(this._tickMacro, Math.floor(ms));
+  }
+
+  private _clearWake(): void {
+    if (this._wakeTimeout !== null) {
+      clearTimeout(this._wakeTimeout);
+      this._wakeTimeout = null;
+    }
+    if (this._wakeImmediate !== null) {
+      clearImmediate(this._wakeImmediate);
+      this._wakeImmediate = null;
+    }
+    this._wake = WAKE_NONE;
+    this._wakeAt = Infinity;
+  }
+
+  private _dropCancelledTimers(): void {
+    const live = this._timers.filter((t) => {
+      if (t._cancelled) t._scheduled = false;
+      return !t._cancelled;
+    });
+    this._timers.length = 0;
+    for (const t of live) heapPush(this._timers, t);
+    this._timerCancelledCount = 0;
+  }
+
+  private _checkClosed(): void {
+    if (this._closed) throw new Error("Event loop is closed");
+  }
+
+  private _checkRunning(): void {
+    if (this._running) throw new Error("This event loop is already running");
+  }
+
+  private _checkCallback(cb: unknown, method: string): void {
+    if (typeof cb !== "function") throw new TypeError(`a callable object was expected by ${method}(), got ${repr(cb)}`);
+  }
+}
+
+function formatHandle(handle: Handle): string {
+  const task = (handle._callback as { _asyncioTask?: unknown } | null)?._asyncioTask;
+  return task !== undefined ? repr(task) : handle.toString();
+}
+
+// A binary min-heap ordered by (when, seq): timers due at the same time run in the order made.
+function before(a: TimerHandle, b: TimerHandle): boolean {
+  return a._when < b._when || (a._when === b._when && a._seq < b._seq);
+}
+
+function heapPush(heap: TimerHandle[], item: TimerHandle): void {
+  let i = heap.push(item) - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    const p = heap[parent] as TimerHandle;
+    if (!before(item, p)) break;
+    heap[i] = p;
+    i = parent;
+  }
+  heap[i] = item;
+}
+
+function heapPop(heap: TimerHandle[]): TimerHandle {
+  const top = heap[0] as TimerHandle;
+  const last = heap.pop() as TimerHandle;
+  if (heap.length > 0) {
+    let i = 0;
+    const n = heap.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && before(heap[r] as TimerHandle, heap[l] as TimerHandle) ? r : l;
+      if (!before(heap[c] as TimerHandle, last)) break;
+      heap[i] = heap[c] as TimerHandle;
+      i = c;
+    }
+    heap[i] = last;
+  }
+  return top;
+}
+
+_setLoopFactory(() => new BaseEventLoop());
+
+/** The loop running the current code. @throws Error "no running event loop". */
+export function getRunningLoop(): BaseEventLoop {
+  return getRunningLoopAny() as BaseEventLoop;
+}
+
+/** The running loop, or else the current loop (made on first use). */
+export function getEventLoop(): BaseEventLoop {
+  return getEventLoopAny() as BaseEventLoop;
+}
+
+/** A new event loop (not running, not made current). */
+export function newEventLoop(): BaseEventLoop {
+  return newEventLoopAny() as BaseEventLoop;
+}
+
+/** @internal The running loop or null, typed. */
+export function _runningLoop(): BaseEventLoop | null {
+  return _getRunningLoop() as BaseEventLoop | null;
+}

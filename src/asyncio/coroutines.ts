@@ -1,0 +1,271 @@
+// Coroutines in both styles. A generator coroutine (3.4's `yield from` style) is driven by a
+// Task, or, when awaited from an async function, by a small async driver in the awaiting
+// task. `coroutine(fn)` marks a function as a coroutine function, as `@asyncio.coroutine`
+// did: calling it gives a lazy CoroutineObject that is both thenable and `yield*`-able and
+// starts only when a Task runs it or something awaits it.
+
+import { contextTask, runInContext, taskVar, type AwaitingTask } from "./context.js";
+import { _getRunningLoop, getEventLoop, type LoopLike } from "./events.js";
+import { Future, _setResultUnlessCancelled, isFuture } from "./futures.js";
+import { debugFromEnv, reportNeverAwaited } from "./debug.js";
+import { extractStack, repr } from "./format.js";
+import { isCancelledError } from "./exceptions.js";
+
+/** A generator coroutine: it `yield*`s futures and other coroutines and returns a `T`. */
+export type GeneratorCoroutine<T = unknown> = Generator<unknown, T, unknown>;
+
+/** How a library coroutine runs: as a generator (driven inline by `yield*`) and/or as an async function. */
+export interface CoroutineImpl<T> {
+  gen?: () => GeneratorCoroutine<T>;
+  async?: () => PromiseLike<T>;
+}
+
+const CREATED = 0;
+const ITERATED = 1;
+const AWAITED = 2;
+
+/**
+ * A lazy coroutine: nothing runs until a Task runs it, `await` awaits it or `yield*` delegates
+ * to it. Awaiting or delegating to it a second time is an error, as in Python ("cannot reuse
+ * already awaited coroutine"); `then` may be called several times and shares one run.
+ */
+export class CoroutineObject<T = unknown> implements PromiseLike<T>, Iterable<unknown> {
+  /** The coroutine function's name, as reprs show it. */
+  readonly name: string;
+  /** @internal */ readonly _impl: CoroutineImpl<T>;
+  /** @internal */ _state = CREATED;
+  /** @internal */ _promise: Promise<T> | null = null;
+  /** @internal */ _sourceTraceback: string[] | null = null;
+
+  constructor(name: string, impl: CoroutineImpl<T>) {
+    this.name = name;
+    this._impl = impl;
+    const loop = _getRunningLoop();
+    if (loop === null ? debugFromEnv() : loop.getDebug()) {
+      this._sourceTraceback = extractStack();
+      reportNeverAwaited.watch(this, name, this._sourceTraceback, loop ?? null);
+    }
+  }
+
+  private _claim(how: number): void {
+    if (this._state !== CREATED) throw new Error("cannot reuse already awaited coroutine");
+    this._state = how;
+    if (this._sourceTraceback !== null) reportNeverAwaited.forget(this);
+  }
+
+  /** @internal The generator that runs this coroutine inline, for Tasks and `yield*`. */
+  _takeGenerator(): GeneratorCoroutine<T> {
+    this._claim(ITERATED);
+    const impl = this._impl;
+    if (impl.gen !== undefined) return impl.gen();
+    return runAsyncInline(impl.async as () => PromiseLike<T>);
+  }
+
+  /** @internal True when this coroutine is written as an async function only. */
+  _isAsyncOnly(): boolean {
+    return this._impl.gen === undefined;
+  }
+
+  /** @internal Starts the async form (a Task calls this inside its own context). */
+  _startAsync(): PromiseLike<T> {
+    this._claim(AWAITED);
+    return this._run();
+  }
+
+  private _run(): Promise<T> {
+    const impl = this._impl;
+    this._promise = impl.async !== undefined ? Promise.resolve(impl.async()) : driveGenerator(impl.gen!());
+    return this._promise;
+  }
+
+  /** `yield* coro`: runs the coroutine inline in the current generator coroutine. */
+  [Symbol.iterator](): GeneratorCoroutine<T> {
+    return this._takeGenerator();
+  }
+
+  /** `await coro`: runs the coroutine in the awaiting task and settles with its result. */
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    if (this._promise === null) {
+      this._claim(AWAITED);
+      this._run();
+    }
+    return (this._promise as Promise<T>).then(onfulfilled, onrejected);
+  }
+
+  /** @internal */
+  _repr(): string {
+    const state = this._state === CREATED ? "" : " running";
+    return `<coroutine object ${this.name}()${state}>`;
+  }
+
+  toString(): string {
+    return this._repr();
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this._repr();
+  }
+}
+
+/** True for a generator object (a 3.4-style coroutine once called). */
+export function isGenerator(x: unknown): x is GeneratorCoroutine {
+  return x !== null && typeof x === "object" && typeof (x as Generator).next === "function" && typeof (x as Generator).throw === "function" && typeof (x as Generator)[Symbol.iterator] === "function";
+}
+
+/** True for a thenable (a Promise or anything with a `then` method). */
+export function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return x !== null && (typeof x === "object" || typeof x === "function") && typeof (x as PromiseLike<unknown>).then === "function";
+}
+
+/** True for a coroutine object: a generator, a CoroutineObject, or a Promise (an async function's). */
+export function isCoroutine(x: unknown): boolean {
+  return x instanceof CoroutineObject || isGenerator(x) || (x instanceof Promise);
+}
+
+const COROUTINE_FUNCTION = Symbol.for("asyncio-ts.coroutineFunction");
+
+/** True for a function made with `coroutine()`, a generator function or an async function. */
+export function isCoroutineFunction(fn: unknown): boolean {
+  if (typeof fn !== "function") return false;
+  if ((fn as { [COROUTINE_FUNCTION]?: boolean })[COROUTINE_FUNCTION] === true) return true;
+  const kind = fn.constructor.name;
+  return kind === "GeneratorFunction" || kind === "AsyncFunction";
+}
+
+/** @internal The kind of function: how a Task must start it. */
+export function functionKind(fn: (...args: never[]) => unknown): "generator" | "async" | "other" {
+  const kind = fn.constructor.name;
+  return kind === "GeneratorFunction" ? "generator" : kind === "AsyncFunction" ? "async" : "other";
+}
+
+/**
+ * Marks `fn` as a coroutine function, as `@asyncio.coroutine` did. Calling the result returns
+ * a lazy CoroutineObject that a Task can run, `await` can await and `yield*` can delegate to.
+ * Works for generator functions, async functions and plain functions alike, and a Task that
+ * runs one can always be cancelled where it waits.
+ *
+ * @example
+ * ```ts
+ * const myCoro = asyncio.coroutine(function* myCoro() {
+ *   console.log("Hello, YOUR NAME");
+ * });
+ * const task = new asyncio.Task(myCoro());
+ * await asyncio.getEventLoop().runUntilComplete(task);
+ * ```
+ */
+export function coroutine<A extends unknown[], T>(fn: (...args: A) => GeneratorCoroutine<T> | PromiseLike<T> | T): (...args: A) => CoroutineObject<T> {
+  if (typeof fn !== "function") throw new TypeError(`coroutine() expects a function, got ${repr(fn)}`);
+  const kind = functionKind(fn as (...args: never[]) => unknown);
+  const name = fn.name || "<anonymous>";
+  const wrapper = function (this: unknown, ...args: A): CoroutineObject<T> {
+    const self = this;
+    if (kind === "async") return new CoroutineObject<T>(name, { async: () => fn.apply(self, args) as PromiseLike<T> });
+    return new CoroutineObject<T>(name, {
+      gen: kind === "generator" ? () => fn.apply(self, args) as GeneratorCoroutine<T> : () => plainAsGenerator(() => fn.apply(self, args)),
+    });
+  };
+  Object.defineProperty(wrapper, "name", { value: name });
+  (wrapper as unknown as { [COROUTINE_FUNCTION]: boolean })[COROUTINE_FUNCTION] = true;
+  return wrapper;
+}
+
+function* plainAsGenerator<T>(call: () => GeneratorCoroutine<T> | PromiseLike<T> | T): GeneratorCoroutine<T> {
+  return yield* delegate(callInTask(call));
+}
+
+/** The loop that code running now belongs to: its task's, else the running loop, else the current loop. */
+export function _currentLoop(task: AwaitingTask | undefined = contextTask()): LoopLike {
+  return (task?._loopRef as LoopLike | null | undefined) ?? _getRunningLoop() ?? getEventLoop();
+}
+
+/**
+ * A Future that settles as `promise` does: how a generator coroutine waits for a Promise. A
+ * CancelledError rejection cancels the future.
+ */
+export function wrapPromise<T>(promise: PromiseLike<T>, loop?: LoopLike): Future<T> {
+  const fut = new Future<T>(loop === undefined ? undefined : { loop });
+  promise.then(
+    (v) => {
+      if (!fut.done()) fut.setResult(v);
+    },
+    (e: unknown) => {
+      if (fut.done()) return;
+      if (isCancelledError(e)) fut.cancel(e.message);
+      else fut.setException(e);
+    },
+  );
+  return fut;
+}
+
+/**
+ * Calls `fn` as part of the current task: inside a generator task's step, async code that `fn`
+ * starts runs in a context naming the task, so the task can cancel what it awaits.
+ */
+export function callInTask<R>(fn: () => R): R {
+  const task = contextTask();
+  return task === undefined || taskVar.get() === task ? fn() : runInContext(taskVar.with(task), fn);
+}
+
+/**
+ * Runs whatever a body returned inline in the current generator coroutine: a generator or
+ * CoroutineObject by delegation, a Promise by waiting on it, a plain value as it is.
+ */
+export function* delegate<T>(r: GeneratorCoroutine<T> | CoroutineObject<T> | PromiseLike<T> | T): GeneratorCoroutine<T> {
+  if (isGenerator(r) || r instanceof CoroutineObject) return (yield* r as Iterable<unknown>) as T;
+  if (isThenable(r)) return (yield* wrapPromise(r as PromiseLike<T>, _currentLoop())) as T;
+  return r as T;
+}
+
+/**
+ * Runs an async implementation inline in the generator task that delegates to it: the async
+ * code runs in that task's context, so the futures it awaits are the task's to cancel.
+ */
+function* runAsyncInline<T>(start: () => PromiseLike<T>): GeneratorCoroutine<T> {
+  const task = contextTask();
+  const p = task === undefined ? start() : runInContext(taskVar.with(task), start);
+  return yield* wrapPromise(p, _currentLoop(task));
+}
+
+/** Lets the loop run one iteration (a bare `yield` in a generator coroutine), cancellably. */
+function yieldOnce(): Future<undefined> {
+  const loop = _currentLoop();
+  const fut = new Future<undefined>({ loop });
+  loop.callSoon(_setResultUnlessCancelled, fut, undefined);
+  return fut;
+}
+
+/**
+ * Runs a generator coroutine inside the awaiting async code: each future it yields is awaited
+ * in the current task's context (so the task can cancel it), a bare `yield` lets the loop run
+ * once, and errors are thrown back into the generator where it yielded.
+ */
+export async function driveGenerator<T>(gen: GeneratorCoroutine<T>): Promise<T> {
+  let r = gen.next();
+  for (;;) {
+    if (r.done) return r.value;
+    const y = r.value;
+    let value: unknown;
+    let error: unknown;
+    let failed = false;
+    try {
+      if (isFuture(y)) {
+        if (!y._asyncioFutureBlocking) throw new Error(`yield was used instead of yield* with ${repr(y)}`);
+        y._asyncioFutureBlocking = false;
+        value = await y;
+      } else if (y === undefined) {
+        value = await yieldOnce();
+      } else if (isThenable(y)) {
+        value = await y;
+      } else {
+        throw new Error(`Task got bad yield: ${repr(y)}`);
+      }
+    } catch (e) {
+      failed = true;
+      error = e;
+    }
+    r = failed ? gen.throw(error) : gen.next(value);
+  }
+}

@@ -1,0 +1,94 @@
+// Debug-mode support and the reports that come after an object is gone: a future whose
+// exception nobody retrieved, a task collected while still pending, a coroutine never awaited.
+// Python reports these from `__del__`; here a FinalizationRegistry does, so the reports need
+// the garbage collector to run, as Python's need the object to be freed.
+
+import { creationSite } from "./format.js";
+import { logger } from "./log.js";
+import type { ExceptionContext } from "./events.js";
+
+/** True when `ASYNCIO_DEBUG` is set to something other than "" or "0" (Python's PYTHONASYNCIODEBUG). */
+export function debugFromEnv(): boolean {
+  const v = process.env["ASYNCIO_DEBUG"];
+  return v !== undefined && v !== "" && v !== "0";
+}
+
+interface ReportTarget {
+  callExceptionHandler(context: ExceptionContext): void;
+}
+
+interface Report {
+  loop: ReportTarget | null;
+  context: ExceptionContext;
+}
+
+function fire(report: Report): void {
+  try {
+    if (report.loop !== null) report.loop.callExceptionHandler(report.context);
+    else logger.error(String(report.context.message), report.context.exception);
+  } catch {
+    // Finalizers run at arbitrary points; an error here has nowhere sensible to go.
+  }
+}
+
+interface Watched {
+  _loop: ReportTarget | null;
+  _exception: unknown;
+  _sourceTraceback: string[] | null;
+  _repr(): string;
+}
+
+/** "Future exception was never retrieved": armed by `setException`, disarmed by `result()`/`exception()`. */
+export const reportNeverRetrieved = {
+  registry: new FinalizationRegistry<Report>(fire),
+  watch(fut: Watched): void {
+    const context: ExceptionContext = {
+      message: `${fut.constructor.name} exception was never retrieved`,
+      exception: fut._exception,
+      future: fut._repr(),
+    };
+    if (fut._sourceTraceback) context.sourceTraceback = fut._sourceTraceback;
+    this.registry.register(fut, { loop: fut._loop, context }, fut);
+  },
+  forget(fut: object): void {
+    this.registry.unregister(fut);
+  },
+};
+
+interface PendingTask {
+  _loop: ReportTarget | null;
+  _sourceTraceback: string[] | null;
+  _repr(): string;
+}
+
+/** "Task was destroyed but it is pending!": armed for tasks made in debug mode, disarmed when they finish. */
+export const reportDestroyedPending = {
+  registry: new FinalizationRegistry<Report>(fire),
+  watch(task: PendingTask): void {
+    const context: ExceptionContext = { message: "Task was destroyed but it is pending!", task: task._repr() };
+    if (task._sourceTraceback) context.sourceTraceback = task._sourceTraceback;
+    this.registry.register(task, { loop: task._loop, context }, task);
+  },
+  /** The task's loop is known only once it is bound; the report must go there. */
+  rebind(task: PendingTask): void {
+    this.registry.unregister(task);
+    this.watch(task);
+  },
+  forget(task: object): void {
+    this.registry.unregister(task);
+  },
+};
+
+/** "coroutine 'name' was never awaited": armed for coroutine objects made in debug mode. */
+export const reportNeverAwaited = {
+  registry: new FinalizationRegistry<{ name: string; site: string | null; target: ReportTarget | null }>((r) => {
+    const where = r.site ? `\nCoroutine created at ${r.site}` : "";
+    fire({ loop: r.target, context: { message: `coroutine '${r.name}' was never awaited${where}` } });
+  }),
+  watch(coro: object, name: string, stack: readonly string[] | null, target: ReportTarget | null): void {
+    this.registry.register(coro, { name, site: creationSite(stack), target }, coro);
+  },
+  forget(coro: object): void {
+    this.registry.unregister(coro);
+  },
+};

@@ -1,0 +1,102 @@
+// The error types of asyncio-ts: Python's asyncio.exceptions, with the same names and messages.
+// Each carries a stable `code` so programs can test for it without matching messages.
+
+/** Base class of the errors asyncio-ts defines itself; `code` is stable across releases. */
+export class AsyncioError extends Error {
+  /** A stable identifier such as `ERR_ASYNCIO_INVALID_STATE`. */
+  readonly code: string;
+  constructor(message: string, code: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The operation was cancelled: thrown into a coroutine at the point where it waits when its
+ * Task is cancelled, and by `result()` of a cancelled Future.
+ */
+export class CancelledError extends AsyncioError {
+  constructor(message = "", options?: ErrorOptions) {
+    super(message, "ERR_ASYNCIO_CANCELLED", options);
+  }
+}
+
+/** A Future or Task was asked for something its state does not allow ("Result is not ready."). */
+export class InvalidStateError extends AsyncioError {
+  constructor(message = "Invalid internal state", options?: ErrorOptions) {
+    super(message, "ERR_ASYNCIO_INVALID_STATE", options);
+  }
+}
+
+/** A deadline passed: `waitFor`, `timeout` and `wait`-style helpers throw it. */
+export class TimeoutError extends AsyncioError {
+  constructor(message = "", options?: ErrorOptions) {
+    super(message, "ERR_ASYNCIO_TIMEOUT", options);
+  }
+}
+
+/** The stream ended before the expected number of bytes arrived; `partial` holds what did. */
+export class IncompleteReadError extends AsyncioError {
+  /** The bytes read before the end of the stream. */
+  readonly partial: Buffer;
+  /** How many bytes were expected, or `null` when reading up to a separator. */
+  readonly expected: number | null;
+  constructor(partial: Buffer, expected: number | null) {
+    const r = expected === null ? "undefined" : String(expected);
+    super(`${partial.length} bytes read on a total of ${r} expected bytes`, "ERR_ASYNCIO_INCOMPLETE_READ");
+    this.partial = partial;
+    this.expected = expected;
+  }
+}
+
+/** A separator was not found within the reader's buffer limit. */
+export class LimitOverrunError extends AsyncioError {
+  /** How many bytes must be consumed to get past the data seen so far. */
+  readonly consumed: number;
+  constructor(message: string, consumed: number) {
+    super(message, "ERR_ASYNCIO_LIMIT_OVERRUN");
+    this.consumed = consumed;
+  }
+}
+
+/** `Queue.getNowait()` on an empty queue. */
+export class QueueEmpty extends AsyncioError {
+  constructor(message = "") {
+    super(message, "ERR_ASYNCIO_QUEUE_EMPTY");
+  }
+}
+
+/** `Queue.putNowait()` on a full queue. */
+export class QueueFull extends AsyncioError {
+  constructor(message = "") {
+    super(message, "ERR_ASYNCIO_QUEUE_FULL");
+  }
+}
+
+/** A `BoundedSemaphore` was released more often than it was acquired. */
+export class BoundedSemaphoreError extends AsyncioError {
+  constructor(message = "BoundedSemaphore released too many times") {
+    super(message, "ERR_ASYNCIO_BOUNDED_SEMAPHORE");
+  }
+}
+
+/**
+ * Several errors at once, as Python's `ExceptionGroup`: what a `TaskGroup` throws when its
+ * tasks fail. `exceptions` lists them in the order they happened.
+ */
+export class ExceptionGroup extends AggregateError {
+  readonly code = "ERR_ASYNCIO_EXCEPTION_GROUP";
+  readonly exceptions: readonly unknown[];
+  constructor(message: string, exceptions: readonly unknown[]) {
+    const n = exceptions.length;
+    super(exceptions, `${message} (${n} sub-exception${n === 1 ? "" : "s"})`);
+    this.name = "ExceptionGroup";
+    this.exceptions = exceptions;
+  }
+}
+
+/** True for a `CancelledError`, also one from another copy of this library. */
+export function isCancelledError(e: unknown): e is CancelledError {
+  return e instanceof CancelledError || (e instanceof Error && (e as { code?: unknown }).code === "ERR_ASYNCIO_CANCELLED");
+}

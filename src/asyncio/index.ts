@@ -1,0 +1,67 @@
+// The public names of asyncio-ts, grouped by module (our `__all__`). Nothing else is public.
+
+// exceptions.ts
+export {
+  AsyncioError,
+  BoundedSemaphoreError,
+  CancelledError,
+  ExceptionGroup,
+  IncompleteReadError,
+  InvalidStateError,
+  LimitOverrunError,
+  QueueEmpty,
+  QueueFull,
+  TimeoutError,
+} from "./exceptions.js";
+
+// log.ts
+export { Logger, LogLevel, logger, formatRecord, type LogHandler, type LogRecord } from "./log.js";
+
+// events.ts
+export { Handle, TimerHandle, setEventLoop, type ExceptionContext } from "./events.js";
+
+// base-events.ts
+export { BaseEventLoop, BaseEventLoop as EventLoop, getEventLoop, getRunningLoop, newEventLoop, type ExceptionHandler } from "./base-events.js";
+
+// futures.ts
+export { Future, isFuture, type DoneCallback, type FutureOptions } from "./futures.js";
+
+// coroutines.ts
+export { CoroutineObject, coroutine, isCoroutine, isCoroutineFunction, wrapPromise, type GeneratorCoroutine } from "./coroutines.js";
+
+// tasks.ts
+export {
+  ALL_COMPLETED,
+  AsCompleted,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  Task,
+  allTasks,
+  asCompleted,
+  createTask,
+  currentTask,
+  ensureFuture,
+  gather,
+  shield,
+  sleep,
+  wait,
+  waitFor,
+  type AwaitableLike,
+  type CoroutineLike,
+  type GatherOptions,
+  type ReturnWhen,
+  type TaskOptions,
+  type WaitOptions,
+} from "./tasks.js";
+
+// task-groups.ts
+export { TaskGroup, type TaskGroupBody } from "./task-groups.js";
+
+// timeouts.ts
+export { Timeout, timeout, timeoutAt, type TimeoutBody } from "./timeouts.js";
+
+// runners.ts
+export { run, type RunOptions } from "./runners.js";
+
+// context.ts
+export { ContextVar, copyContext, type Context } from "./context.js";
