@@ -42,6 +42,10 @@ interface Watched {
 export const reportNeverRetrieved = {
   registry: new FinalizationRegistry<Report>(fire),
   watch(fut: Watched): void {
+    // Reading `stack` makes V8 format it now and drop the raw frames it keeps until then; those
+    // hold the receivers of the frames (the future itself, when it threw inside a task step),
+    // which would keep the future alive through this registry's held value forever.
+    if (fut._exception instanceof Error) void fut._exception.stack;
     const context: ExceptionContext = {
       message: `${fut.constructor.name} exception was never retrieved`,
       exception: fut._exception,

