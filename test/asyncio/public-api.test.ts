@@ -1,0 +1,53 @@
+// The public surface: a name added to or lost from `asyncio-ts` must be a decision, so this list
+// changes with it. Also proves the package's `exports` work from inside the repo and from a
+// project that depends on it.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import * as asyncio from "../../src/asyncio/index.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+const PUBLIC_NAMES = [
+  "ALL_COMPLETED", "AsCompleted", "AsyncioError", "BaseEventLoop", "BoundedSemaphore", "BoundedSemaphoreError",
+  "CancelledError", "Condition", "ContextVar", "CoroutineObject", "Event", "EventLoop", "ExceptionGroup",
+  "FIRST_COMPLETED", "FIRST_EXCEPTION", "Future", "Handle", "IncompleteReadError", "InvalidStateError",
+  "LifoQueue", "LimitOverrunError", "Lock", "LogLevel", "Logger", "PriorityQueue", "Queue", "QueueEmpty",
+  "QueueFull", "Semaphore", "Task", "TaskGroup", "Timeout", "TimeoutError", "TimerHandle", "allTasks",
+  "asCompleted", "copyContext", "coroutine", "createTask", "currentTask", "ensureFuture", "formatRecord",
+  "gather", "getEventLoop", "getRunningLoop", "isCoroutine", "isCoroutineFunction", "isFuture", "logger",
+  "newEventLoop", "run", "setEventLoop", "shield", "sleep", "timeout", "timeoutAt", "wait", "waitFor",
+  "wrapPromise",
+];
+
+describe("The public API", () => {
+  it("is exactly the intended list of names", () => {
+    expect(Object.keys(asyncio).sort()).toEqual([...PUBLIC_NAMES].sort());
+  });
+
+  it("imports as 'asyncio-ts' from inside the repo and from a dependent project", () => {
+    if (!existsSync(join(root, "dist", "asyncio", "index.js"))) {
+      execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: root });
+    }
+    const script = `import * as asyncio from "asyncio-ts"; console.log(await asyncio.run(async () => { await asyncio.sleep(0); return String(new asyncio.Future()); }));`;
+    const inside = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+    expect(inside.trim()).toBe("<Future pending>");
+
+    const project = mkdtempSync(join(tmpdir(), "asyncio-ts-dependent-"));
+    try {
+      mkdirSync(join(project, "node_modules"));
+      symlinkSync(root, join(project, "node_modules", "asyncio-ts"), "dir");
+      writeFileSync(join(project, "package.json"), JSON.stringify({ type: "module", dependencies: { "asyncio-ts": "*" } }));
+      writeFileSync(join(project, "main.js"), script);
+      const outside = execFileSync(process.execPath, ["main.js"], { cwd: project, encoding: "utf8" });
+      expect(outside.trim()).toBe("<Future pending>");
+      const bin = execFileSync(process.execPath, [join(project, "node_modules", "asyncio-ts", "dist", "cli", "main.js"), "--version"], { encoding: "utf8" });
+      expect(bin).toMatch(/^asyncio-ts \d+\.\d+\.\d+/);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+});
