@@ -10,7 +10,7 @@
 // - A loop that is not running runs nothing: callbacks only queue up.
 // - At most one wake-up (microtask, immediate or Node timer) is pending at any time.
 
-import { copyContext, type Context } from "./context.js";
+import { copyContext, runClean, type Context } from "./context.js";
 import {
   Handle,
   TimerHandle,
@@ -25,7 +25,7 @@ import {
   newEventLoop as newEventLoopAny,
 } from "./events.js";
 import { Future, isFuture } from "./futures.js";
-import { Task, ensureFuture, type CoroutineLike, type TaskOptions } from "./tasks.js";
+import { Task, ensureFuture, taskStep, type CoroutineLike, type TaskOptions } from "./tasks.js";
 import { debugFromEnv } from "./debug.js";
 import { extractStack, repr } from "./format.js";
 import { logger } from "./log.js";
@@ -76,12 +76,13 @@ export class BaseEventLoop implements EventLoopLike {
   private _wakeAt = Infinity;
   private _sliceStart = 0;
   private _runDone: (() => void) | null = null;
-  private readonly _tickMicro = (): void => this._runOnce();
+  private readonly _runOnceBound = (): void => this._runOnce();
+  private readonly _tickMicro = (): void => runClean(this._runOnceBound);
   private readonly _tickMacro = (): void => {
     this._wakeTimeout = null;
     this._wakeImmediate = null;
     this._sliceStart = now();
-    this._runOnce();
+    runClean(this._runOnceBound);
   };
 
   constructor() {
@@ -420,9 +421,9 @@ export class BaseEventLoop implements EventLoopLike {
   }
 }
 
+/** A slow task step is reported as the task, which says more than `Task.step()`. */
 function formatHandle(handle: Handle): string {
-  const task = (handle._callback as { _asyncioTask?: unknown } | null)?._asyncioTask;
-  return task !== undefined ? repr(task) : handle.toString();
+  return handle._callback === taskStep && handle._args !== null ? repr(handle._args[0]) : handle.toString();
 }
 
 // A binary min-heap ordered by (when, seq): timers due at the same time run in the order made.

@@ -1,72 +1,21 @@
 // The async context that follows a computation across callbacks and awaits: asyncio-ts's
-// counterpart of Python's `contextvars`. Handles capture it when they are scheduled and run in
-// it; a Task started from a function runs it in a context that names the task, which is how an
-// `await` deep inside an async function finds the task to cancel.
+// counterpart of Python's `contextvars`, plus the current task. Handles capture the variables'
+// context when they are scheduled and run in it; a Task that starts an async function runs it
+// with itself as the current task, which is how an `await` deep inside that function finds the
+// task to cancel.
 //
-// Node's AsyncLocalStorage carries the context. It costs nothing until the first `run`, so a
-// program that never starts an async-function task (or a kernel cell) never pays for it.
+// Two AsyncLocalStorage instances carry them: one for the variables (an immutable Map, as
+// Python's Context) and one for the task, so that starting a task allocates nothing and a
+// callback scheduled by a task does not inherit the task (in Python the current task is not a
+// context variable either). Node's AsyncLocalStorage costs nothing until its first `run`, so a
+// program that never starts an async-function task or sets a variable never pays for it.
 
 import { AsyncLocalStorage } from "node:async_hooks";
 
 /** An immutable snapshot of all context variables' values. */
 export type Context = ReadonlyMap<ContextVar<unknown>, unknown>;
 
-const storage = new AsyncLocalStorage<Context | undefined>();
-
-const withoutTask = new WeakMap<Context, Context | undefined>();
-
-/**
- * The current context, or `undefined` when no variable has a value. The current task is left
- * out: a callback scheduled by a task does not run as part of that task (as in Python, where
- * the current task is not a context variable).
- */
-export function copyContext(): Context | undefined {
-  const ctx = storage.getStore();
-  if (ctx === undefined || !ctx.has(taskVar as ContextVar<unknown>)) return ctx;
-  let stripped = withoutTask.get(ctx);
-  if (stripped === undefined && !withoutTask.has(ctx)) {
-    const m = new Map(ctx);
-    m.delete(taskVar as ContextVar<unknown>);
-    stripped = m.size > 0 ? m : undefined;
-    withoutTask.set(ctx, stripped);
-  }
-  return stripped;
-}
-
-/** Runs `fn` in `ctx`; a no-op wrapper when `ctx` is already current. */
-export function runInContext<R>(ctx: Context | undefined, fn: () => R): R {
-  if (ctx === storage.getStore()) return fn();
-  return storage.run(ctx, fn);
-}
-
-/**
- * A variable whose value depends on the async context, as Python's `contextvars.ContextVar`.
- * Values are set for the extent of a function with `run`, never mutated in place.
- */
-export class ContextVar<T> {
-  readonly name: string;
-  constructor(name: string) {
-    this.name = name;
-  }
-
-  /** The value in the current context, or `undefined`. */
-  get(): T | undefined {
-    const ctx = storage.getStore();
-    return ctx === undefined ? undefined : (ctx.get(this as ContextVar<unknown>) as T | undefined);
-  }
-
-  /** A copy of `ctx` (or of the current context) in which this variable is `value`. */
-  with(value: T, ctx: Context | undefined = storage.getStore()): Context {
-    const next = new Map(ctx);
-    next.set(this as ContextVar<unknown>, value);
-    return next;
-  }
-
-  /** Runs `fn` with this variable set to `value`, in and below `fn`. */
-  run<R>(value: T, fn: () => R): R {
-    return storage.run(this.with(value), fn);
-  }
-}
+const varsStorage = new AsyncLocalStorage<Context | undefined>();
 
 /**
  * What futures need to know about the task that awaits them; `Task` implements it. Kept here
@@ -83,8 +32,63 @@ export interface AwaitingTask {
   readonly _loopRef: unknown;
 }
 
-/** The task whose async functions run in this context (set by tasks started from a function). */
-export const taskVar = new ContextVar<AwaitingTask>("asyncio.currentTask");
+const taskStorage = new AsyncLocalStorage<AwaitingTask | undefined>();
+
+/** The current context of variables, or `undefined` when no variable has a value. */
+export function copyContext(): Context | undefined {
+  return varsStorage.getStore();
+}
+
+/** Runs `fn` in `ctx`; a plain call when `ctx` is already current. */
+export function runInContext<R>(ctx: Context | undefined, fn: () => R): R {
+  if (ctx === varsStorage.getStore()) return fn();
+  return varsStorage.run(ctx, fn);
+}
+
+/**
+ * Runs `fn` with no context and no current task: how the loop starts each iteration, since
+ * the microtask or timer that woke it carries the context of whatever scheduled it.
+ */
+export function runClean(fn: () => void): void {
+  if (taskStorage.getStore() !== undefined) taskStorage.run(undefined, () => runClean(fn));
+  else if (varsStorage.getStore() !== undefined) varsStorage.run(undefined, fn);
+  else fn();
+}
+
+/** Runs `fn` (and the async code it starts) as part of `task`. */
+export function runAsTask<R>(task: AwaitingTask, fn: () => R): R {
+  if (taskStorage.getStore() === task) return fn();
+  return taskStorage.run(task, fn);
+}
+
+/**
+ * A variable whose value depends on the async context, as Python's `contextvars.ContextVar`.
+ * Values are set for the extent of a function with `run`, never mutated in place.
+ */
+export class ContextVar<T> {
+  readonly name: string;
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  /** The value in the current context, or `undefined`. */
+  get(): T | undefined {
+    const ctx = varsStorage.getStore();
+    return ctx === undefined ? undefined : (ctx.get(this as ContextVar<unknown>) as T | undefined);
+  }
+
+  /** A copy of `ctx` (or of the current context) in which this variable is `value`. */
+  with(value: T, ctx: Context | undefined = varsStorage.getStore()): Context {
+    const next = new Map(ctx);
+    next.set(this as ContextVar<unknown>, value);
+    return next;
+  }
+
+  /** Runs `fn` with this variable set to `value`, in and below `fn`. */
+  run<R>(value: T, fn: () => R): R {
+    return varsStorage.run(this.with(value), fn);
+  }
+}
 
 let stepTask: AwaitingTask | null = null;
 
@@ -97,8 +101,8 @@ export function enterStep(task: AwaitingTask | null): AwaitingTask | null {
 
 /**
  * The task on whose behalf code runs now: the task stepping synchronously, or else the task
- * named by the async context (an async function started by a task, after any `await`).
+ * that started the async code running now (after any number of `await`s).
  */
 export function contextTask(): AwaitingTask | undefined {
-  return stepTask ?? taskVar.get();
+  return stepTask ?? taskStorage.getStore();
 }

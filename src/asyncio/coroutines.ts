@@ -4,7 +4,7 @@
 // did: calling it gives a lazy CoroutineObject that is both thenable and `yield*`-able and
 // starts only when a Task runs it or something awaits it.
 
-import { contextTask, runInContext, taskVar, type AwaitingTask } from "./context.js";
+import { contextTask, runAsTask, type AwaitingTask } from "./context.js";
 import { _getRunningLoop, getEventLoop, type LoopLike } from "./events.js";
 import { Future, _setResultUnlessCancelled, isFuture } from "./futures.js";
 import { debugFromEnv, reportNeverAwaited } from "./debug.js";
@@ -32,12 +32,14 @@ const AWAITED = 2;
 export class CoroutineObject<T = unknown> implements PromiseLike<T>, Iterable<unknown> {
   /** The coroutine function's name, as reprs show it. */
   readonly name: string;
-  /** @internal */ readonly _impl: CoroutineImpl<T>;
+  /** @internal */ readonly _impl: CoroutineImpl<T> | null;
   /** @internal */ _state = CREATED;
-  /** @internal */ _promise: Promise<T> | null = null;
+  /** @internal What `then` delegates to once started: a Promise, or a library Future. */
+  _promise: PromiseLike<T> | null = null;
   /** @internal */ _sourceTraceback: string[] | null = null;
 
-  constructor(name: string, impl: CoroutineImpl<T>) {
+  /** `impl` may be null for subclasses that override `_makeGenerator` and `_makeAsync`. */
+  constructor(name: string, impl: CoroutineImpl<T> | null) {
     this.name = name;
     this._impl = impl;
     const loop = _getRunningLoop();
@@ -45,6 +47,18 @@ export class CoroutineObject<T = unknown> implements PromiseLike<T>, Iterable<un
       this._sourceTraceback = extractStack();
       reportNeverAwaited.watch(this, name, this._sourceTraceback, loop ?? null);
     }
+  }
+
+  /** @internal The generator form, or null when there is none (an async function). */
+  protected _makeGenerator(): GeneratorCoroutine<T> | null {
+    return this._impl?.gen?.() ?? null;
+  }
+
+  /** @internal The async form: a Promise or a library Future; by default, the generator driven. */
+  protected _makeAsync(): PromiseLike<T> {
+    const impl = this._impl;
+    if (impl?.async !== undefined) return impl.async();
+    return driveGenerator(this._makeGenerator() as GeneratorCoroutine<T>);
   }
 
   private _claim(how: number): void {
@@ -56,26 +70,18 @@ export class CoroutineObject<T = unknown> implements PromiseLike<T>, Iterable<un
   /** @internal The generator that runs this coroutine inline, for Tasks and `yield*`. */
   _takeGenerator(): GeneratorCoroutine<T> {
     this._claim(ITERATED);
-    const impl = this._impl;
-    if (impl.gen !== undefined) return impl.gen();
-    return runAsyncInline(impl.async as () => PromiseLike<T>);
+    return this._makeGenerator() ?? runAsyncInline(() => this._makeAsync());
   }
 
   /** @internal True when this coroutine is written as an async function only. */
   _isAsyncOnly(): boolean {
-    return this._impl.gen === undefined;
+    return this._impl !== null && this._impl.gen === undefined;
   }
 
   /** @internal Starts the async form (a Task calls this inside its own context). */
   _startAsync(): PromiseLike<T> {
     this._claim(AWAITED);
-    return this._run();
-  }
-
-  private _run(): Promise<T> {
-    const impl = this._impl;
-    this._promise = impl.async !== undefined ? Promise.resolve(impl.async()) : driveGenerator(impl.gen!());
-    return this._promise;
+    return (this._promise = this._makeAsync());
   }
 
   /** `yield* coro`: runs the coroutine inline in the current generator coroutine. */
@@ -90,9 +96,9 @@ export class CoroutineObject<T = unknown> implements PromiseLike<T>, Iterable<un
   ): Promise<R1 | R2> {
     if (this._promise === null) {
       this._claim(AWAITED);
-      this._run();
+      this._promise = this._makeAsync();
     }
-    return (this._promise as Promise<T>).then(onfulfilled, onrejected);
+    return this._promise.then(onfulfilled, onrejected) as Promise<R1 | R2>;
   }
 
   /** @internal */
@@ -206,7 +212,7 @@ export function wrapPromise<T>(promise: PromiseLike<T>, loop?: LoopLike): Future
  */
 export function callInTask<R>(fn: () => R): R {
   const task = contextTask();
-  return task === undefined || taskVar.get() === task ? fn() : runInContext(taskVar.with(task), fn);
+  return task === undefined ? fn() : runAsTask(task, fn);
 }
 
 /**
@@ -225,7 +231,7 @@ export function* delegate<T>(r: GeneratorCoroutine<T> | CoroutineObject<T> | Pro
  */
 function* runAsyncInline<T>(start: () => PromiseLike<T>): GeneratorCoroutine<T> {
   const task = contextTask();
-  const p = task === undefined ? start() : runInContext(taskVar.with(task), start);
+  const p = task === undefined ? start() : runAsTask(task, start);
   return yield* wrapPromise(p, _currentLoop(task));
 }
 

@@ -46,12 +46,21 @@ export function shortRepr(value: unknown): string {
   return truncate(repr(value), typeof value === "string" ? MAX_STRING : MAX_OTHER);
 }
 
+// The library's own callbacks, by their function names, as Python's reprs name them. Naming them
+// here rather than labelling each closure keeps the closures cheap to make.
+const INTERNAL_NAMES: Record<string, string> = {
+  taskStep: "Task.step",
+  taskWakeup: "Task.wakeup",
+  waker: "Task.wakeup",
+};
+
 /** A callback's name for reprs: `name`, or `Task.step` for a task's own steps. */
 export function callbackName(cb: unknown): string {
   if (typeof cb !== "function") return String(cb);
   const label = (cb as { _asyncioLabel?: unknown })._asyncioLabel;
   if (typeof label === "string") return label;
-  return cb.name.replace(/^bound /, "") || "<anonymous>";
+  const name = cb.name.replace(/^bound /, "");
+  return INTERNAL_NAMES[name] ?? (name || "<anonymous>");
 }
 
 /** A call as Python's format helpers show it: `name(arg1, arg2)`. */

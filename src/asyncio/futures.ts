@@ -273,7 +273,6 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
       }
       this._deliver(onResult, onError);
     };
-    (waker as { _asyncioLabel?: string })._asyncioLabel = task === undefined ? "Future.then" : "Task.wakeup";
     if (task !== undefined) {
       if (this._loop === null) this._bind(task._loopRef as LoopLike);
       // Code that runs in a task's context but not in its main chain (a Node callback made

@@ -15,7 +15,7 @@
 // - a Promise that was already running (`createTask(asyncFn())`): the task settles with it,
 //   and `cancel()` can only end the task, not interrupt the promise.
 
-import { copyContext, enterStep, runInContext, taskVar, contextTask, type Context } from "./context.js";
+import { copyContext, enterStep, runAsTask, contextTask, type Context } from "./context.js";
 import { CancelledError, TimeoutError, isCancelledError } from "./exceptions.js";
 import { _getRunningLoop, getEventLoop, getRunningLoop, type LoopLike } from "./events.js";
 import { Future, _setResultUnlessCancelled, isFuture } from "./futures.js";
@@ -59,19 +59,46 @@ const MODE_FOREIGN_PROMISE = 3;
 
 let taskNameCounter = 0;
 
-// Tasks that are not done, weakly held as Python's WeakSet: a task nobody can reach any more is
-// garbage, and `allTasks()` must not keep it alive.
-const liveTasks = new Set<WeakRef<Task<unknown>>>();
-let liveTasksPruneAt = 1024;
+// The tasks that are not done, for `allTasks()`. Python holds them in a WeakSet, so that a task
+// nobody can reach (one waiting on a future nobody holds) is collected, and reported in debug
+// mode as "destroyed but pending". A WeakRef per task costs about a third of a task's creation
+// and makes the collector work harder, so here tasks made in debug mode are held weakly (the
+// report needs it) and others strongly, until they finish. The price: outside debug mode a task
+// that waits forever on a forgotten future stays in memory, and in `allTasks()`.
+const pendingTasks = new Set<Task<unknown>>();
+const weakPendingTasks = new Set<WeakRef<Task<unknown>>>();
 
 function trackTask(task: Task<unknown>): void {
-  const ref = new WeakRef(task);
-  task._ref = ref;
-  liveTasks.add(ref);
-  if (liveTasks.size >= liveTasksPruneAt) {
-    for (const r of liveTasks) if (r.deref() === undefined) liveTasks.delete(r);
-    liveTasksPruneAt = Math.max(1024, liveTasks.size * 2);
+  if (task._sourceTraceback === null) {
+    pendingTasks.add(task);
+  } else {
+    const ref = new WeakRef(task);
+    task._ref = ref;
+    weakPendingTasks.add(ref);
   }
+}
+
+function untrackTask(task: Task<unknown>): void {
+  if (task._ref === null) {
+    pendingTasks.delete(task);
+  } else {
+    weakPendingTasks.delete(task._ref);
+    task._ref = null;
+  }
+}
+
+function makeWakeup(task: Task<unknown>): (fut: Future<unknown>) => void {
+  return function taskWakeup(fut: Future<unknown>): void {
+    task._wakeup(fut);
+  };
+}
+
+/**
+ * A task's step, scheduled with the task as its argument (Python's `Task.__step`). One shared
+ * function rather than a bound method per task: creating a task allocates less.
+ */
+export function taskStep(task: Task<unknown>, exc?: unknown): void {
+  task._step(exc);
 }
 
 /**
@@ -96,8 +123,8 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal */ _numCancelsRequested = 0;
   /** @internal */ _logDestroyPending = true;
   /** @internal */ _ref: WeakRef<Task<unknown>> | null = null;
-  /** @internal */ readonly _stepBound: (exc?: unknown) => void;
-  /** @internal */ readonly _wakeupBound: (fut: Future<unknown>) => void;
+  /** @internal The done callback that wakes the task, made the first time it waits. */
+  _wakeupBound: ((fut: Future<unknown>) => void) | null = null;
 
   constructor(coro: CoroutineLike<T>, options?: TaskOptions) {
     super(options?.loop === undefined ? undefined : { loop: options.loop });
@@ -105,10 +132,6 @@ export class Task<T = unknown> extends Future<T> {
     this._coro = coro;
     this._name = options?.name ?? `Task-${++taskNameCounter}`;
     this._context = options?.context ?? copyContext();
-    this._stepBound = (exc?: unknown) => this._step(exc);
-    this._wakeupBound = (fut: Future<unknown>) => this._wakeup(fut);
-    labelCallback(this._stepBound, "Task.step", this);
-    labelCallback(this._wakeupBound, "Task.wakeup", this);
     if (this._sourceTraceback !== null) reportDestroyedPending.watch(this);
     if (this._loop !== null) this._schedule();
   }
@@ -124,7 +147,7 @@ export class Task<T = unknown> extends Future<T> {
   }
 
   private _schedule(): void {
-    (this._loop as LoopLike)._callSoonCtx(this._stepBound as (...args: never[]) => unknown, [], this._context);
+    (this._loop as LoopLike)._callSoonCtx(taskStep as (...args: never[]) => unknown, [this], this._context);
     trackTask(this as Task<unknown>);
   }
 
@@ -231,7 +254,7 @@ export class Task<T = unknown> extends Future<T> {
     if (typeof coro === "function") {
       const fn = coro as () => unknown;
       try {
-        coro = functionKind(fn) === "generator" ? fn() : runInContext(taskVar.with(this, this._context), fn);
+        coro = functionKind(fn) === "generator" ? fn() : runAsTask(this, fn);
       } catch (e) {
         this._finishError(e);
         return;
@@ -240,7 +263,7 @@ export class Task<T = unknown> extends Future<T> {
     if (coro instanceof CoroutineObject) {
       if (coro._isAsyncOnly()) {
         const c = coro as CoroutineObject<T>;
-        this._follow(runInContext(taskVar.with(this, this._context), () => c._startAsync()), MODE_PROMISE);
+        this._follow(runAsTask(this, () => c._startAsync()), MODE_PROMISE);
         return;
       }
       coro = coro._takeGenerator();
@@ -302,7 +325,8 @@ export class Task<T = unknown> extends Future<T> {
         // A Promise yielded by a generator: waited on like a future (a convenience Python lacks).
         fut = wrapPromise(y as PromiseLike<unknown>, loop);
       }
-      fut._addDoneCallbackCtx(this._wakeupBound, this._context);
+      const wakeup = (this._wakeupBound ??= makeWakeup(this as Task<unknown>));
+      fut._addDoneCallbackCtx(wakeup, this._context);
       this._futWaiter = fut;
       if (this._mustCancel && fut.cancel(this._cancelMessage)) this._mustCancel = false;
     } else if (y === undefined) {
@@ -314,10 +338,11 @@ export class Task<T = unknown> extends Future<T> {
   }
 
   private _scheduleStep(exc: unknown): void {
-    (this._loop as LoopLike)._callSoonCtx(this._stepBound as (...args: never[]) => unknown, exc === undefined ? [] : [exc], this._context);
+    (this._loop as LoopLike)._callSoonCtx(taskStep as (...args: never[]) => unknown, exc === undefined ? [this] : [this, exc], this._context);
   }
 
-  private _wakeup(fut: Future<unknown>): void {
+  /** @internal */
+  _wakeup(fut: Future<unknown>): void {
     try {
       fut.result();
     } catch (exc) {
@@ -369,10 +394,7 @@ export class Task<T = unknown> extends Future<T> {
 
   private _finish(settle: () => void): void {
     this._gen = null;
-    if (this._ref !== null) {
-      liveTasks.delete(this._ref);
-      this._ref = null;
-    }
+    untrackTask(this as Task<unknown>);
     if (this._sourceTraceback !== null) reportDestroyedPending.forget(this);
     settle();
   }
@@ -395,11 +417,6 @@ export class Task<T = unknown> extends Future<T> {
     if (isGenerator(c)) return "<generator>()";
     return "<Promise>";
   }
-}
-
-function labelCallback(fn: object, label: string, task: Task<unknown>): void {
-  Object.defineProperty(fn, "_asyncioLabel", { value: label });
-  Object.defineProperty(fn, "_asyncioTask", { value: task });
 }
 
 function isRunnable(x: unknown): boolean {
@@ -447,9 +464,10 @@ export function currentTask(loop?: LoopLike): Task<unknown> | null {
 export function allTasks(loop?: LoopLike): Set<Task<unknown>> {
   const l = loop ?? getRunningLoop();
   const out = new Set<Task<unknown>>();
-  for (const ref of liveTasks) {
+  for (const t of pendingTasks) if (t._loop === l && !t.done()) out.add(t);
+  for (const ref of weakPendingTasks) {
     const t = ref.deref();
-    if (t === undefined) liveTasks.delete(ref);
+    if (t === undefined) weakPendingTasks.delete(ref);
     else if (t._loop === l && !t.done()) out.add(t);
   }
   return out;
@@ -460,21 +478,33 @@ export function allTasks(loop?: LoopLike): Set<Task<unknown>> {
  * `sleep(0)` lets the loop run once.
  */
 export function sleep<T = undefined>(delay: number, result?: T): CoroutineObject<T> {
-  return new CoroutineObject<T>("sleep", {
-    gen: () => sleepGen(delay, result as T),
-    async: () => {
-      const task = contextTask();
-      const loop = _currentLoop(task);
-      const fut = new Future<T>({ loop });
-      if (delay <= 0) {
-        loop.callSoon(_setResultUnlessCancelled, fut, result as T);
-        return fut;
-      }
-      const h = loop.callLater(delay, _setResultUnlessCancelled<T>, fut, result as T);
+  return new SleepCoroutine(delay, result as T);
+}
+
+/** `sleep()`'s coroutine object: its own class, so that a sleep allocates no closures. */
+class SleepCoroutine<T> extends CoroutineObject<T> {
+  constructor(
+    private readonly _delay: number,
+    private readonly _result: T,
+  ) {
+    super("sleep", null);
+  }
+
+  protected override _makeGenerator(): GeneratorCoroutine<T> {
+    return sleepGen(this._delay, this._result);
+  }
+
+  protected override _makeAsync(): PromiseLike<T> {
+    const loop = _currentLoop();
+    const fut = new Future<T>({ loop });
+    if (this._delay <= 0) {
+      loop.callSoon(_setResultUnlessCancelled<T>, fut, this._result);
+    } else {
+      const h = loop.callLater(this._delay, _setResultUnlessCancelled<T>, fut, this._result);
       fut.addDoneCallback(() => h.cancel());
-      return fut;
-    },
-  });
+    }
+    return fut;
+  }
 }
 
 function* sleepGen<T>(delay: number, result: T): GeneratorCoroutine<T> {

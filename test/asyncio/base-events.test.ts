@@ -76,7 +76,7 @@ describe("callSoon", () => {
 
   it("handles print as Python's do", () => {
     const loop = newLoop();
-    function hello(): void {}
+    function hello(..._args: unknown[]): void {}
     const h = loop.callSoon(hello, 1, "two");
     expect(String(h)).toBe("<Handle hello(1, 'two')>");
     h.cancel();
