@@ -221,12 +221,18 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return new Promise<R1 | R2>((resolve, reject) => {
-      this._addAwaiter(
-        onfulfilled ? (v) => settle(resolve, reject, onfulfilled, v) : (v) => resolve(v as unknown as R1),
-        onrejected ? (e) => settle(resolve, reject, onrejected, e) : reject,
-      );
+    let resolve!: (v: R1 | R2 | PromiseLike<R1 | R2>) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<R1 | R2>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
+    // One waker closure per await, holding the handlers: `await` calls this on every suspension.
+    this._addAwaiter(
+      (v) => (onfulfilled ? settle(resolve, reject, onfulfilled, v) : resolve(v as unknown as R1)),
+      (e) => (onrejected ? settle(resolve, reject, onrejected, e) : reject(e)),
+    );
+    return promise;
   }
 
   /** `fut.catch(fn)`, as on a Promise. */
@@ -281,7 +287,8 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
       if (prev !== null && prev !== this && !(prev as Future).done()) (task._extraWaiters ??= new Set()).add(prev);
       task._futWaiter = this;
     }
-    this.addDoneCallback(waker);
+    // The waker only settles a promise; the code that awaited resumes in its own context.
+    this._addDoneCallbackCtx(waker, undefined);
   }
 
   private _deliver(onResult: (v: T) => void, onError: (e: unknown) => void): void {
