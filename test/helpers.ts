@@ -1,14 +1,14 @@
 // Test helpers: loops that the test registers for the after-each checks (test/setup.ts), a
 // loop with a fake clock that jumps ahead when it has nothing to do but wait, and an event
 // recorder for checking the order of things.
-import { BaseEventLoop, setEventLoop } from "../src/asyncio/index.js";
+import { EventLoop, setEventLoop } from "../src/asyncio/index.js";
 
 /** Loops made by the current test; setup.ts checks them after each test. */
-export const trackedLoops: BaseEventLoop[] = [];
+export const trackedLoops: EventLoop[] = [];
 
 /** A new loop, made current, checked after the test (closed, no pending task). */
-export function newLoop(): BaseEventLoop {
-  const loop = new BaseEventLoop();
+export function newLoop(): EventLoop {
+  const loop = new EventLoop();
   trackedLoops.push(loop);
   setEventLoop(loop);
   return loop;
@@ -19,7 +19,7 @@ export function newLoop(): BaseEventLoop {
  * the clock jumps to it (once pending microtasks and I/O have had their turn), as Trio's
  * autojump clock. Timer tests run instantly and exactly.
  */
-export class FakeClockLoop extends BaseEventLoop {
+export class FakeClockLoop extends EventLoop {
   virtualTime = 1000;
   private _jumpPending = false;
   override time(): number {

@@ -15,14 +15,9 @@ import {
   Handle,
   TimerHandle,
   _enterIteration,
-  _getRunningLoop,
   _registerRunning,
-  _setLoopFactory,
   type EventLoopLike,
   type ExceptionContext,
-  getEventLoop as getEventLoopAny,
-  getRunningLoop as getRunningLoopAny,
-  newEventLoop as newEventLoopAny,
 } from "./events.js";
 import { Future, isFuture } from "./futures.js";
 import { Task, ensureFuture, taskStep, type CoroutineLike, type TaskOptions } from "./tasks.js";
@@ -214,6 +209,28 @@ export class BaseEventLoop implements EventLoopLike {
     timer._scheduled = true;
     if (this._running && !this._inIteration && this._wake !== WAKE_SOON && when < this._wakeAt) this._wakeAtTime(when);
     return timer;
+  }
+
+  /**
+   * @internal Runs a callback for an I/O event (data on a socket, a child exiting). While the
+   * loop runs, it runs now, as Python's selector callbacks run within an iteration: the loop
+   * counts as running and errors go to the exception handler. While the loop is stopped it is
+   * queued, so a loop that is not running runs nothing.
+   */
+  _runIOCallback(cb: (...args: never[]) => unknown, args: unknown[], context: Context | undefined): void {
+    if (this._closed) return;
+    if (!this._running || this._inIteration) {
+      this._callSoonCtx(cb, args, context);
+      return;
+    }
+    const prevLoop = _enterIteration(this);
+    try {
+      const handle = new Handle(cb, args, this, context);
+      // Node runs I/O callbacks in the async context the socket was made in (maybe a task's).
+      runClean(() => handle._run());
+    } finally {
+      _enterIteration(prevLoop);
+    }
   }
 
   /** @internal Called by TimerHandle.cancel(). */
@@ -463,24 +480,6 @@ function heapPop(heap: TimerHandle[]): TimerHandle {
   return top;
 }
 
-_setLoopFactory(() => new BaseEventLoop());
 
-/** The loop running the current code. @throws Error "no running event loop". */
-export function getRunningLoop(): BaseEventLoop {
-  return getRunningLoopAny() as BaseEventLoop;
-}
-
-/** The running loop, or else the current loop (made on first use). */
-export function getEventLoop(): BaseEventLoop {
-  return getEventLoopAny() as BaseEventLoop;
-}
-
-/** A new event loop (not running, not made current). */
-export function newEventLoop(): BaseEventLoop {
-  return newEventLoopAny() as BaseEventLoop;
-}
-
-/** @internal The running loop or null, typed. */
-export function _runningLoop(): BaseEventLoop | null {
-  return _getRunningLoop() as BaseEventLoop | null;
-}
+// The loop factory is registered by node-events.ts (EventLoop: this loop plus networking),
+// which also exports the typed getEventLoop/getRunningLoop/newEventLoop.

@@ -100,3 +100,91 @@ export class ExceptionGroup extends AggregateError {
 export function isCancelledError(e: unknown): e is CancelledError {
   return e instanceof CancelledError || (e instanceof Error && (e as { code?: unknown }).code === "ERR_ASYNCIO_CANCELLED");
 }
+
+/**
+ * An operating-system error from a socket, pipe or process, as Python's `OSError`: `errno`
+ * is Node's code for it (`EADDRINUSE`, `ECONNRESET`, ...).
+ */
+export class OSError extends AsyncioError {
+  /** Node's error code (`ECONNREFUSED`, ...), or an empty string. */
+  readonly errno: string;
+  constructor(message: string, errno = "", options?: ErrorOptions, code = "ERR_ASYNCIO_OS_ERROR") {
+    super(message, code, options);
+    this.errno = errno;
+  }
+}
+
+/** Base of the connection errors, as Python's `ConnectionError`. */
+export class ConnectionError extends OSError {
+  constructor(message: string, errno = "", options?: ErrorOptions, code = "ERR_ASYNCIO_CONNECTION") {
+    super(message, errno, options, code);
+  }
+}
+
+/** Nothing listens where a connection was attempted. */
+export class ConnectionRefusedError extends ConnectionError {
+  constructor(message: string, errno = "ECONNREFUSED", options?: ErrorOptions) {
+    super(message, errno, options, "ERR_ASYNCIO_CONNECTION_REFUSED");
+  }
+}
+
+/** The peer reset the connection. */
+export class ConnectionResetError extends ConnectionError {
+  constructor(message: string, errno = "ECONNRESET", options?: ErrorOptions) {
+    super(message, errno, options, "ERR_ASYNCIO_CONNECTION_RESET");
+  }
+}
+
+/** The connection was aborted on this side. */
+export class ConnectionAbortedError extends ConnectionError {
+  constructor(message: string, errno = "ECONNABORTED", options?: ErrorOptions) {
+    super(message, errno, options, "ERR_ASYNCIO_CONNECTION_ABORTED");
+  }
+}
+
+/** Writing to a connection whose other end is gone. */
+export class BrokenPipeError extends ConnectionError {
+  constructor(message: string, errno = "EPIPE", options?: ErrorOptions) {
+    super(message, errno, options, "ERR_ASYNCIO_BROKEN_PIPE");
+  }
+}
+
+/**
+ * Turns a Node error from a socket or pipe into the matching OSError subclass, keeping the
+ * original as `cause` and adding `what` (such as "Connect call failed ('127.0.0.1', 1)").
+ */
+export function toOSError(err: unknown, what?: string): Error {
+  if (err instanceof OSError || !(err instanceof Error)) return err as Error;
+  const errno = String((err as { code?: unknown }).code ?? "");
+  const reason = err.message.replace(/^\w+ (E[A-Z]+)\b.*$/, "$1");
+  const message = what !== undefined ? `${what}: ${describeErrno(errno) ?? reason}` : err.message;
+  switch (errno) {
+    case "ECONNREFUSED":
+      return new ConnectionRefusedError(message, errno, { cause: err });
+    case "ECONNRESET":
+      return new ConnectionResetError(message, errno, { cause: err });
+    case "ECONNABORTED":
+      return new ConnectionAbortedError(message, errno, { cause: err });
+    case "EPIPE":
+      return new BrokenPipeError(message, errno, { cause: err });
+    default:
+      return new OSError(message, errno, { cause: err });
+  }
+}
+
+function describeErrno(errno: string): string | undefined {
+  const words: Record<string, string> = {
+    ECONNREFUSED: "connection refused",
+    ECONNRESET: "connection reset by peer",
+    ECONNABORTED: "connection aborted",
+    EPIPE: "broken pipe",
+    EADDRINUSE: "address already in use",
+    EADDRNOTAVAIL: "cannot assign requested address",
+    EACCES: "permission denied",
+    ENOENT: "no such file or directory",
+    ETIMEDOUT: "connection timed out",
+    EHOSTUNREACH: "no route to host",
+    ENOTFOUND: "name or service not known",
+  };
+  return words[errno];
+}

@@ -4,11 +4,17 @@
 export {
   AsyncioError,
   BoundedSemaphoreError,
+  BrokenPipeError,
   CancelledError,
+  ConnectionAbortedError,
+  ConnectionError,
+  ConnectionRefusedError,
+  ConnectionResetError,
   ExceptionGroup,
   IncompleteReadError,
   InvalidStateError,
   LimitOverrunError,
+  OSError,
   QueueEmpty,
   QueueFull,
   TimeoutError,
@@ -21,7 +27,33 @@ export { Logger, LogLevel, logger, formatRecord, type LogHandler, type LogRecord
 export { Handle, TimerHandle, setEventLoop, type ExceptionContext } from "./events.js";
 
 // base-events.ts
-export { BaseEventLoop, BaseEventLoop as EventLoop, getEventLoop, getRunningLoop, newEventLoop, type ExceptionHandler } from "./base-events.js";
+export { BaseEventLoop, type ExceptionHandler } from "./base-events.js";
+
+// node-events.ts
+export { EventLoop, getEventLoop, getRunningLoop, newEventLoop, type CreateConnectionOptions, type CreateServerOptions } from "./node-events.js";
+
+// protocols.ts
+export { BaseProtocol, BufferedProtocol, DatagramProtocol, Protocol, SubprocessProtocol, type Address } from "./protocols.js";
+
+// transports.ts
+export type { BaseTransport, DatagramTransport, ReadTransport, SubprocessTransport, Transport, WriteTransport } from "./transports.js";
+
+// streams.ts
+export {
+  DEFAULT_LIMIT,
+  StreamReader,
+  StreamReaderProtocol,
+  StreamWriter,
+  openConnection,
+  openUnixConnection,
+  startServer,
+  startUnixServer,
+  type ClientConnectedCallback,
+  type StartServerOptions,
+} from "./streams.js";
+
+// socket-transports.ts
+export { Server, ServerSocket, type ProtocolFactory } from "./socket-transports.js";
 
 // futures.ts
 export { Future, isFuture, type DoneCallback, type FutureOptions } from "./futures.js";
@@ -59,6 +91,12 @@ export { TaskGroup, type TaskGroupBody } from "./task-groups.js";
 
 // timeouts.ts
 export { Timeout, timeout, timeoutAt, type TimeoutBody } from "./timeouts.js";
+
+// locks.ts
+export { BoundedSemaphore, Condition, Event, Lock, Semaphore } from "./locks.js";
+
+// queues.ts
+export { LifoQueue, PriorityQueue, Queue, type PriorityQueueOptions, type QueueOptions } from "./queues.js";
 
 // runners.ts
 export { run, type RunOptions } from "./runners.js";

@@ -1,7 +1,8 @@
 // `asyncio.run(main)`: a new loop, the main coroutine as a task on it, then an orderly
 // shutdown (remaining tasks cancelled and awaited, the loop closed), as Python's runners.py.
 
-import { BaseEventLoop, newEventLoop } from "./base-events.js";
+import type { BaseEventLoop } from "./base-events.js";
+import { newEventLoop } from "./node-events.js";
 import { _getRunningLoop, setEventLoop } from "./events.js";
 import { allTasks, gather, type CoroutineLike } from "./tasks.js";
 

@@ -12,15 +12,19 @@ import * as asyncio from "../../src/asyncio/index.js";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 const PUBLIC_NAMES = [
-  "ALL_COMPLETED", "AsCompleted", "AsyncioError", "BaseEventLoop", "BoundedSemaphore", "BoundedSemaphoreError",
-  "CancelledError", "Condition", "ContextVar", "CoroutineObject", "Event", "EventLoop", "ExceptionGroup",
-  "FIRST_COMPLETED", "FIRST_EXCEPTION", "Future", "Handle", "IncompleteReadError", "InvalidStateError",
-  "LifoQueue", "LimitOverrunError", "Lock", "LogLevel", "Logger", "PriorityQueue", "Queue", "QueueEmpty",
-  "QueueFull", "Semaphore", "Task", "TaskGroup", "Timeout", "TimeoutError", "TimerHandle", "allTasks",
-  "asCompleted", "copyContext", "coroutine", "createTask", "currentTask", "ensureFuture", "formatRecord",
-  "gather", "getEventLoop", "getRunningLoop", "isCoroutine", "isCoroutineFunction", "isFuture", "logger",
-  "newEventLoop", "run", "setEventLoop", "shield", "sleep", "timeout", "timeoutAt", "wait", "waitFor",
-  "wrapPromise",
+  "ALL_COMPLETED", "AsCompleted", "AsyncioError", "BaseEventLoop", "BaseProtocol", "BoundedSemaphore",
+  "BoundedSemaphoreError", "BrokenPipeError", "BufferedProtocol", "CancelledError", "Condition",
+  "ConnectionAbortedError", "ConnectionError", "ConnectionRefusedError", "ConnectionResetError",
+  "ContextVar", "CoroutineObject", "DEFAULT_LIMIT", "DatagramProtocol", "Event", "EventLoop",
+  "ExceptionGroup", "FIRST_COMPLETED", "FIRST_EXCEPTION", "Future", "Handle", "IncompleteReadError",
+  "InvalidStateError", "LifoQueue", "LimitOverrunError", "Lock", "LogLevel", "Logger", "OSError",
+  "PriorityQueue", "Protocol", "Queue", "QueueEmpty", "QueueFull", "Semaphore", "Server", "ServerSocket",
+  "StreamReader", "StreamReaderProtocol", "StreamWriter", "SubprocessProtocol", "Task", "TaskGroup",
+  "Timeout", "TimeoutError", "TimerHandle", "allTasks", "asCompleted", "copyContext", "coroutine",
+  "createTask", "currentTask", "ensureFuture", "formatRecord", "gather", "getEventLoop", "getRunningLoop",
+  "isCoroutine", "isCoroutineFunction", "isFuture", "logger", "newEventLoop", "openConnection",
+  "openUnixConnection", "run", "setEventLoop", "shield", "sleep", "startServer", "startUnixServer",
+  "timeout", "timeoutAt", "wait", "waitFor", "wrapPromise",
 ];
 
 describe("The public API", () => {

@@ -1,0 +1,742 @@
+// Synchronisation primitives for tasks, as Python 3.12's asyncio/locks.py: Lock, Event,
+// Condition, Semaphore, BoundedSemaphore. Queues (queues.ts) build on these; threads are not
+// involved (they are not thread-safe, as in Python).
+//
+// Each coroutine method (`acquire`, `wait`, `waitFor`) is written once, as a generator that
+// follows CPython's code line by line, and returned as a lazy CoroutineObject:
+// - `yield* lock.acquire()` (a generator task, or a generator delegating) runs that generator
+//   inline in the task, exactly as Python's task steps run a coroutine;
+// - `await lock.acquire()` runs the same generator through `_runGenerator` below, which waits
+//   on each future it yields as the awaiting task's (so `task.cancel()` reaches it) and resumes
+//   the generator inside the future's done callback, at the moment a Python task step would.
+// A method whose answer is known at once (a free lock, a set event) settles without any future.
+//
+// Fairness (Python's): waiters are woken in FIFO order; a waiter that is woken and then
+// cancelled before it runs passes the wake-up on to the next one, so no wake-up is lost.
+
+import { contextTask, enterStep, type AwaitingTask } from "./context.js";
+import { CoroutineObject, _currentLoop, type GeneratorCoroutine } from "./coroutines.js";
+import { BoundedSemaphoreError, isCancelledError } from "./exceptions.js";
+import type { LoopLike } from "./events.js";
+import { Future } from "./futures.js";
+
+// -- Internals shared with queues.ts ----------------------------------------------------------------
+
+/**
+ * @internal A FIFO ring buffer (Python's `collections.deque`, the parts asyncio uses): O(1)
+ * `push`, `shift` and `peek`, removal of any element, iteration from oldest to newest.
+ */
+export class Deque<T> implements Iterable<T> {
+  /** How many elements it holds. */
+  length = 0;
+  private _buf: (T | undefined)[];
+  private _head = 0;
+  private _mask: number;
+
+  constructor() {
+    this._buf = new Array<T | undefined>(8);
+    this._mask = 7;
+  }
+
+  /** Appends `x` at the tail (Python's `append`). */
+  push(x: T): void {
+    if (this.length === this._buf.length) this._grow();
+    this._buf[(this._head + this.length) & this._mask] = x;
+    this.length++;
+  }
+
+  /** Removes and returns the head (Python's `popleft`), or `undefined` when empty. */
+  shift(): T | undefined {
+    if (this.length === 0) return undefined;
+    const x = this._buf[this._head];
+    this._buf[this._head] = undefined;
+    this._head = (this._head + 1) & this._mask;
+    // A buffer that grew for a burst is given back once the burst is drained.
+    if (--this.length === 0 && this._buf.length > 1024) this.clear();
+    return x;
+  }
+
+  /** The head without removing it, or `undefined` when empty. */
+  peek(): T | undefined {
+    return this.length === 0 ? undefined : this._buf[this._head];
+  }
+
+  /** The `i`-th element from the head (0 is the head); `undefined` out of range. */
+  at(i: number): T | undefined {
+    return i < 0 || i >= this.length ? undefined : this._buf[(this._head + i) & this._mask];
+  }
+
+  /** Removes the first occurrence of `x`; false when it is not there (where Python raises ValueError). */
+  remove(x: T): boolean {
+    const n = this.length;
+    let i = 0;
+    while (i < n && this._buf[(this._head + i) & this._mask] !== x) i++;
+    if (i === n) return false;
+    if (i === 0) {
+      this.shift();
+      return true;
+    }
+    // Close the gap by moving the elements behind it one place forward.
+    for (let j = i; j < n - 1; j++) this._buf[(this._head + j) & this._mask] = this._buf[(this._head + j + 1) & this._mask];
+    this._buf[(this._head + n - 1) & this._mask] = undefined;
+    this.length--;
+    return true;
+  }
+
+  /** Removes every element. */
+  clear(): void {
+    this._buf = new Array<T | undefined>(8);
+    this._mask = 7;
+    this._head = 0;
+    this.length = 0;
+  }
+
+  /** The elements from head to tail, as a new array. */
+  toArray(): T[] {
+    const out = new Array<T>(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = this._buf[(this._head + i) & this._mask] as T;
+    return out;
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    for (let i = 0; i < this.length; i++) yield this._buf[(this._head + i) & this._mask] as T;
+  }
+
+  private _grow(): void {
+    const old = this._buf;
+    const n = this.length;
+    const buf = new Array<T | undefined>(old.length * 2);
+    for (let i = 0; i < n; i++) buf[i] = old[(this._head + i) & this._mask];
+    this._buf = buf;
+    this._mask = buf.length - 1;
+    this._head = 0;
+  }
+}
+
+/**
+ * @internal Python's `mixins._LoopBoundMixin`: a primitive made while no loop runs belongs to the
+ * first loop that has to wait on it, and refuses any other loop after that.
+ */
+export abstract class _LoopBoundMixin {
+  /** @internal */ _loop: LoopLike | null = null;
+
+  /**
+   * @internal The loop to make waiter futures on: the loop of the code running now.
+   * @throws Error "<repr> is bound to a different event loop" when it is not this object's loop.
+   */
+  _getLoop(): LoopLike {
+    const loop = _currentLoop();
+    if (this._loop === null) this._loop = loop;
+    else if (loop !== this._loop) throw new Error(`${this._repr()} is bound to a different event loop`);
+    return loop;
+  }
+
+  /** @internal Python's repr. */
+  abstract _repr(): string;
+
+  /** Python's repr, e.g. `<Lock [unlocked]>`. */
+  toString(): string {
+    return this._repr();
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this._repr();
+  }
+}
+
+const RESOLVED_TRUE: Promise<true> = Promise.resolve(true);
+
+/**
+ * @internal Runs one of this library's generator coroutines for an `await`, as a Task step would:
+ * - every future the generator yields is awaited as the awaiting task's future (the task
+ *   found through the async context), so `task.cancel()` cancels it;
+ * - the generator is resumed synchronously in the future's done callback, inside the loop
+ *   iteration, so the primitive's state changes when Python's would;
+ * - a cancellation that reached the task while it was not waiting on a library future (for
+ *   instance after its future completed but before it resumed) is thrown in where it waits,
+ *   as Python's `Task.__step` does with `_must_cancel`.
+ * The returned Promise settles with the generator's return value or error.
+ */
+export function _runGenerator<T>(gen: GeneratorCoroutine<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    new GeneratorRunner(gen, contextTask() ?? null, resolve, reject).step(false, undefined);
+  });
+}
+
+class GeneratorRunner<T> {
+  readonly onResult = (): void => this.wake(false, undefined);
+  readonly onError = (exc: unknown): void => this.wake(true, exc);
+
+  constructor(
+    private readonly gen: GeneratorCoroutine<T>,
+    private readonly task: AwaitingTask | null,
+    private readonly resolve: (v: T) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {}
+
+  wake(failed: boolean, arg: unknown): void {
+    const task = this.task;
+    if (task !== null && task._mustCancel) {
+      // The task was cancelled after our future completed, before we resumed: Python throws
+      // CancelledError in at this point rather than returning the future's result.
+      task._mustCancel = false;
+      if (!failed || !isCancelledError(arg)) {
+        failed = true;
+        arg = task._makeCancelledError();
+      }
+    }
+    this.step(failed, arg);
+  }
+
+  step(failed: boolean, arg: unknown): void {
+    const task = this.task;
+    // While the generator runs, it runs on behalf of the awaiting task: futures it makes and
+    // waits on are that task's (and `currentTask()` in a predicate it calls is that task).
+    const prev = enterStep(task);
+    try {
+      let r: IteratorResult<unknown, T>;
+      try {
+        r = failed ? this.gen.throw(arg) : this.gen.next();
+      } catch (e) {
+        this.reject(e);
+        return;
+      }
+      if (r.done === true) {
+        this.resolve(r.value);
+        return;
+      }
+      // This module's generators only ever `yield*` library futures.
+      const fut = r.value as Future<unknown>;
+      fut._asyncioFutureBlocking = false;
+      if (task !== null && task._mustCancel && fut.cancel((task as unknown as Future<unknown>)._cancelMessage)) task._mustCancel = false;
+      fut._addAwaiter(this.onResult, this.onError);
+    } finally {
+      enterStep(prev);
+    }
+  }
+}
+
+/**
+ * @internal A coroutine of this library, one object per call (no closures): `yield*` runs
+ * `gen(self, arg)` inline; `await` first tries `fast(self, arg)`, which settles at once when the
+ * answer is known without waiting (a free lock, a non-empty queue), and otherwise runs the same
+ * generator through `_runGenerator`.
+ */
+export class _LibCoroutine<S, A, T> extends CoroutineObject<T> {
+  constructor(
+    name: string,
+    private readonly _self: S,
+    private readonly _arg: A,
+    private readonly _gen: (self: S, arg: A) => GeneratorCoroutine<T>,
+    private readonly _fast: ((self: S, arg: A) => Promise<T> | null) | null = null,
+  ) {
+    super(name, null);
+  }
+
+  protected override _makeGenerator(): GeneratorCoroutine<T> {
+    return this._gen(this._self, this._arg);
+  }
+
+  protected override _makeAsync(): PromiseLike<T> {
+    try {
+      return (this._fast !== null ? this._fast(this._self, this._arg) : null) ?? _runGenerator(this._gen(this._self, this._arg));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+}
+
+function formatWaiters(extra: string, waiters: { length: number } | null): string {
+  return waiters !== null && waiters.length > 0 ? `${extra}, waiters:${waiters.length}` : extra;
+}
+
+// -- Lock ---------------------------------------------------------------------------------------
+
+/**
+ * A mutual exclusion lock for tasks, as Python's `asyncio.Lock`. It is not owned by a task:
+ * any code may release it.
+ *
+ * - `acquire()` takes a free lock at once; otherwise it waits. Waiters get the lock in the
+ *   order they started waiting (FIFO), and a new `acquire()` never jumps the queue.
+ * - `release()` frees the lock and wakes the first waiter.
+ * - A waiter cancelled after it was woken passes the lock on to the next waiter.
+ *
+ * @example
+ * ```ts
+ * const lock = new asyncio.Lock();
+ * await lock.acquire();
+ * try {
+ *   // ... only one task at a time gets here
+ * } finally {
+ *   lock.release();
+ * }
+ * ```
+ */
+export class Lock extends _LoopBoundMixin {
+  /** @internal Futures of the tasks waiting in `acquire()`, oldest first; `null` until needed. */
+  _waiters: Deque<Future<true>> | null = null;
+  /** @internal */ _locked = false;
+
+  /** True while the lock is held. */
+  locked(): boolean {
+    return this._locked;
+  }
+
+  /**
+   * Takes the lock, waiting for it while another holder has it; returns `true`. A coroutine:
+   * `await lock.acquire()` or `yield* lock.acquire()`. Cancelling the waiting task removes it
+   * from the queue of waiters.
+   * @throws Error "<lock> is bound to a different event loop" when it must wait on a loop other
+   *   than the one it first waited on.
+   */
+  acquire(): CoroutineObject<true> {
+    return new _LibCoroutine("Lock.acquire", this, undefined, lockAcquire, lockTryAcquire);
+  }
+
+  /**
+   * Frees the lock; the first waiting task (if any) gets it next.
+   * @throws Error "Lock is not acquired." when the lock is not held.
+   */
+  release(): void {
+    if (!this._locked) throw new Error("Lock is not acquired.");
+    this._locked = false;
+    this._wakeUpFirst();
+  }
+
+  /** @internal Makes sure the first waiter will wake up (a done future is already on its way). */
+  _wakeUpFirst(): void {
+    const fut = this._waiters?.peek();
+    if (fut !== undefined && !fut.done()) fut.setResult(true);
+  }
+
+  /** @internal */
+  _repr(): string {
+    return `<${this.constructor.name} [${formatWaiters(this._locked ? "locked" : "unlocked", this._waiters)}]>`;
+  }
+}
+
+function allCancelled(waiters: Deque<Future<unknown>> | null): boolean {
+  if (waiters === null) return true;
+  for (let i = 0; i < waiters.length; i++) if (!(waiters.at(i) as Future<unknown>).cancelled()) return false;
+  return true;
+}
+
+/** `acquire()` without waiting: takes a free lock nobody (alive) waits for; null when it must wait. */
+function lockTryAcquire(lock: Lock): Promise<true> | null {
+  if (lock._locked || !allCancelled(lock._waiters)) return null;
+  lock._locked = true;
+  return RESOLVED_TRUE;
+}
+
+function* lockAcquire(lock: Lock): GeneratorCoroutine<true> {
+  // Fair scheduling: a free lock is taken at once only when nobody waits (jumping the queue
+  // when every waiter is cancelled is an optimisation).
+  if (!lock._locked && allCancelled(lock._waiters)) {
+    lock._locked = true;
+    return true;
+  }
+  const waiters = (lock._waiters ??= new Deque());
+  const fut = new Future<true>({ loop: lock._getLoop() });
+  waiters.push(fut);
+  try {
+    try {
+      yield* fut;
+    } finally {
+      waiters.remove(fut);
+    }
+  } catch (exc) {
+    // Keep the invariant: if the lock is free and somebody waits, the first waiter will run.
+    if (isCancelledError(exc) && !lock._locked) lock._wakeUpFirst();
+    throw exc;
+  }
+  lock._locked = true;
+  return true;
+}
+
+// -- Event --------------------------------------------------------------------------------------
+
+/**
+ * A flag tasks can wait for, as Python's `asyncio.Event`. It starts unset.
+ *
+ * - `set()` sets it and wakes every waiting task; `wait()` then returns at once until
+ *   `clear()` unsets it again.
+ * - A task woken by `set()` returns from `wait()` even if `clear()` was called meanwhile.
+ *
+ * @example
+ * ```ts
+ * const ev = new asyncio.Event();
+ * asyncio.getRunningLoop().callLater(0.1, () => ev.set());
+ * await ev.wait(); // true, 0.1 s later
+ * ```
+ */
+export class Event extends _LoopBoundMixin {
+  /** @internal Futures of the tasks waiting in `wait()`, oldest first. */
+  _waiters = new Deque<Future<true>>();
+  /** @internal */ _value = false;
+
+  /** True when the flag is set. */
+  isSet(): boolean {
+    return this._value;
+  }
+
+  /** Sets the flag and wakes every task waiting for it (in the order they started waiting). */
+  set(): void {
+    if (this._value) return;
+    this._value = true;
+    const waiters = this._waiters;
+    for (let i = 0; i < waiters.length; i++) {
+      const fut = waiters.at(i) as Future<true>;
+      if (!fut.done()) fut.setResult(true);
+    }
+  }
+
+  /** Unsets the flag: later `wait()` calls wait for the next `set()`. */
+  clear(): void {
+    this._value = false;
+  }
+
+  /**
+   * Waits until the flag is set and returns `true` (at once when it is set already). A
+   * coroutine: `await ev.wait()` or `yield* ev.wait()`.
+   * @throws Error "<event> is bound to a different event loop" when it must wait on a loop
+   *   other than the one it first waited on.
+   */
+  wait(): CoroutineObject<true> {
+    return new _LibCoroutine("Event.wait", this, undefined, eventWait, eventIsSet);
+  }
+
+  /** @internal */
+  _repr(): string {
+    return `<${this.constructor.name} [${formatWaiters(this._value ? "set" : "unset", this._waiters)}]>`;
+  }
+}
+
+function eventIsSet(ev: Event): Promise<true> | null {
+  return ev._value ? RESOLVED_TRUE : null;
+}
+
+function* eventWait(ev: Event): GeneratorCoroutine<true> {
+  if (ev._value) return true;
+  const fut = new Future<true>({ loop: ev._getLoop() });
+  ev._waiters.push(fut);
+  try {
+    yield* fut;
+    return true;
+  } finally {
+    ev._waiters.remove(fut);
+  }
+}
+
+// -- Condition ----------------------------------------------------------------------------------
+
+/**
+ * A condition variable, as Python's `asyncio.Condition`: tasks holding its lock wait to be
+ * notified by another task holding it.
+ *
+ * - `acquire()`, `release()` and `locked()` are those of the underlying lock (a new `Lock`
+ *   unless one is passed in).
+ * - `wait()` releases the lock, waits for `notify()`/`notifyAll()`, re-acquires the lock and
+ *   returns `true`. It re-acquires the lock even when cancelled. It may return spuriously, so
+ *   wait in a loop that re-checks the state, or use `waitFor(predicate)`.
+ * - `notify(n)` wakes up to `n` waiters, oldest first; they run once they have the lock back.
+ *
+ * @example
+ * ```ts
+ * const cond = new asyncio.Condition();
+ * const items: number[] = [];
+ * const consumer = asyncio.createTask(async () => {
+ *   await cond.acquire();
+ *   try {
+ *     await cond.waitFor(() => items.length > 0);
+ *     return items.shift();
+ *   } finally {
+ *     cond.release();
+ *   }
+ * });
+ * await cond.acquire();
+ * items.push(42);
+ * cond.notify();
+ * cond.release();
+ * await consumer; // 42
+ * ```
+ */
+export class Condition extends _LoopBoundMixin {
+  /** @internal */ readonly _lock: Lock;
+  /** @internal Futures of the tasks waiting in `wait()`, oldest first. */
+  _waiters = new Deque<Future<boolean>>();
+
+  /** Makes a condition over `lock`, or over a new Lock. */
+  constructor(lock?: Lock) {
+    super();
+    this._lock = lock ?? new Lock();
+  }
+
+  /** True while the underlying lock is held. */
+  locked(): boolean {
+    return this._lock.locked();
+  }
+
+  /** Acquires the underlying lock (see `Lock.acquire`). A coroutine. */
+  acquire(): CoroutineObject<true> {
+    return this._lock.acquire();
+  }
+
+  /**
+   * Releases the underlying lock.
+   * @throws Error "Lock is not acquired." when it is not held.
+   */
+  release(): void {
+    this._lock.release();
+  }
+
+  /**
+   * Releases the lock, waits until notified, re-acquires the lock and returns `true`. A
+   * coroutine. If the wait is cancelled, the lock is still re-acquired before CancelledError
+   * propagates, and the notification (if one had arrived) goes to another waiter.
+   * @throws Error "cannot wait on un-acquired lock" when the lock is not held (when run).
+   */
+  wait(): CoroutineObject<true> {
+    return new _LibCoroutine("Condition.wait", this, undefined, conditionWait);
+  }
+
+  /**
+   * Waits until `predicate()` is truthy and returns its value. The predicate is checked first,
+   * and again after each wake-up, always with the lock held. A coroutine.
+   * @throws Error "cannot wait on un-acquired lock" when it must wait without holding the lock.
+   */
+  waitFor<T>(predicate: () => T): CoroutineObject<T> {
+    return new _LibCoroutine("Condition.waitFor", this, predicate, conditionWaitFor<T>);
+  }
+
+  /**
+   * Wakes up to `n` tasks waiting in `wait()` (default 1), oldest first. They return from
+   * `wait()` only once they re-acquire the lock, which the caller still holds.
+   * @throws Error "cannot notify on un-acquired lock" when the lock is not held.
+   */
+  notify(n = 1): void {
+    if (!this.locked()) throw new Error("cannot notify on un-acquired lock");
+    this._notify(n);
+  }
+
+  /**
+   * Wakes every task waiting in `wait()`.
+   * @throws Error "cannot notify on un-acquired lock" when the lock is not held.
+   */
+  notifyAll(): void {
+    this.notify(this._waiters.length);
+  }
+
+  /** @internal */
+  _notify(n: number): void {
+    let idx = 0;
+    const waiters = this._waiters;
+    for (let i = 0; i < waiters.length && idx < n; i++) {
+      const fut = waiters.at(i) as Future<boolean>;
+      if (!fut.done()) {
+        idx++;
+        fut.setResult(false);
+      }
+    }
+  }
+
+  /** @internal */
+  _repr(): string {
+    return `<${this.constructor.name} [${formatWaiters(this.locked() ? "locked" : "unlocked", this._waiters)}]>`;
+  }
+}
+
+function* conditionWait(cond: Condition): GeneratorCoroutine<true> {
+  if (!cond.locked()) throw new Error("cannot wait on un-acquired lock");
+  const fut = new Future<boolean>({ loop: cond._getLoop() });
+  cond.release();
+  try {
+    try {
+      cond._waiters.push(fut);
+      try {
+        yield* fut;
+        return true;
+      } finally {
+        cond._waiters.remove(fut);
+      }
+    } finally {
+      // The lock must be re-acquired even if the wait is cancelled. Only CancelledError is
+      // retried: any other error with the lock must not make us spin.
+      let err: unknown = null;
+      let cancelled = false;
+      for (;;) {
+        try {
+          yield* cond.acquire();
+          break;
+        } catch (exc) {
+          if (!isCancelledError(exc)) throw exc;
+          err = exc;
+          cancelled = true;
+        }
+      }
+      if (cancelled) throw err;
+    }
+  } catch (exc) {
+    // An error out of here may come after this task was notified: hand the notification to
+    // another waiter (a spurious wake-up, which the condition variable protocol allows).
+    cond._notify(1);
+    throw exc;
+  }
+}
+
+function* conditionWaitFor<T>(cond: Condition, predicate: () => T): GeneratorCoroutine<T> {
+  let result = predicate();
+  while (!result) {
+    yield* cond.wait();
+    result = predicate();
+  }
+  return result;
+}
+
+// -- Semaphore ----------------------------------------------------------------------------------
+
+/**
+ * A counter of free slots, as Python's `asyncio.Semaphore`: `acquire()` takes a slot (waiting
+ * while there is none), `release()` gives one back.
+ *
+ * - Waiters get slots in FIFO order; a new `acquire()` waits behind them even when a slot is
+ *   free (`locked()` is true while anyone alive waits).
+ * - `release()` wakes the next waiter and hands it the slot at once; a waiter cancelled after
+ *   that gives the slot back and wakes the next one.
+ *
+ * @throws RangeError "Semaphore initial value must be >= 0" from the constructor.
+ * @example
+ * ```ts
+ * const sem = new asyncio.Semaphore(2); // at most two at a time
+ * async function fetchOne(i: number): Promise<number> {
+ *   await sem.acquire();
+ *   try {
+ *     await asyncio.sleep(0.1);
+ *     return i;
+ *   } finally {
+ *     sem.release();
+ *   }
+ * }
+ * await asyncio.gather(fetchOne(1), fetchOne(2), fetchOne(3));
+ * ```
+ */
+export class Semaphore extends _LoopBoundMixin {
+  /** @internal Futures of the tasks waiting in `acquire()`, oldest first; `null` until needed. */
+  _waiters: Deque<Future<true>> | null = null;
+  /** @internal The number of free slots. */
+  _value: number;
+
+  /** A semaphore with `value` free slots (default 1). */
+  constructor(value = 1) {
+    super();
+    if (value < 0) throw new RangeError("Semaphore initial value must be >= 0");
+    this._value = value;
+  }
+
+  /** True when `acquire()` would wait: no slot is free, or tasks (not cancelled) wait before it. */
+  locked(): boolean {
+    return this._value === 0 || !allCancelled(this._waiters);
+  }
+
+  /**
+   * Takes a slot, waiting for one if needed; returns `true`. A coroutine.
+   * @throws Error "<semaphore> is bound to a different event loop" when it must wait on a loop
+   *   other than the one it first waited on.
+   */
+  acquire(): CoroutineObject<true> {
+    return new _LibCoroutine("Semaphore.acquire", this, undefined, semaphoreAcquire, semaphoreTryAcquire);
+  }
+
+  /** Gives a slot back and wakes the next waiting task, if any. */
+  release(): void {
+    this._value++;
+    this._wakeUpNext();
+  }
+
+  /** @internal Wakes the first waiter that is not done, handing it a slot; false if none. */
+  _wakeUpNext(): boolean {
+    const waiters = this._waiters;
+    if (waiters === null) return false;
+    for (let i = 0; i < waiters.length; i++) {
+      const fut = waiters.at(i) as Future<true>;
+      if (!fut.done()) {
+        this._value--;
+        fut.setResult(true);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** @internal */
+  _repr(): string {
+    const extra = this.locked() ? "locked" : `unlocked, value:${this._value}`;
+    return `<${this.constructor.name} [${formatWaiters(extra, this._waiters)}]>`;
+  }
+}
+
+function semaphoreTryAcquire(sem: Semaphore): Promise<true> | null {
+  if (sem.locked()) return null;
+  sem._value--;
+  return RESOLVED_TRUE;
+}
+
+function* semaphoreAcquire(sem: Semaphore): GeneratorCoroutine<true> {
+  if (!sem.locked()) {
+    // Keep FIFO order: wait behind others even when a slot is free.
+    sem._value--;
+    return true;
+  }
+  const waiters = (sem._waiters ??= new Deque());
+  const fut = new Future<true>({ loop: sem._getLoop() });
+  waiters.push(fut);
+  try {
+    try {
+      try {
+        yield* fut;
+      } finally {
+        waiters.remove(fut);
+      }
+    } catch (exc) {
+      // Woken by _wakeUpNext (which took our slot) but not going to return it to the caller:
+      // give the slot back; the `finally` below passes it on.
+      if (isCancelledError(exc) && fut.done() && !fut.cancelled()) sem._value++;
+      throw exc;
+    }
+  } finally {
+    // New waiters may have queued up behind us while slots were free: wake as many as fit.
+    while (sem._value > 0) if (!sem._wakeUpNext()) break;
+  }
+  return true;
+}
+
+/**
+ * A Semaphore that refuses to be released above its initial value, as Python's
+ * `asyncio.BoundedSemaphore`: a release without a matching acquire is a bug it reports.
+ *
+ * @example
+ * ```ts
+ * const sem = new asyncio.BoundedSemaphore(1);
+ * await sem.acquire();
+ * sem.release();
+ * sem.release(); // throws BoundedSemaphoreError
+ * ```
+ */
+export class BoundedSemaphore extends Semaphore {
+  /** @internal */ readonly _boundValue: number;
+
+  /** A bounded semaphore with `value` slots (default 1). */
+  constructor(value = 1) {
+    super(value);
+    this._boundValue = value;
+  }
+
+  /**
+   * Gives a slot back.
+   * @throws BoundedSemaphoreError "BoundedSemaphore released too many times" when every slot is
+   *   already free.
+   */
+  override release(): void {
+    if (this._value >= this._boundValue) throw new BoundedSemaphoreError();
+    super.release();
+  }
+}

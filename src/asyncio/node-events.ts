@@ -1,0 +1,208 @@
+// EventLoop: the loop users get, BaseEventLoop plus networking over Node's own sockets:
+// createServer / createConnection (TCP, IPv4 and IPv6), their Unix-socket variants. The
+// datagram and subprocess methods are added by their own modules (datagram-transports.ts,
+// subprocess-transports.ts) through `EventLoop.prototype`.
+
+import { lookup } from "node:dns/promises";
+import { createConnection as netConnect, createServer as netCreateServer, type Server as NetServer, type Socket } from "node:net";
+import { BaseEventLoop } from "./base-events.js";
+import { copyContext } from "./context.js";
+import { CoroutineObject } from "./coroutines.js";
+import { _getRunningLoop, _setLoopFactory, getEventLoop as getEventLoopAny, getRunningLoop as getRunningLoopAny, newEventLoop as newEventLoopAny } from "./events.js";
+import { Future } from "./futures.js";
+import type { BaseProtocol } from "./protocols.js";
+import { Server, SocketTransport, bindError, connectError, makeProtocol, type ProtocolFactory } from "./socket-transports.js";
+import type { Transport } from "./transports.js";
+
+/** Options of `loop.createServer()`. */
+export interface CreateServerOptions {
+  /** The listen backlog (Python's default: 100). */
+  backlog?: number;
+  /** Start accepting at once (the default); `false` waits for `server.startServing()`. */
+  startServing?: boolean;
+  /** Only IPv4 (4) or IPv6 (6) addresses of the host. */
+  family?: 0 | 4 | 6;
+  /** Listen on an IPv6 address only, not on its IPv4-mapped twin. */
+  ipv6Only?: boolean;
+}
+
+/** Options of `loop.createConnection()`. */
+export interface CreateConnectionOptions {
+  /** Connect over IPv4 (4) or IPv6 (6) only. */
+  family?: 0 | 4 | 6;
+  /** `[host, port]` to bind the local end to. */
+  localAddr?: [string, number];
+}
+
+/**
+ * An asyncio event loop with Node's networking: what `newEventLoop()` and `getEventLoop()`
+ * give.
+ */
+export class EventLoop extends BaseEventLoop {
+  /**
+   * Listens on `host`:`port` (every address `host` resolves to; all interfaces when `host` is
+   * null) and makes a protocol for each connection. A coroutine: await it for the Server.
+   * `port` 0 picks a free port, the same for every address.
+   * @throws OSError "error while attempting to bind on address ...: address already in use".
+   * @example
+   * ```ts
+   * const server = await loop.createServer(SimpleEchoProtocol, "127.0.0.1", 0);
+   * const [host, port] = server.sockets[0]!.getsockname() as [string, number];
+   * ```
+   */
+  createServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host?: string | string[] | null, port?: number | null, options?: CreateServerOptions): CoroutineObject<Server> {
+    return new CoroutineObject<Server>("createServer", {
+      async: async () => {
+        const hosts = host === null || host === undefined ? [null] : Array.isArray(host) ? host : [host];
+        const addrs: (string | null)[] = [];
+        for (const h of hosts) {
+          if (h === null || h === "") addrs.push(null);
+          else addrs.push(...(await resolveAll(h, options?.family ?? 0)));
+        }
+        let chosenPort = port ?? 0;
+        const servers: NetServer[] = [];
+        try {
+          for (const addr of dedupe(addrs)) {
+            const s = netCreateServer({ allowHalfOpen: true, pauseOnConnect: false });
+            await listen(s, { host: addr ?? undefined, port: chosenPort, backlog: options?.backlog ?? 100, ipv6Only: options?.ipv6Only ?? (addr !== null && addr.includes(":")) }).catch((err: unknown) => {
+              throw bindError(err, addr ?? "0.0.0.0", chosenPort);
+            });
+            servers.push(s);
+            if (chosenPort === 0) {
+              const a = s.address();
+              if (a !== null && typeof a === "object") chosenPort = a.port;
+            }
+          }
+        } catch (err) {
+          for (const s of servers) s.close();
+          throw err;
+        }
+        const server = new Server(this, servers, protocolFactory as ProtocolFactory);
+        if (options?.startServing ?? true) server._startServing();
+        return server;
+      },
+    });
+  }
+
+  /**
+   * Connects to `host`:`port` and makes a protocol for the connection. A coroutine: await it
+   * for `[transport, protocol]`, once `connectionMade` has run.
+   * @throws ConnectionRefusedError "Connect call failed ('127.0.0.1', 4242): connection refused".
+   */
+  createConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host: string, port: number, options?: CreateConnectionOptions): CoroutineObject<[Transport, P]> {
+    return new CoroutineObject<[Transport, P]>("createConnection", {
+      async: async () => {
+        const sock = await connect(() =>
+          netConnect({ host, port, allowHalfOpen: true, family: options?.family ?? 0, localAddress: options?.localAddr?.[0], localPort: options?.localAddr?.[1] }),
+        ).catch((err: unknown) => {
+          throw connectError(err, host, port);
+        });
+        return await this._makeTransport(sock, protocolFactory);
+      },
+    });
+  }
+
+  /** As `createServer`, on a Unix socket at `path`. */
+  createUnixServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string, options?: Pick<CreateServerOptions, "backlog" | "startServing">): CoroutineObject<Server> {
+    return new CoroutineObject<Server>("createUnixServer", {
+      async: async () => {
+        const s = netCreateServer({ allowHalfOpen: true });
+        await listen(s, { path, backlog: options?.backlog ?? 100 }).catch((err: unknown) => {
+          throw bindError(err, path, "");
+        });
+        const server = new Server(this, [s], protocolFactory as ProtocolFactory);
+        if (options?.startServing ?? true) server._startServing();
+        return server;
+      },
+    });
+  }
+
+  /** As `createConnection`, to a Unix socket at `path`. */
+  createUnixConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string): CoroutineObject<[Transport, P]> {
+    return new CoroutineObject<[Transport, P]>("createUnixConnection", {
+      async: async () => {
+        const sock = await connect(() => netConnect({ path, allowHalfOpen: true })).catch((err: unknown) => {
+          throw connectError(err, path, "");
+        });
+        (sock as unknown as { _asyncioPath: string })._asyncioPath = path;
+        return await this._makeTransport(sock, protocolFactory);
+      },
+    });
+  }
+
+  private async _makeTransport<P extends BaseProtocol>(sock: Socket, protocolFactory: ProtocolFactory<P>): Promise<[Transport, P]> {
+    let protocol: P;
+    try {
+      protocol = makeProtocol(protocolFactory);
+    } catch (err) {
+      sock.destroy();
+      throw err;
+    }
+    const waiter = new Future<void>({ loop: this });
+    const transport = new SocketTransport(this, sock, protocol, {}, waiter, null, copyContext());
+    try {
+      await waiter;
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+    return [transport, protocol];
+  }
+}
+
+async function resolveAll(host: string, family: 0 | 4 | 6): Promise<string[]> {
+  if (/^[\d.]+$/.test(host) || host.includes(":")) return [host];
+  const found = await lookup(host, { all: true, family });
+  return found.map((a) => a.address);
+}
+
+function dedupe<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+function listen(server: NetServer, options: { host?: string; port?: number; path?: string; backlog: number; ipv6Only?: boolean }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function connect(make: () => Socket): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = make();
+    const onError = (err: Error): void => {
+      sock.destroy();
+      reject(err);
+    };
+    sock.once("error", onError);
+    sock.once("connect", () => {
+      sock.off("error", onError);
+      resolve(sock);
+    });
+  });
+}
+
+_setLoopFactory(() => new EventLoop());
+
+/** The loop running the current code. @throws Error "no running event loop". */
+export function getRunningLoop(): EventLoop {
+  return getRunningLoopAny() as EventLoop;
+}
+
+/** The running loop, or else the current loop (made on first use). */
+export function getEventLoop(): EventLoop {
+  return getEventLoopAny() as EventLoop;
+}
+
+/** A new event loop (not running, not made current). */
+export function newEventLoop(): EventLoop {
+  return newEventLoopAny() as EventLoop;
+}
+
+/** @internal The running loop or null, typed. */
+export function _runningLoop(): EventLoop | null {
+  return _getRunningLoop() as EventLoop | null;
+}

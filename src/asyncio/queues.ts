@@ -1,0 +1,451 @@
+// Queues for producer and consumer tasks, as Python 3.12's asyncio/queues.py: Queue (FIFO),
+// PriorityQueue (lowest first) and LifoQueue (newest first). Not thread-safe; waiting relies on
+// the futures and the loop binding of locks.ts.
+//
+// State: items in `_queue`; futures of tasks blocked in `get()` in `_getters` and in `put()` in
+// `_putters`, oldest first; `_unfinishedTasks` counts items put and not yet `taskDone()`.
+// Invariant (Python's): every `putNowait` wakes at most one getter and every `getNowait` at
+// most one putter, and a woken waiter that cannot use its turn (cancelled meanwhile) wakes the
+// next one, so no wake-up is lost.
+
+import type { CoroutineObject, GeneratorCoroutine } from "./coroutines.js";
+import { QueueEmpty, QueueFull } from "./exceptions.js";
+import { repr } from "./format.js";
+import { Future } from "./futures.js";
+import { Deque, Event, _LibCoroutine, _LoopBoundMixin } from "./locks.js";
+
+/** Options of `new Queue()` (Python's keyword arguments). */
+export interface QueueOptions {
+  /** How many items the queue holds before `put()` waits; 0 or less means no limit (default 0). */
+  maxsize?: number;
+}
+
+/** Options of `new PriorityQueue()`. */
+export interface PriorityQueueOptions<T> extends QueueOptions {
+  /**
+   * Orders items: negative when `a` comes out before `b`. By default items are compared as
+   * Python compares them with `<`: numbers, strings, and arrays as tuples, element by element.
+   */
+  compare?: (a: T, b: T) => number;
+}
+
+/**
+ * A FIFO queue for tasks, as Python's `asyncio.Queue`. With `maxsize` > 0, `put()` waits while
+ * the queue is full; `get()` waits while it is empty. Waiting getters and putters are served in
+ * the order they started waiting.
+ *
+ * `join()` waits until every item put has been marked done with `taskDone()`.
+ *
+ * @example
+ * ```ts
+ * const queue = new asyncio.Queue<string>();
+ * const worker = asyncio.createTask(async () => {
+ *   for (;;) {
+ *     const job = await queue.get();
+ *     console.log("working on", job);
+ *     queue.taskDone();
+ *   }
+ * });
+ * await queue.put("first job");
+ * queue.putNowait("second job");
+ * await queue.join(); // both jobs are done
+ * worker.cancel();
+ * ```
+ */
+export class Queue<T = unknown> extends _LoopBoundMixin {
+  /** @internal The items; subclasses choose the structure in `_init`. */
+  _queue!: Deque<T> | T[];
+  /** @internal */ readonly _maxsize: number;
+  /** @internal Futures of the tasks waiting in `get()`, oldest first. */
+  readonly _getters = new Deque<Future<undefined>>();
+  /** @internal Futures of the tasks waiting in `put()`, oldest first. */
+  readonly _putters = new Deque<Future<undefined>>();
+  /** @internal */ _unfinishedTasks = 0;
+  /** @internal Set whenever no task is unfinished; `join()` waits for it. */
+  readonly _finished = new Event();
+
+  /** A queue holding at most `maxsize` items (0 or less: no limit, the default). */
+  constructor(maxsize: number | QueueOptions = 0) {
+    super();
+    this._maxsize = typeof maxsize === "number" ? maxsize : (maxsize.maxsize ?? 0);
+    this._finished.set();
+    this._init(this._maxsize);
+  }
+
+  // These are overridable in subclasses (Python's _init, _get, _put), with _qsize and _items
+  // because JavaScript's structures have no common len() or list().
+
+  /** @internal Makes the item store. */
+  protected _init(_maxsize: number): void {
+    this._queue = new Deque<T>();
+  }
+
+  /** @internal Takes the next item out of the store (the store is not empty). */
+  protected _get(): T {
+    return (this._queue as Deque<T>).shift() as T;
+  }
+
+  /** @internal Puts an item in the store. */
+  protected _put(item: T): void {
+    (this._queue as Deque<T>).push(item);
+  }
+
+  /** @internal The items in the store, in the store's order, for the repr. */
+  protected _items(): T[] {
+    return (this._queue as Deque<T>).toArray();
+  }
+
+  /** @internal Wakes the first waiter in `waiters` that is not done (cancelled ones are dropped). */
+  _wakeupNext(waiters: Deque<Future<undefined>>): void {
+    while (waiters.length > 0) {
+      const waiter = waiters.shift() as Future<undefined>;
+      if (!waiter.done()) {
+        waiter.setResult(undefined);
+        break;
+      }
+    }
+  }
+
+  /** @internal Python's `_format()`: the text inside the repr's angle brackets after the name. */
+  _format(): string {
+    let result = `maxsize=${repr(this._maxsize)}`;
+    if (this._queue !== undefined && this._queue.length > 0) result += ` _queue=[${this._items().map((x) => repr(x)).join(", ")}]`;
+    if (this._getters.length > 0) result += ` _getters[${this._getters.length}]`;
+    if (this._putters.length > 0) result += ` _putters[${this._putters.length}]`;
+    if (this._unfinishedTasks > 0) result += ` tasks=${this._unfinishedTasks}`;
+    return result;
+  }
+
+  /** @internal Python's str: `<Queue maxsize=0 _queue=[1, 2] tasks=2>`. */
+  _repr(): string {
+    return `<${this.constructor.name} ${this._format()}>`;
+  }
+
+  /** How many items the queue holds now. */
+  qsize(): number {
+    return this._queue.length;
+  }
+
+  /** How many items the queue may hold (0 or less: no limit). */
+  get maxsize(): number {
+    return this._maxsize;
+  }
+
+  /** True when the queue holds no item. */
+  empty(): boolean {
+    return this._queue.length === 0;
+  }
+
+  /** True when the queue holds `maxsize` items; never true for a queue without a limit. */
+  full(): boolean {
+    return this._maxsize > 0 && this._queue.length >= this._maxsize;
+  }
+
+  /**
+   * Puts `item` in the queue, first waiting for a free slot while the queue is full. A
+   * coroutine: `await queue.put(x)` or `yield* queue.put(x)`. Cancelled while waiting, it puts
+   * nothing.
+   * @throws Error "<queue> is bound to a different event loop" when it must wait on a loop
+   *   other than the one it first waited on.
+   */
+  put(item: T): CoroutineObject<void> {
+    return new _LibCoroutine("Queue.put", this as Queue<T>, item, queuePut<T>, queueTryPut<T>);
+  }
+
+  /**
+   * Puts `item` in the queue at once and wakes the first task waiting in `get()`.
+   * @throws QueueFull when the queue is full.
+   */
+  putNowait(item: T): void {
+    if (this.full()) throw new QueueFull();
+    this._put(item);
+    this._unfinishedTasks++;
+    this._finished.clear();
+    if (this._getters.length > 0) this._wakeupNext(this._getters);
+  }
+
+  /**
+   * Takes the next item out of the queue, first waiting for one while it is empty. A
+   * coroutine: `await queue.get()` or `yield* queue.get()`. Cancelled while waiting, it takes
+   * nothing (and an item meant for it goes to the next waiting task).
+   * @throws Error "<queue> is bound to a different event loop" when it must wait on a loop
+   *   other than the one it first waited on.
+   */
+  get(): CoroutineObject<T> {
+    return new _LibCoroutine("Queue.get", this as Queue<T>, undefined, queueGet<T>, queueTryGet<T>);
+  }
+
+  /**
+   * Takes the next item out of the queue at once and wakes the first task waiting in `put()`.
+   * @throws QueueEmpty when the queue is empty.
+   */
+  getNowait(): T {
+    if (this._queue.length === 0) throw new QueueEmpty();
+    const item = this._get();
+    if (this._putters.length > 0) this._wakeupNext(this._putters);
+    return item;
+  }
+
+  /**
+   * Marks one item taken with `get()` as processed. When every item put has been marked,
+   * `join()` returns.
+   * @throws Error "task_done() called too many times" when more items are marked than were put.
+   */
+  taskDone(): void {
+    if (this._unfinishedTasks <= 0) throw new Error("task_done() called too many times");
+    this._unfinishedTasks--;
+    if (this._unfinishedTasks === 0) this._finished.set();
+  }
+
+  /**
+   * Waits until every item put in the queue has been taken and marked with `taskDone()`
+   * (returns at once if so already). A coroutine.
+   */
+  join(): CoroutineObject<void> {
+    return new _LibCoroutine("Queue.join", this as Queue<T>, undefined, queueJoin<T>, queueIsDone<T>);
+  }
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+// What `await` runs: put/get/join at once when they need not wait (no future, no generator)...
+
+function queueTryPut<T>(q: Queue<T>, item: T): Promise<void> | null {
+  if (q.full()) return null;
+  q.putNowait(item);
+  return RESOLVED;
+}
+
+function queueTryGet<T>(q: Queue<T>): Promise<T> | null {
+  return q._queue.length === 0 ? null : Promise.resolve(q.getNowait());
+}
+
+function queueIsDone<T>(q: Queue<T>): Promise<void> | null {
+  return q._unfinishedTasks > 0 ? null : RESOLVED;
+}
+
+// ...and otherwise, as `yield*` always runs, Python's code line for line.
+
+function* queuePut<T>(q: Queue<T>, item: T): GeneratorCoroutine<void> {
+  while (q.full()) {
+    const putter = new Future<undefined>({ loop: q._getLoop() });
+    q._putters.push(putter);
+    let woken = false;
+    try {
+      yield* putter;
+      woken = true;
+    } finally {
+      // Python's bare `except:` (any error, or the generator being closed).
+      if (!woken) {
+        putter.cancel(); // In case it is not done yet.
+        // It may be gone already: `getNowait` removes the putter it wakes.
+        q._putters.remove(putter);
+        // Woken by getNowait() but unable to take the turn: wake the next in line.
+        if (!q.full() && !putter.cancelled()) q._wakeupNext(q._putters);
+      }
+    }
+  }
+  q.putNowait(item);
+}
+
+function* queueGet<T>(q: Queue<T>): GeneratorCoroutine<T> {
+  while (q.empty()) {
+    const getter = new Future<undefined>({ loop: q._getLoop() });
+    q._getters.push(getter);
+    let woken = false;
+    try {
+      yield* getter;
+      woken = true;
+    } finally {
+      if (!woken) {
+        getter.cancel(); // In case it is not done yet.
+        // It may be gone already: `putNowait` removes the getter it wakes.
+        q._getters.remove(getter);
+        // Woken by putNowait() but unable to take the item: wake the next in line.
+        if (!q.empty() && !getter.cancelled()) q._wakeupNext(q._getters);
+      }
+    }
+  }
+  return q.getNowait();
+}
+
+function* queueJoin<T>(q: Queue<T>): GeneratorCoroutine<void> {
+  if (q._unfinishedTasks > 0) yield* q._finished.wait();
+}
+
+/**
+ * A queue that hands out the lowest item first, as Python's `asyncio.PriorityQueue` (a binary
+ * heap, with Python's `heapq` algorithm). Entries are typically `[priority, data]` tuples.
+ *
+ * Items are compared as Python compares them with `<`: numbers (and booleans) by value,
+ * strings by character codes, arrays lexicographically as tuples. Other values, or values of
+ * different kinds, cannot be compared (a TypeError, as in Python) unless a `compare` function is
+ * given in the options.
+ *
+ * @example
+ * ```ts
+ * const pq = new asyncio.PriorityQueue<[number, string]>();
+ * pq.putNowait([2, "write report"]);
+ * pq.putNowait([1, "fix bug"]);
+ * await pq.get(); // [1, "fix bug"]
+ * const byLength = new asyncio.PriorityQueue<string>({ compare: (a, b) => a.length - b.length });
+ * ```
+ */
+export class PriorityQueue<T = unknown> extends Queue<T> {
+  declare _queue: T[];
+  /** @internal */ readonly _lt: (a: T, b: T) => boolean;
+
+  /**
+   * A priority queue holding at most `maxsize` items (0 or less: no limit), ordered by
+   * `options.compare` or else as Python orders values.
+   */
+  constructor(maxsize: number | PriorityQueueOptions<T> = 0, options?: PriorityQueueOptions<T>) {
+    super(maxsize);
+    const compare = options?.compare ?? (typeof maxsize === "object" ? maxsize.compare : undefined);
+    this._lt = compare === undefined ? pythonLessThan : (a, b) => compare(a, b) < 0;
+  }
+
+  protected override _init(_maxsize: number): void {
+    this._queue = [];
+  }
+
+  protected override _put(item: T): void {
+    heapPush(this._queue, item, this._lt);
+  }
+
+  protected override _get(): T {
+    return heapPop(this._queue, this._lt);
+  }
+
+  protected override _items(): T[] {
+    return this._queue.slice();
+  }
+}
+
+/**
+ * A queue that hands out the most recently added item first (a stack), as Python's
+ * `asyncio.LifoQueue`.
+ *
+ * @example
+ * ```ts
+ * const stack = new asyncio.LifoQueue<number>();
+ * stack.putNowait(1);
+ * stack.putNowait(2);
+ * stack.getNowait(); // 2
+ * ```
+ */
+export class LifoQueue<T = unknown> extends Queue<T> {
+  declare _queue: T[];
+
+  protected override _init(_maxsize: number): void {
+    this._queue = [];
+  }
+
+  protected override _put(item: T): void {
+    this._queue.push(item);
+  }
+
+  protected override _get(): T {
+    return this._queue.pop() as T;
+  }
+
+  protected override _items(): T[] {
+    return this._queue.slice();
+  }
+}
+
+// -- Python's ordering and heapq -------------------------------------------------------------------
+
+function kind(x: unknown): string {
+  if (x === null || x === undefined) return "NoneType";
+  if (typeof x === "number") return Number.isInteger(x) ? "int" : "float";
+  if (typeof x === "bigint") return "int";
+  if (typeof x === "boolean") return "bool";
+  if (typeof x === "string") return "str";
+  if (Array.isArray(x)) return "tuple";
+  if (typeof x === "object") return (x as object).constructor?.name ?? "object";
+  return typeof x;
+}
+
+function isNumeric(x: unknown): x is number | bigint | boolean {
+  return typeof x === "number" || typeof x === "bigint" || typeof x === "boolean";
+}
+
+function numeric(x: number | bigint | boolean): number | bigint {
+  return typeof x === "boolean" ? (x ? 1 : 0) : x;
+}
+
+/** Python's `==` for the values `<` can order; other objects are equal only to themselves. */
+function pythonEquals(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (isNumeric(a) && isNumeric(b)) return numeric(a) == numeric(b);
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!pythonEquals(a[i], b[i])) return false;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * @internal `a < b` as Python evaluates it for numbers, strings and tuples (arrays): tuples compare at the
+ * first element where they differ, else by length.
+ * @throws TypeError "'<' not supported between instances of 'str' and 'int'" for values Python
+ *   cannot order.
+ */
+export function pythonLessThan(a: unknown, b: unknown): boolean {
+  if (typeof a === "number" && typeof b === "number") return a < b;
+  if (typeof a === "string" && typeof b === "string") return a < b;
+  if (isNumeric(a) && isNumeric(b)) return numeric(a) < numeric(b);
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) if (!pythonEquals(a[i], b[i])) return pythonLessThan(a[i], b[i]);
+    return a.length < b.length;
+  }
+  throw new TypeError(`'<' not supported between instances of '${kind(a)}' and '${kind(b)}'`);
+}
+
+// heapq's heappush/heappop, line for line, so that items that compare equal come out in the
+// same order as in Python.
+
+function heapPush<T>(heap: T[], item: T, lt: (a: T, b: T) => boolean): void {
+  heap.push(item);
+  siftDown(heap, 0, heap.length - 1, lt);
+}
+
+function heapPop<T>(heap: T[], lt: (a: T, b: T) => boolean): T {
+  const last = heap.pop() as T;
+  if (heap.length === 0) return last;
+  const top = heap[0] as T;
+  heap[0] = last;
+  siftUp(heap, 0, lt);
+  return top;
+}
+
+function siftDown<T>(heap: T[], startpos: number, pos: number, lt: (a: T, b: T) => boolean): void {
+  const newitem = heap[pos] as T;
+  while (pos > startpos) {
+    const parentpos = (pos - 1) >> 1;
+    const parent = heap[parentpos] as T;
+    if (!lt(newitem, parent)) break;
+    heap[pos] = parent;
+    pos = parentpos;
+  }
+  heap[pos] = newitem;
+}
+
+function siftUp<T>(heap: T[], pos: number, lt: (a: T, b: T) => boolean): void {
+  const endpos = heap.length;
+  const startpos = pos;
+  const newitem = heap[pos] as T;
+  let childpos = 2 * pos + 1;
+  while (childpos < endpos) {
+    const rightpos = childpos + 1;
+    if (rightpos < endpos && !lt(heap[childpos] as T, heap[rightpos] as T)) childpos = rightpos;
+    heap[pos] = heap[childpos] as T;
+    pos = childpos;
+    childpos = 2 * pos + 1;
+  }
+  heap[pos] = newitem;
+  siftDown(heap, startpos, pos, lt);
+}

@@ -1,0 +1,515 @@
+// Stream transports over Node's sockets (TCP and Unix), and the Server that accepts them: the
+// counterpart of Python's selector_events.py and base_events.Server. Only this module and
+// node-events.ts touch node:net.
+//
+// A transport delivers protocol callbacks in asyncio's order:
+// `connectionMade [-> dataReceived]* [-> eofReceived]? -> connectionLost`. Reading starts only
+// after `connectionMade` has run. Flow control is real: writes past the high-water mark call
+// `pauseWriting()`, and `resumeWriting()` follows once the socket has flushed to the low mark;
+// `pauseReading()` stops reading from the socket, so the peer feels TCP's backpressure.
+
+import type { Socket, Server as NetServer } from "node:net";
+import type { BaseEventLoop } from "./base-events.js";
+import { copyContext, type Context } from "./context.js";
+import { CoroutineObject } from "./coroutines.js";
+import { ConnectionResetError, OSError, toOSError } from "./exceptions.js";
+import { Future } from "./futures.js";
+import { logger } from "./log.js";
+import { BaseProtocol, BufferedProtocol, Protocol } from "./protocols.js";
+import type { Transport } from "./transports.js";
+
+/** Python's default write-buffer high-water mark. */
+const DEFAULT_HIGH_WATER = 64 * 1024;
+/** After this many writes to a lost connection, each further one is logged, as Python does. */
+const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
+
+type IOCallback = (...args: never[]) => unknown;
+
+/** Python's `peername`/`sockname` for a Node socket: `[host, port]`, or the path of a Unix socket. */
+function addressOf(sock: Socket, which: "remote" | "local"): unknown {
+  const host = which === "remote" ? sock.remoteAddress : sock.localAddress;
+  const port = which === "remote" ? sock.remotePort : sock.localPort;
+  if (host !== undefined && port !== undefined) return [host, port];
+  const addr = which === "local" ? (sock as unknown as { _getsockname?: () => unknown })._getsockname?.() : undefined;
+  return typeof addr === "string" ? addr : (sock as unknown as { _asyncioPath?: string })._asyncioPath ?? "";
+}
+
+/**
+ * A stream transport over a connected `net.Socket`.
+ * @internal Made by the loop's createServer/createConnection; users see it as a `Transport`.
+ */
+export class SocketTransport implements Transport {
+  private _protocol: BaseProtocol;
+  private readonly _sock: Socket;
+  private readonly _loop: BaseEventLoop;
+  private readonly _context: Context | undefined;
+  private readonly _extra: Record<string, unknown>;
+  private _server: Server | null;
+  private _closing = false;
+  private _eof = false;
+  private _connLost = 0;
+  private _lostExc: Error | null = null;
+  private _lostCalled = false;
+  private _reading = false;
+  private _readingPaused = false;
+  private _protocolPaused = false;
+  private _watchingDrain = false;
+  private _high = DEFAULT_HIGH_WATER;
+  private _low = DEFAULT_HIGH_WATER / 4;
+  private readonly _buffered: boolean;
+  private _onData: ((chunk: Buffer) => void) | null = null;
+
+  constructor(loop: BaseEventLoop, sock: Socket, protocol: BaseProtocol, extra: Record<string, unknown>, waiter: Future<void> | null, server: Server | null, context: Context | undefined) {
+    this._loop = loop;
+    this._sock = sock;
+    this._protocol = protocol;
+    this._extra = { ...extra, socket: sock };
+    this._server = server;
+    this._context = context;
+    this._buffered = protocol instanceof BufferedProtocol;
+    server?._attach();
+    sock.setNoDelay?.(true);
+    sock.on("end", () => this._io(this._onEof));
+    sock.on("error", (err: Error) => {
+      this._lostExc ??= toOSError(err);
+    });
+    sock.on("close", () => this._io(this._onClose));
+    // As Python: connectionMade, then start reading, then tell the waiter, all in order.
+    loop._callSoonCtx(this._connectionMade as IOCallback, [], context);
+    loop._callSoonCtx(this._startReading as IOCallback, [], context);
+    if (waiter !== null) loop._callSoonCtx(setResultUnlessDone as IOCallback, [waiter, undefined], context);
+  }
+
+  private _io<A extends unknown[]>(cb: (...args: A) => void, ...args: A): void {
+    this._loop._runIOCallback(cb as IOCallback, args, this._context);
+  }
+
+  private readonly _connectionMade = (): void => {
+    (this._protocol as Protocol).connectionMade(this);
+  };
+
+  private readonly _startReading = (): void => {
+    if (this._closing || this._lostCalled) return;
+    this._reading = true;
+    this._onData = (chunk: Buffer) => this._io(this._dataReceived, chunk);
+    this._sock.on("data", this._onData);
+    if (this._readingPaused) this._sock.pause();
+  };
+
+  private readonly _dataReceived = (chunk: Buffer): void => {
+    if (this._lostCalled) return;
+    if (this._buffered) {
+      const proto = this._protocol as BufferedProtocol;
+      let offset = 0;
+      while (offset < chunk.length) {
+        const buf = proto.getBuffer(chunk.length - offset);
+        if (buf.length === 0) throw new Error("getBuffer() returned an empty buffer");
+        const n = Math.min(buf.length, chunk.length - offset);
+        buf.set(chunk.subarray(offset, offset + n));
+        offset += n;
+        proto.bufferUpdated(n);
+      }
+    } else {
+      (this._protocol as Protocol).dataReceived(chunk);
+    }
+  };
+
+  private readonly _onEof = (): void => {
+    if (this._lostCalled) return;
+    const keepOpen = (this._protocol as Protocol).eofReceived?.();
+    if (keepOpen) {
+      // The protocol keeps the connection half-open; nothing more will be read.
+      this._reading = false;
+    } else {
+      this.close();
+    }
+  };
+
+  private readonly _onClose = (): void => {
+    if (this._lostCalled) return;
+    this._lostCalled = true;
+    this._closing = true;
+    const exc = this._lostExc;
+    try {
+      this._protocol.connectionLost(exc);
+    } finally {
+      this._server?._detach();
+      this._server = null;
+    }
+    if (exc !== null && this._loop.getDebug()) logger.debug(`${this}: connection lost: ${exc.message}`);
+  };
+
+  // -- BaseTransport --------------------------------------------------------------------------
+
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    switch (name) {
+      case "peername":
+        return this._extra["peername"] ?? addressOf(this._sock, "remote");
+      case "sockname":
+        return this._extra["sockname"] ?? addressOf(this._sock, "local");
+      default:
+        return name in this._extra ? this._extra[name] : defaultValue;
+    }
+  }
+
+  isClosing(): boolean {
+    return this._closing;
+  }
+
+  close(): void {
+    if (this._closing) return;
+    this._closing = true;
+    if (this._onData !== null) this._sock.pause();
+    this._reading = false;
+    // Flush what is buffered, then close the socket entirely (not a half-close).
+    if (this._sock.writableEnded || this._sock.destroyed) this._sock.destroy();
+    else this._sock.end(() => this._sock.destroy());
+  }
+
+  setProtocol(protocol: BaseProtocol): void {
+    this._protocol = protocol;
+  }
+
+  getProtocol(): BaseProtocol {
+    return this._protocol;
+  }
+
+  // -- ReadTransport --------------------------------------------------------------------------
+
+  isReading(): boolean {
+    return this._reading && !this._readingPaused && !this._closing;
+  }
+
+  pauseReading(): void {
+    if (this._closing || this._readingPaused) return;
+    this._readingPaused = true;
+    this._sock.pause();
+    if (this._loop.getDebug()) logger.debug(`${this} pauses reading`);
+  }
+
+  resumeReading(): void {
+    if (this._closing || !this._readingPaused) return;
+    this._readingPaused = false;
+    if (this._onData !== null) this._sock.resume();
+    if (this._loop.getDebug()) logger.debug(`${this} resumes reading`);
+  }
+
+  // -- WriteTransport -------------------------------------------------------------------------
+
+  setWriteBufferLimits(high?: number, low?: number): void {
+    if (high === undefined) high = low === undefined ? DEFAULT_HIGH_WATER : 4 * low;
+    if (low === undefined) low = Math.floor(high / 4);
+    if (!(high >= low && low >= 0)) throw new RangeError(`high (${high}) must be >= low (${low}) must be >= 0`);
+    this._high = high;
+    this._low = low;
+    this._maybePauseProtocol();
+  }
+
+  getWriteBufferSize(): number {
+    return this._sock.writableLength;
+  }
+
+  getWriteBufferLimits(): [number, number] {
+    return [this._low, this._high];
+  }
+
+  write(data: Uint8Array | string): void {
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) throw new TypeError(`data argument must be a bytes-like object or a string, not ${typeof data}`);
+    if (this._eof) throw new Error("Cannot call write() after writeEof()");
+    if (this._lostCalled || this._sock.destroyed) {
+      // As Python: writes to a lost connection are dropped, and logged once they pile up.
+      if (++this._connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) logger.warning("socket.send() raised exception.");
+      return;
+    }
+    if (this._closing) throw new Error("Cannot call write() on a closed transport");
+    if (data.length === 0) return;
+    this._sock.write(data);
+    this._maybePauseProtocol();
+  }
+
+  writelines(list: Iterable<Uint8Array | string>): void {
+    // cork/uncork sends the pieces in as few packets as the kernel allows.
+    this._sock.cork();
+    try {
+      for (const data of list) this.write(data);
+    } finally {
+      this._sock.uncork();
+    }
+  }
+
+  writeEof(): void {
+    if (this._closing || this._eof) return;
+    this._eof = true;
+    this._sock.end();
+  }
+
+  canWriteEof(): boolean {
+    return true;
+  }
+
+  abort(): void {
+    this._closing = true;
+    this._sock.destroy();
+  }
+
+  private _maybePauseProtocol(): void {
+    if (this._protocolPaused || this._sock.writableLength <= this._high) return;
+    this._protocolPaused = true;
+    try {
+      this._protocol.pauseWriting();
+    } catch (exc) {
+      this._loop.callExceptionHandler({ message: "protocol.pauseWriting() failed", exception: exc, transport: this, protocol: this._protocol });
+    }
+    this._watchDrain();
+  }
+
+  /** Waits until the socket has flushed down to the low-water mark, then resumes the protocol. */
+  private _watchDrain(): void {
+    if (this._watchingDrain) return;
+    this._watchingDrain = true;
+    // An empty write's callback runs once everything queued before it is flushed.
+    this._sock.write(EMPTY, () => {
+      this._watchingDrain = false;
+      this._io(this._maybeResumeProtocol);
+    });
+  }
+
+  private readonly _maybeResumeProtocol = (): void => {
+    if (!this._protocolPaused) return;
+    if (this._sock.writableLength > this._low && !this._sock.destroyed) {
+      this._watchDrain();
+      return;
+    }
+    this._protocolPaused = false;
+    try {
+      this._protocol.resumeWriting();
+    } catch (exc) {
+      this._loop.callExceptionHandler({ message: "protocol.resumeWriting() failed", exception: exc, transport: this, protocol: this._protocol });
+    }
+  };
+
+  toString(): string {
+    const state = this._lostCalled ? "closed" : this._closing ? "closing" : "open";
+    return `<SocketTransport ${state} peer=${JSON.stringify(this.getExtraInfo("peername"))}>`;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function setResultUnlessDone(fut: Future<unknown>, v: unknown): void {
+  if (!fut.done()) fut.setResult(v);
+}
+
+/** A listening socket of a Server, as `server.sockets` lists them. */
+export class ServerSocket {
+  /** @internal */
+  constructor(private readonly _server: NetServer) {}
+
+  /** `[host, port]` for TCP, the path for a Unix socket. */
+  getsockname(): [string, number] | string {
+    const a = this._server.address();
+    if (a === null) return "";
+    return typeof a === "string" ? a : [a.address, a.port];
+  }
+
+  toString(): string {
+    return `<ServerSocket ${JSON.stringify(this.getsockname())}>`;
+  }
+}
+
+/** What makes a protocol: a Protocol subclass, or a function returning a protocol. */
+export type ProtocolFactory<P extends BaseProtocol = BaseProtocol> = (new () => P) | (() => P);
+
+/** @internal Makes a protocol from a factory, class or function. */
+export function makeProtocol<P extends BaseProtocol>(factory: ProtocolFactory<P>): P {
+  const f = factory as { prototype?: unknown };
+  if (typeof factory === "function" && f.prototype instanceof BaseProtocol) return new (factory as new () => P)();
+  return (factory as () => P)();
+}
+
+/**
+ * A listening server, as `loop.createServer()` gives it.
+ *
+ * - `close()` stops listening; connections already made go on.
+ * - `waitClosed()` waits until the server is closed and its last connection is gone.
+ * - `serveForever()` serves until the awaiting task is cancelled, then closes the server.
+ */
+export class Server {
+  private readonly _loop: BaseEventLoop;
+  private _servers: NetServer[] | null;
+  private readonly _protocolFactory: ProtocolFactory;
+  private readonly _context: Context | undefined;
+  private _active = 0;
+  private _serving = false;
+  private _waiters: Future<void>[] | null = [];
+  private _serveForeverFut: Future<void> | null = null;
+  private readonly _pending: Socket[] = [];
+  /** @internal */ _transports = new Set<SocketTransport>();
+
+  /** @internal */
+  constructor(loop: BaseEventLoop, servers: NetServer[], protocolFactory: ProtocolFactory) {
+    this._loop = loop;
+    this._servers = servers;
+    this._protocolFactory = protocolFactory;
+    this._context = copyContext();
+    for (const s of servers) s.on("connection", (sock: Socket) => this._onConnection(sock));
+  }
+
+  private _onConnection(sock: Socket): void {
+    if (this._servers === null) {
+      sock.destroy();
+      return;
+    }
+    if (!this._serving) {
+      sock.pause();
+      this._pending.push(sock);
+      return;
+    }
+    this._loop._runIOCallback(this._accept as IOCallback, [sock], this._context);
+  }
+
+  private readonly _accept = (sock: Socket): void => {
+    let protocol: BaseProtocol;
+    try {
+      protocol = makeProtocol(this._protocolFactory);
+    } catch (exc) {
+      sock.destroy();
+      this._loop.callExceptionHandler({ message: "Error in protocol factory while accepting a connection", exception: exc });
+      return;
+    }
+    const transport = new SocketTransport(this._loop, sock, protocol, {}, null, this, this._context);
+    this._transports.add(transport);
+    sock.once("close", () => this._transports.delete(transport));
+  };
+
+  /** @internal */
+  _attach(): void {
+    this._active++;
+  }
+
+  /** @internal */
+  _detach(): void {
+    this._active--;
+    if (this._active === 0 && this._servers === null) this._wakeup();
+  }
+
+  private _wakeup(): void {
+    const waiters = this._waiters;
+    this._waiters = null;
+    for (const w of waiters ?? []) if (!w.done()) w.setResult(undefined);
+  }
+
+  /** The loop the server runs on. */
+  getLoop(): BaseEventLoop {
+    return this._loop;
+  }
+
+  /** The listening sockets; empty once closed. */
+  get sockets(): ServerSocket[] {
+    return this._servers === null ? [] : this._servers.map((s) => new ServerSocket(s));
+  }
+
+  /** True while the server accepts connections. */
+  isServing(): boolean {
+    return this._serving;
+  }
+
+  /** Starts accepting connections (a server made with `{ startServing: false }`). */
+  startServing(): CoroutineObject<void> {
+    return new CoroutineObject<void>("startServing", {
+      async: async () => {
+        this._startServing();
+      },
+    });
+  }
+
+  /** @internal */
+  _startServing(): void {
+    if (this._serving || this._servers === null) return;
+    this._serving = true;
+    for (const sock of this._pending.splice(0)) this._loop._runIOCallback(this._accept as IOCallback, [sock], this._context);
+  }
+
+  /**
+   * Stops listening. Connections already accepted go on; `waitClosed()` waits for them.
+   * Idempotent.
+   */
+  close(): void {
+    const servers = this._servers;
+    if (servers === null) return;
+    this._servers = null;
+    this._serving = false;
+    for (const s of servers) s.close();
+    for (const sock of this._pending.splice(0)) sock.destroy();
+    if (this._serveForeverFut !== null && !this._serveForeverFut.done()) this._serveForeverFut.cancel();
+    if (this._active === 0) this._wakeup();
+  }
+
+  /** Closes every connection of the server at once (Python 3.12's `close_clients`, with abort). */
+  closeClients(): void {
+    for (const t of this._transports) t.close();
+  }
+
+  /** Aborts every connection of the server (Python 3.12's `abort_clients`). */
+  abortClients(): void {
+    for (const t of this._transports) t.abort();
+  }
+
+  /** Waits until the server is closed and its last connection is gone. */
+  waitClosed(): CoroutineObject<void> {
+    return new CoroutineObject<void>("waitClosed", {
+      async: async () => {
+        if (this._waiters === null) return;
+        const w = new Future<void>({ loop: this._loop });
+        this._waiters.push(w);
+        await w;
+      },
+    });
+  }
+
+  /**
+   * Serves until cancelled; cancelling the task that awaits it closes the server.
+   * @throws Error when the server is already being served forever or is closed.
+   */
+  serveForever(): CoroutineObject<void> {
+    return new CoroutineObject<void>("serveForever", {
+      async: async () => {
+        if (this._serveForeverFut !== null) throw new Error(`server ${this} is already being awaited on serveForever()`);
+        if (this._servers === null) throw new Error(`server ${this} is closed`);
+        this._startServing();
+        this._serveForeverFut = new Future<void>({ loop: this._loop });
+        try {
+          await this._serveForeverFut;
+        } finally {
+          this._serveForeverFut = null;
+          this.close();
+          await this.waitClosed();
+        }
+      },
+    });
+  }
+
+  toString(): string {
+    return `<Server sockets=[${this.sockets.map(String).join(", ")}]>`;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}
+
+/** @internal Wraps a socket error from connect/listen into the OSError a user should see. */
+export function connectError(err: unknown, host: string, port: number | string): Error {
+  return toOSError(err, `Connect call failed (${JSON.stringify(host).replace(/"/g, "'")}, ${port})`);
+}
+
+/** @internal */
+export function bindError(err: unknown, host: string, port: number | string): Error {
+  return toOSError(err, `error while attempting to bind on address (${JSON.stringify(host).replace(/"/g, "'")}, ${port})`);
+}
+
+export { ConnectionResetError, OSError };
