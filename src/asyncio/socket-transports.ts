@@ -98,6 +98,23 @@ export class SocketTransport implements Transport {
 
   private readonly _dataReceived = (chunk: Buffer): void => {
     if (this._lostCalled) return;
+    try {
+      this._deliver(chunk);
+    } catch (exc) {
+      this._fatalError(exc, `Fatal error: protocol.${this._buffered ? "bufferUpdated" : "dataReceived"}() call failed.`);
+    }
+  };
+
+  /**
+   * An error in a protocol callback is fatal for the connection, as in Python: the handler
+   * hears of it and the transport is aborted (the server and the other connections go on).
+   */
+  private _fatalError(exc: unknown, message: string): void {
+    this._loop.callExceptionHandler({ message, exception: exc, transport: this, protocol: this._protocol });
+    this.abort();
+  }
+
+  private _deliver(chunk: Buffer): void {
     if (this._buffered) {
       const proto = this._protocol as BufferedProtocol;
       let offset = 0;
@@ -112,11 +129,17 @@ export class SocketTransport implements Transport {
     } else {
       (this._protocol as Protocol).dataReceived(chunk);
     }
-  };
+  }
 
   private readonly _onEof = (): void => {
     if (this._lostCalled) return;
-    const keepOpen = (this._protocol as Protocol).eofReceived?.();
+    let keepOpen: boolean | void;
+    try {
+      keepOpen = (this._protocol as Protocol).eofReceived?.();
+    } catch (exc) {
+      this._fatalError(exc, "Fatal error: protocol.eofReceived() call failed.");
+      return;
+    }
     if (keepOpen) {
       // The protocol keeps the connection half-open; nothing more will be read.
       this._reading = false;
