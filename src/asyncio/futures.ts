@@ -276,6 +276,14 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
       if (task !== undefined) {
         if (task._futWaiter === this) task._futWaiter = null;
         else task._extraWaiters?.delete(this);
+        // Cancelled after this future completed but before the task resumed: as Python's
+        // step does, the task gets CancelledError here rather than at its next await.
+        if (task._mustCancel) {
+          task._mustCancel = false;
+          if (this._state === FINISHED && this._hasException) this._retrieved();
+          onError(task._makeCancelledError());
+          return;
+        }
       }
       this._deliver(onResult, onError);
     };

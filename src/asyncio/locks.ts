@@ -14,7 +14,7 @@
 // Fairness (Python's): waiters are woken in FIFO order; a waiter that is woken and then
 // cancelled before it runs passes the wake-up on to the next one, so no wake-up is lost.
 
-import { contextTask, enterStep, type AwaitingTask } from "./context.js";
+import { contextTask, copyContext, enterStep, runInContext, type AwaitingTask, type Context } from "./context.js";
 import { CoroutineObject, _currentLoop, type GeneratorCoroutine } from "./coroutines.js";
 import { BoundedSemaphoreError, isCancelledError } from "./exceptions.js";
 import type { LoopLike } from "./events.js";
@@ -154,12 +154,14 @@ const RESOLVED_TRUE: Promise<true> = Promise.resolve(true);
  *   iteration, so the primitive's state changes when Python's would;
  * - a cancellation that reached the task while it was not waiting on a library future (for
  *   instance after its future completed but before it resumed) is thrown in where it waits,
- *   as Python's `Task.__step` does with `_must_cancel`.
+ *   as Python's `Task.__step` does with `_must_cancel`;
+ * - it resumes in the context variables of the code that awaited (the loop runs done callbacks
+ *   without one), so a predicate it calls sees them, as it would in Python's task.
  * The returned Promise settles with the generator's return value or error.
  */
 export function _runGenerator<T>(gen: GeneratorCoroutine<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    new GeneratorRunner(gen, contextTask() ?? null, resolve, reject).step(false, undefined);
+    new GeneratorRunner(gen, contextTask() ?? null, copyContext(), resolve, reject).step(false, undefined);
   });
 }
 
@@ -170,6 +172,7 @@ class GeneratorRunner<T> {
   constructor(
     private readonly gen: GeneratorCoroutine<T>,
     private readonly task: AwaitingTask | null,
+    private readonly ctx: Context | undefined,
     private readonly resolve: (v: T) => void,
     private readonly reject: (e: unknown) => void,
   ) {}
@@ -185,7 +188,8 @@ class GeneratorRunner<T> {
         arg = task._makeCancelledError();
       }
     }
-    this.step(failed, arg);
+    if (this.ctx === undefined) this.step(failed, arg);
+    else runInContext(this.ctx, () => this.step(failed, arg));
   }
 
   step(failed: boolean, arg: unknown): void {

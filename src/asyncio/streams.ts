@@ -89,14 +89,13 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return this._exception;
   }
 
-  /** Records a failure of the connection; a waiting read gets it. */
+  /**
+   * Records a failure of the connection. A waiting read wakes up and looks again: it gets what
+   * was buffered first (as IncompleteReadError's `partial`), then the error itself.
+   */
   setException(exc: Error): void {
     this._exception = exc;
-    const w = this._waiter;
-    if (w !== null) {
-      this._waiter = null;
-      if (!w.cancelled()) w.setException(exc);
-    }
+    this._wakeupWaiter();
   }
 
   private _wakeupWaiter(): void {

@@ -712,6 +712,38 @@ describe("Condition", () => {
     });
   });
 
+  it("waitFor() calls its predicate in the waiting task, with the task's context variables", async () => {
+    const cond = new Condition();
+    const v = new asyncio.ContextVar<string>("v");
+    const seen: unknown[] = [];
+    let ready = false;
+    await runMain(async () => {
+      const t = createTask(async () =>
+        v.run("the waiter's", async () => {
+          await cond.acquire();
+          try {
+            return await cond.waitFor(() => {
+              seen.push([v.get(), asyncio.currentTask() === t]);
+              return ready;
+            });
+          } finally {
+            cond.release();
+          }
+        }),
+      );
+      await waitUntil(() => cond._waiters.length === 1);
+      await cond.acquire();
+      ready = true;
+      cond.notify();
+      cond.release();
+      expect(await t).toBe(true);
+      expect(seen).toEqual([
+        ["the waiter's", true],
+        ["the waiter's", true],
+      ]);
+    });
+  });
+
   it("shares an explicit lock: locked() and acquire()/release() are the lock's", async () => {
     // CPython's test_explicit_lock.
     const lock = new Lock();
