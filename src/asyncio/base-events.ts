@@ -39,6 +39,11 @@ const MIN_SCHEDULED_TIMER_HANDLES = 100;
 
 const now = (): number => performance.now();
 
+/** Scheduling a reaction on a settled promise is the cheapest way to queue a microtask. */
+const RESOLVED = Promise.resolve();
+/** The clock is read every this many microtask wake-ups, not on each (it costs ~50 ns). */
+const SLICE_CHECK_EVERY = 8;
+
 /**
  * An asyncio event loop running on Node's event loop.
  *
@@ -70,6 +75,7 @@ export class BaseEventLoop implements EventLoopLike {
   private _wakeImmediate: NodeJS.Immediate | null = null;
   private _wakeAt = Infinity;
   private _sliceStart = 0;
+  private _sliceWakes = 0;
   private _runDone: (() => void) | null = null;
   private readonly _runOnceBound = (): void => this._runOnce();
   private readonly _tickMicro = (): void => runClean(this._runOnceBound);
@@ -387,7 +393,7 @@ export class BaseEventLoop implements EventLoopLike {
     if (this._wake === WAKE_TIMER) this._clearWake();
     this._wake = WAKE_SOON;
     this._wakeAt = -Infinity;
-    if (now() - this._sliceStart < SLICE_MS) queueMicrotask(this._tickMicro);
+    if (++this._sliceWakes % SLICE_CHECK_EVERY !== 0 || now() - this._sliceStart < SLICE_MS) void RESOLVED.then(this._tickMicro);
     else this._wakeImmediate = setImmediate(this._tickMacro);
   }
 

@@ -45,14 +45,22 @@ export function runInContext<R>(ctx: Context | undefined, fn: () => R): R {
   return varsStorage.run(ctx, fn);
 }
 
+// Leaving a context costs differently by Node version: Node 20's AsyncLocalStorage swaps a
+// field (run(undefined) ~50 ns), while Node 22+ builds a new context frame on every run
+// (~300 ns) but restores a captured one cheaply (~130 ns). The snapshot is taken with this
+// library's stores cleared, so it carries no task and no variables.
+const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
+const cleanSnapshot: (<R>(fn: () => R) => R) | null =
+  NODE_MAJOR >= 22 ? taskStorage.run(undefined, () => varsStorage.run(undefined, () => AsyncLocalStorage.snapshot())) : null;
+
 /**
  * Runs `fn` with no context and no current task: how the loop starts each iteration, since
  * the microtask or timer that woke it carries the context of whatever scheduled it.
  */
 export function runClean(fn: () => void): void {
-  if (taskStorage.getStore() !== undefined) taskStorage.run(undefined, () => runClean(fn));
-  else if (varsStorage.getStore() !== undefined) varsStorage.run(undefined, fn);
-  else fn();
+  if (taskStorage.getStore() === undefined && varsStorage.getStore() === undefined) fn();
+  else if (cleanSnapshot !== null) cleanSnapshot(fn);
+  else taskStorage.run(undefined, () => varsStorage.run(undefined, fn));
 }
 
 /** Runs `fn` (and the async code it starts) as part of `task`. */

@@ -149,6 +149,30 @@ export class BrokenPipeError extends ConnectionError {
   }
 }
 
+/** A file or program does not exist (`ENOENT`), as Python's `FileNotFoundError`. */
+export class FileNotFoundError extends OSError {
+  constructor(message: string, errno = "ENOENT", options?: ErrorOptions) {
+    super(message, errno, options, "ERR_ASYNCIO_FILE_NOT_FOUND");
+  }
+}
+
+/** The operating system refused the operation (`EACCES`, `EPERM`), as Python's `PermissionError`. */
+export class PermissionError extends OSError {
+  constructor(message: string, errno = "EACCES", options?: ErrorOptions) {
+    super(message, errno, options, "ERR_ASYNCIO_PERMISSION");
+  }
+}
+
+/**
+ * No such process (`ESRCH`), as Python's `ProcessLookupError`: what signalling a child whose
+ * transport is already finished throws.
+ */
+export class ProcessLookupError extends OSError {
+  constructor(message = "", errno = "ESRCH", options?: ErrorOptions) {
+    super(message, errno, options, "ERR_ASYNCIO_PROCESS_LOOKUP");
+  }
+}
+
 /**
  * Turns a Node error from a socket or pipe into the matching OSError subclass, keeping the
  * original as `cause` and adding `what` (such as "Connect call failed ('127.0.0.1', 1)").
@@ -167,6 +191,13 @@ export function toOSError(err: unknown, what?: string): Error {
       return new ConnectionAbortedError(message, errno, { cause: err });
     case "EPIPE":
       return new BrokenPipeError(message, errno, { cause: err });
+    case "ENOENT":
+      return new FileNotFoundError(message, errno, { cause: err });
+    case "EACCES":
+    case "EPERM":
+      return new PermissionError(message, errno, { cause: err });
+    case "ESRCH":
+      return new ProcessLookupError(message, errno, { cause: err });
     default:
       return new OSError(message, errno, { cause: err });
   }
@@ -182,6 +213,9 @@ function describeErrno(errno: string): string | undefined {
     EADDRNOTAVAIL: "cannot assign requested address",
     EACCES: "permission denied",
     ENOENT: "no such file or directory",
+    EPERM: "operation not permitted",
+    ESRCH: "no such process",
+    EMSGSIZE: "message too long",
     ETIMEDOUT: "connection timed out",
     EHOSTUNREACH: "no route to host",
     ENOTFOUND: "name or service not known",
