@@ -13,7 +13,7 @@ import ts from "typescript";
 
 /** A cell ready to run. */
 export interface CompiledCell {
-  /** JavaScript: an expression whose value is the Promise of the cell's result. */
+  /** JavaScript: an expression whose value is the Promise of the cell's result, boxed as `{ [RESULT_KEY]: value }`. */
   code: string;
   /** Names the cell declares as globals (variables and classes): the kernel defines them first. */
   declared: string[];
@@ -34,6 +34,9 @@ export class CellSyntaxError extends SyntaxError {
     this.column = column;
   }
 }
+
+/** The key of the box a cell's result comes back in. */
+export const RESULT_KEY = "__asyncioTsResult";
 
 /** The name of the function the kernel provides for `import` in cells. */
 export const IMPORT_FUNCTION = "__asyncioTsImport";
@@ -78,7 +81,22 @@ interface Edit {
   text: string;
 }
 
-function rewrite(js: string, sourceMap: string | undefined): CompiledCell {
+/** `import("x")` anywhere goes through the kernel's importer too (a pass of its own, first). */
+function rewriteDynamicImports(js: string): string {
+  const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
+  const edits: Edit[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      edits.push({ start: node.expression.getStart(sf), end: node.expression.end, text: IMPORT_FUNCTION });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return edits.length === 0 ? js : applyEdits(js, edits);
+}
+
+function rewrite(transpiled: string, sourceMap: string | undefined): CompiledCell {
+  const js = rewriteDynamicImports(transpiled);
   const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   const edits: Edit[] = [];
   const declared = new Set<string>();
@@ -108,13 +126,14 @@ function rewrite(js: string, sourceMap: string | undefined): CompiledCell {
       edits.push({ start: stmt.getStart(sf), end: stmt.end, text: "" });
     } else if (ts.isExportAssignment(stmt)) {
       const expr = stmt.expression.getText(sf);
-      edits.push({ start: stmt.getStart(sf), end: stmt.end, text: isLast ? `return (${expr});` : `${expr};` });
+      edits.push({ start: stmt.getStart(sf), end: stmt.end, text: isLast ? `return { ${RESULT_KEY}: (${expr}) };` : `${expr};` });
       hasResult ||= isLast;
     } else if (isLast && ts.isExpressionStatement(stmt)) {
       hasResult = true;
-      edits.push({ start: stmt.getStart(sf), end: stmt.getStart(sf), text: "return (" });
+      // Boxed: an async function returning a Future (a thenable) would resolve to its result.
+      edits.push({ start: stmt.getStart(sf), end: stmt.getStart(sf), text: `return { ${RESULT_KEY}: (` });
       const exprEnd = stmt.expression.end;
-      edits.push({ start: exprEnd, end: stmt.end, text: ");" });
+      edits.push({ start: exprEnd, end: stmt.end, text: ") };" });
     }
   });
 

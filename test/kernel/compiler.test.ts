@@ -2,7 +2,7 @@
 // a fresh vm context one after another, as the kernel runs them.
 import vm from "node:vm";
 import { describe, expect, it } from "vitest";
-import { CellSyntaxError, IMPORT_FUNCTION, compileCell } from "../../src/kernel/compiler.js";
+import { CellSyntaxError, IMPORT_FUNCTION, RESULT_KEY, compileCell } from "../../src/kernel/compiler.js";
 
 /** A tiny stand-in for the kernel: one global scope, cells run in order. */
 function session(modules: Record<string, unknown> = {}) {
@@ -12,7 +12,8 @@ function session(modules: Record<string, unknown> = {}) {
     async run(source: string): Promise<unknown> {
       const cell = compileCell(source);
       for (const name of cell.declared) if (!(name in context)) (context as Record<string, unknown>)[name] = undefined;
-      return await (vm.runInContext(cell.code, context) as Promise<unknown>);
+      const boxed = (await (vm.runInContext(cell.code, context) as Promise<Record<string, unknown> | undefined>)) ?? {};
+      return boxed[RESULT_KEY];
     },
   };
 }
@@ -55,6 +56,11 @@ describe("Cells", () => {
     const s = session({ asyncio: { sleep: "sleep-fn", default: "dflt" }, "node:net": { connect: "connect-fn" } });
     await s.run('import * as asyncio from "asyncio";\nimport { connect as c } from "node:net";\nimport def from "asyncio";\nimport type { Foo } from "x";');
     expect(await s.run("[asyncio.sleep, c, def]")).toEqual(["sleep-fn", "connect-fn", "dflt"]);
+  });
+
+  it("route dynamic import() through the kernel's importer too", async () => {
+    const s = session({ lib: { v: 3 } });
+    expect(await s.run("const m = await import('lib');\nm.v")).toBe(3);
   });
 
   it("a type-only name imported as a value reads as undefined instead of failing", async () => {

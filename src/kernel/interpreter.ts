@@ -1,0 +1,161 @@
+// The language layer: runs TypeScript cells on the kernel's persistent loop and global scope.
+// Each cell runs as a Task on the loop, in the cell's output context; its last expression is
+// its result (a Promise is awaited first; a Future or Task is shown as it is). Knows nothing
+// of the Jupyter protocol (kernel.ts does).
+
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import vm from "node:vm";
+import * as asyncio from "../asyncio/index.js";
+import { CoroutineObject, isFuture, type Task } from "../asyncio/index.js";
+import { CellSyntaxError, IMPORT_FUNCTION, RESULT_KEY, compileCell, lineTable } from "./compiler.js";
+import { cellVar, type CellSink } from "./output.js";
+import type { KernelEventLoop } from "./kernel-loop.js";
+
+/** How a cell ended. */
+export type CellOutcome =
+  | { status: "ok"; hasResult: boolean; value: unknown }
+  | { status: "error"; ename: string; evalue: string; traceback: string[]; error: unknown };
+
+/** Marks a cell's error as an interruption, as Python's KeyboardInterrupt. */
+export class KeyboardInterrupt extends Error {
+  constructor() {
+    super("");
+    this.name = "KeyboardInterrupt";
+  }
+}
+
+/**
+ * Runs cells. `cwd` is where npm packages of the notebook are looked up (`node_modules` next
+ * to the notebook, then up).
+ */
+export class Interpreter {
+  private _count = 0;
+  private readonly _lineTables = new Map<string, number[]>();
+  private _current: Task<unknown> | null = null;
+  private _interrupted = false;
+  private readonly _require: NodeRequire;
+
+  constructor(
+    readonly loop: KernelEventLoop,
+    readonly cwd: string,
+  ) {
+    this._require = createRequire(join(cwd, "__notebook__.js"));
+    (globalThis as Record<string, unknown>)[IMPORT_FUNCTION] = (spec: string) => this.importModule(spec);
+  }
+
+  /** Imports what a cell imports: the library under both its names, Node's built-ins, the notebook's packages. */
+  async importModule(spec: string): Promise<unknown> {
+    if (spec === "asyncio" || spec === "asyncio-ts") return asyncio;
+    if (spec.startsWith("node:")) return await import(spec);
+    let resolved: string;
+    try {
+      resolved = this._require.resolve(spec);
+    } catch (e) {
+      // An ESM-only package has no "require" entry: import it by name from the notebook's folder.
+      const code = (e as { code?: string }).code;
+      if (code !== "ERR_PACKAGE_PATH_NOT_EXPORTED" && code !== "MODULE_NOT_FOUND") throw e;
+      try {
+        return await import(spec);
+      } catch {
+        throw new Error(`Cannot find module '${spec}' (looked in ${this.cwd} and its parents' node_modules)`);
+      }
+    }
+    if (!resolved.includes("/")) return await import(resolved); // a Node built-in without "node:"
+    return await import(pathToFileURL(resolved).href);
+  }
+
+  /** The task of the cell running now, or null. */
+  get currentTask(): Task<unknown> | null {
+    return this._current;
+  }
+
+  /**
+   * Interrupts the running cell: a cell waiting in an `await` is cancelled. (A cell stuck in
+   * synchronous code is stopped by SIGINT itself, through vm's breakOnSigint.)
+   */
+  interrupt(): boolean {
+    const t = this._current;
+    if (t === null || t.done()) return false;
+    this._interrupted = true;
+    return t.cancel("interrupted");
+  }
+
+  /** Runs one cell in `sink`'s output context. */
+  async execute(code: string, sink: CellSink): Promise<CellOutcome> {
+    const n = ++this._count;
+    const filename = `cell-${n}.ts`;
+    let compiled;
+    try {
+      compiled = compileCell(code, filename);
+    } catch (e) {
+      return this._failure(e, filename);
+    }
+    this._lineTables.set(`cell-${n}.js`, lineTable(compiled.sourceMap));
+    for (const name of compiled.declared) if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = undefined;
+    const script = compiled.code;
+    this._interrupted = false;
+    const task = cellVar.run(sink, () =>
+      this.loop.createTask(
+        async () => {
+          const boxed = await (vm.runInThisContext(script, { filename: `cell-${n}.js`, breakOnSigint: true }) as Promise<Record<string, unknown> | undefined>);
+          let value = boxed?.[RESULT_KEY];
+          // A Promise is awaited, as a script would; a Future, Task or coroutine is shown as it is.
+          if (value instanceof Promise) value = await value;
+          // Boxed again: the task's own Promise would otherwise adopt a Future it returns.
+          return { value };
+        },
+        { name: `Cell-${n}` },
+      ),
+    );
+    this._current = task as Task<unknown>;
+    try {
+      const { value } = (await task) as { value: unknown };
+      return { status: "ok", hasResult: compiled.hasResult && value !== undefined, value };
+    } catch (e) {
+      if (isInterrupt(e, this._interrupted)) return this._failure(new KeyboardInterrupt(), filename);
+      return this._failure(e, filename);
+    } finally {
+      this._current = null;
+    }
+  }
+
+  /** An error as Jupyter shows it: name, message, and a traceback whose frames name cell lines. */
+  formatError(e: unknown): { ename: string; evalue: string; traceback: string[] } {
+    if (!(e instanceof Error)) return { ename: "Error", evalue: String(e), traceback: [`Uncaught ${String(e)}`] };
+    const ename = e.name;
+    const evalue = e.message;
+    const stack = (e.stack ?? `${ename}: ${evalue}`).split("\n");
+    const frames = stack.slice(1).filter((l) => !/node:internal|\/src\/kernel\/|\/dist\/kernel\/|runInThisContext/.test(l)).map((l) => this._mapFrame(l));
+    const head = evalue === "" ? ename : `${ename}: ${evalue}`;
+    return { ename, evalue, traceback: [head, ...frames] };
+  }
+
+  private _mapFrame(line: string): string {
+    return line.replace(/(cell-(\d+))\.js:(\d+):(\d+)/, (_all, _base: string, num: string, l: string, c: string) => {
+      const table = this._lineTables.get(`cell-${num}.js`);
+      const mapped = table?.[Number(l) - 1];
+      return mapped !== undefined && mapped >= 0 ? `In [${num}], line ${mapped + 1}` : `In [${num}]:${l}:${c}`;
+    });
+  }
+
+  private _failure(e: unknown, filename: string): CellOutcome {
+    if (e instanceof CellSyntaxError) {
+      return { status: "error", ename: "SyntaxError", evalue: e.message, traceback: [`SyntaxError: ${e.message} in ${filename}`], error: e };
+    }
+    return { status: "error", ...this.formatError(e), error: e };
+  }
+}
+
+/** SIGINT during synchronous code, or the cancellation an interrupt caused. */
+function isInterrupt(e: unknown, interrupted: boolean): boolean {
+  if (!(e instanceof Error)) return false;
+  if ((e as { code?: string }).code === "ERR_SCRIPT_EXECUTION_INTERRUPTED") return true;
+  return interrupted && e instanceof asyncio.CancelledError;
+}
+
+/** True for values the kernel shows without awaiting them. */
+export function isShownAsIs(v: unknown): boolean {
+  return isFuture(v) || v instanceof CoroutineObject;
+}
