@@ -5,6 +5,7 @@
 /** The benchmarks, by name: each module exports `main(argv)`. */
 const BENCHMARKS = {
   loop: { about: "event loop: callSoon, Futures, tasks, Queues, timers vs CPython, uvloop, plain Node", load: () => import("../bench/loop/run.mjs") },
+  echo: { about: "echo servers on loopback: asyncio-ts protocols and streams vs CPython, uvloop, node:net", load: () => import("../bench/echo/run.mjs") },
 };
 
 function usage() {

@@ -55,6 +55,19 @@ export {
 // socket-transports.ts
 export { Server, ServerSocket, type ProtocolFactory } from "./socket-transports.js";
 
+// subprocess-transports.ts
+export type { StdioSpec, SubprocessOptions } from "./subprocess-transports.js";
+// Defined in exceptions.ts; listed here because starting and signalling processes throw them.
+export { FileNotFoundError, PermissionError, ProcessLookupError } from "./exceptions.js";
+
+// subprocess.ts: the two functions Python's asyncio exports, and the whole module as
+// `asyncio.subprocess` (Python's `asyncio.subprocess.PIPE`, `asyncio.subprocess.Process`).
+export { createSubprocessExec, createSubprocessShell, type CreateSubprocessOptions } from "./subprocess.js";
+export * as subprocess from "./subprocess.js";
+
+// datagram-transports.ts
+export type { CreateDatagramEndpointOptions } from "./datagram-transports.js";
+
 // futures.ts
 export { Future, isFuture, type DoneCallback, type FutureOptions } from "./futures.js";
 

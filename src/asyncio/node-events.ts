@@ -1,7 +1,7 @@
 // EventLoop: the loop users get, BaseEventLoop plus networking over Node's own sockets:
 // createServer / createConnection (TCP, IPv4 and IPv6), their Unix-socket variants. The
-// datagram and subprocess methods are added by their own modules (datagram-transports.ts,
-// subprocess-transports.ts) through `EventLoop.prototype`.
+// datagram and subprocess methods are thin: their work is done by their own modules
+// (datagram-transports.ts, subprocess-transports.ts).
 
 import { lookup } from "node:dns/promises";
 import { createConnection as netConnect, createServer as netCreateServer, type Server as NetServer, type Socket } from "node:net";
@@ -12,7 +12,9 @@ import { _getRunningLoop, _setLoopFactory, getEventLoop as getEventLoopAny, getR
 import { Future } from "./futures.js";
 import type { BaseProtocol } from "./protocols.js";
 import { Server, SocketTransport, bindError, connectError, makeProtocol, type ProtocolFactory } from "./socket-transports.js";
-import type { Transport } from "./transports.js";
+import type { DatagramTransport, SubprocessTransport, Transport } from "./transports.js";
+import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from "./datagram-transports.js";
+import { makeSubprocessTransport, type SubprocessOptions } from "./subprocess-transports.js";
 
 /** Options of `loop.createServer()`. */
 export interface CreateServerOptions {
@@ -126,6 +128,65 @@ export class EventLoop extends BaseEventLoop {
         });
         (sock as unknown as { _asyncioPath: string })._asyncioPath = path;
         return await this._makeTransport(sock, protocolFactory);
+      },
+    });
+  }
+
+  /**
+   * Opens a UDP endpoint and makes a protocol for it. A coroutine: await it for
+   * `[transport, protocol]`, once `connectionMade` has run. With `localAddr` the socket is bound
+   * there (port 0 picks a free port); with `remoteAddr` it is connected, and
+   * `transport.sendto(data)` sends to that peer.
+   * @throws OSError "error while attempting to bind on address ...: address already in use";
+   *   Error "unexpected address family" when neither address nor `family` is given.
+   * @example
+   * ```ts
+   * class EchoServerProtocol extends asyncio.DatagramProtocol {
+   *   transport!: asyncio.DatagramTransport;
+   *   override connectionMade(transport: asyncio.DatagramTransport) { this.transport = transport; }
+   *   override datagramReceived(data: Buffer, addr: asyncio.Address) { this.transport.sendto(data, addr); }
+   * }
+   * const [transport] = await loop.createDatagramEndpoint(EchoServerProtocol, { localAddr: ["127.0.0.1", 9999] });
+   * ```
+   */
+  createDatagramEndpoint<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, options?: CreateDatagramEndpointOptions): CoroutineObject<[DatagramTransport, P]> {
+    return new CoroutineObject<[DatagramTransport, P]>("createDatagramEndpoint", {
+      async: async () => await createDatagramEndpoint(this, protocolFactory, options),
+    });
+  }
+
+  /**
+   * Runs `program` with `args` (no shell) as a child process and makes a protocol for it. A
+   * coroutine: await it for `[transport, protocol]`, once `connectionMade` has run. Each of
+   * stdin, stdout and stderr is a pipe unless the options say otherwise.
+   * @throws FileNotFoundError "[Errno 2] No such file or directory: 'prog'" when `program`
+   *   does not exist; PermissionError when it is not executable.
+   * @example
+   * ```ts
+   * const [transport, protocol] = await loop.subprocessExec(MyProtocol, "ls", ["-l"]);
+   * ```
+   */
+  subprocessExec<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, program: string, args: readonly string[] = [], options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]> {
+    return new CoroutineObject<[SubprocessTransport, P]>("subprocessExec", {
+      async: async () => {
+        for (const a of [program, ...args]) if (typeof a !== "string") throw new TypeError(`program and arguments must be strings, not ${typeof a}`);
+        const protocol = makeProtocol(protocolFactory);
+        return [await makeSubprocessTransport(this, protocol, program, args, false, options), protocol];
+      },
+    });
+  }
+
+  /**
+   * Runs `cmd` through the shell (`/bin/sh -c` on POSIX) as `subprocessExec` does. A command
+   * the shell cannot find is not an error here: the child exits with status 127.
+   * @throws Error "cmd must be a string".
+   */
+  subprocessShell<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, cmd: string, options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]> {
+    return new CoroutineObject<[SubprocessTransport, P]>("subprocessShell", {
+      async: async () => {
+        if (typeof cmd !== "string") throw new Error("cmd must be a string");
+        const protocol = makeProtocol(protocolFactory);
+        return [await makeSubprocessTransport(this, protocol, cmd, [], true, options), protocol];
       },
     });
   }

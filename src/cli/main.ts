@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 // The `asyncio-ts` command. The only place in the project that calls process.exit.
-// Subcommands: `demo` (a short tour of the library), `--version`. The kernel's `install` and
-// `kernel` subcommands come with the kernel (issue 4).
+// Subcommands: `kernel -f FILE` (what kernel.json runs), `install` (registers the kernelspec),
+// `demo` (a short tour of the library), `--version`.
 
 import { readFileSync } from "node:fs";
 import { runDemo } from "./demo.js";
+import { installKernelspec, type InstallTarget } from "./install.js";
+import { runKernel } from "./kernel.js";
 
 const USAGE = `usage: asyncio-ts <command>
 
 commands:
+  kernel -f CONNECTION_FILE   run the kernel (what Jupyter starts)
+  install [--user | --sys-prefix | --prefix DIR]
+              register the kernel with Jupyter (default: --user)
   demo        run a short demo of the library (futures, tasks, both coroutine styles)
   --version   print the version
 `;
@@ -16,6 +21,31 @@ commands:
 async function main(argv: string[]): Promise<number> {
   const [command] = argv;
   switch (command) {
+    case "kernel": {
+      const i = argv.indexOf("-f");
+      const file = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith("--f="))?.slice(4);
+      if (file === undefined) {
+        process.stderr.write("asyncio-ts kernel: -f CONNECTION_FILE is required\n");
+        return 2;
+      }
+      return await runKernel(file);
+    }
+    case "install": {
+      let target: InstallTarget = { kind: "user" };
+      if (argv.includes("--sys-prefix")) target = { kind: "sys-prefix" };
+      const p = argv.indexOf("--prefix");
+      if (p >= 0) {
+        const dir = argv[p + 1];
+        if (dir === undefined) {
+          process.stderr.write("asyncio-ts install: --prefix needs a folder\n");
+          return 2;
+        }
+        target = { kind: "prefix", dir };
+      }
+      const where = installKernelspec(target);
+      process.stdout.write(`Installed the asyncio-ts kernelspec in ${where}\n`);
+      return 0;
+    }
     case "demo":
       await runDemo((line) => process.stdout.write(line + "\n"));
       return 0;

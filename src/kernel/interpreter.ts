@@ -127,7 +127,11 @@ export class Interpreter {
     const ename = e.name;
     const evalue = e.message;
     const stack = (e.stack ?? `${ename}: ${evalue}`).split("\n");
-    const frames = stack.slice(1).filter((l) => !/node:internal|\/src\/kernel\/|\/dist\/kernel\/|runInThisContext/.test(l)).map((l) => this._mapFrame(l));
+    let frames = stack.slice(1).map((l) => this._mapFrame(l));
+    // What ran the cell (the kernel, vm, the task machinery) is noise: stop at the last cell frame.
+    const lastCell = frames.findLastIndex((l) => l.includes("In ["));
+    if (lastCell >= 0) frames = frames.slice(0, lastCell + 1);
+    frames = frames.filter((l) => !/In \[\d+\]:\d+:\d+/.test(l) && !/node:internal|node:vm/.test(l));
     const head = evalue === "" ? ename : `${ename}: ${evalue}`;
     return { ename, evalue, traceback: [head, ...frames] };
   }

@@ -25,11 +25,20 @@ const PUBLIC_NAMES = [
   "isCoroutine", "isCoroutineFunction", "isFuture", "logger", "newEventLoop", "openConnection",
   "openUnixConnection", "run", "setEventLoop", "shield", "sleep", "startServer", "startUnixServer",
   "timeout", "timeoutAt", "wait", "waitFor", "wrapPromise",
+  "FileNotFoundError", "PermissionError", "ProcessLookupError", "createSubprocessExec", "createSubprocessShell",
+  "subprocess",
 ];
+
+/** `asyncio.subprocess`: Python's asyncio.subprocess module. */
+const SUBPROCESS_NAMES = ["DEVNULL", "PIPE", "Process", "STDOUT", "SubprocessStreamProtocol", "createSubprocessExec", "createSubprocessShell"];
 
 describe("The public API", () => {
   it("is exactly the intended list of names", () => {
     expect(Object.keys(asyncio).sort()).toEqual([...PUBLIC_NAMES].sort());
+  });
+
+  it("asyncio.subprocess is exactly Python's asyncio.subprocess names", () => {
+    expect(Object.keys(asyncio.subprocess).sort()).toEqual([...SUBPROCESS_NAMES].sort());
   });
 
   it("imports as 'asyncio-ts' from inside the repo and from a dependent project", () => {

@@ -265,6 +265,7 @@ describe("StreamReader", () => {
 
 describe("StreamWriter.drain", () => {
   it("waits while the peer does not read, and resolves once it catches up", async () => {
+    const CHUNKS = 512;
     const loop = newLoop();
     const rec = new Recorder();
     const server = await loop.runUntilComplete(
@@ -272,7 +273,7 @@ describe("StreamWriter.drain", () => {
         async (_reader, writer) => {
           writer.transport.setWriteBufferLimits(64 * 1024);
           const chunk = Buffer.alloc(64 * 1024, 97);
-          for (let i = 0; i < 64; i++) {
+          for (let i = 0; i < CHUNKS; i++) {
             writer.write(chunk);
             await writer.drain();
           }
@@ -287,7 +288,7 @@ describe("StreamWriter.drain", () => {
     cleanups.push(() => sock.destroy());
     sock.pause();
     await loop.runUntilComplete(asyncio.sleep(0.2));
-    expect(rec.events).toEqual([]); // still waiting in drain(): 4 MiB cannot fit in the buffers
+    expect(rec.events).toEqual([]); // still waiting in drain(): 32 MiB cannot fit in the kernel's socket buffers
     let received = 0;
     sock.on("data", (d: Buffer) => (received += d.length));
     sock.resume();
@@ -295,7 +296,7 @@ describe("StreamWriter.drain", () => {
     await loop.runUntilComplete(async () => {
       await closed;
     });
-    expect(received).toBe(64 * 64 * 1024);
+    expect(received).toBe(CHUNKS * 64 * 1024);
     expect(rec.events).toEqual([["all written, buffered", true]]);
     await closeServer(loop, server);
     loop.close();

@@ -1,0 +1,40 @@
+// `asyncio-ts kernel -f CONNECTION_FILE`: what kernel.json runs. Boots the shared loop, binds
+// the sockets where the connection file says, and runs until a shutdown request (or SIGTERM).
+
+import { readFileSync } from "node:fs";
+import { setEventLoop } from "../asyncio/index.js";
+import { readConnectionFile } from "../kernel/connection.js";
+import { Kernel } from "../kernel/kernel.js";
+import { KernelEventLoop } from "../kernel/kernel-loop.js";
+import { Signer } from "../kernel/wire.js";
+import { ZmqTransport } from "../kernel/zmq-transport.js";
+
+/** Runs the kernel until it is shut down; resolves with the exit code. */
+export async function runKernel(connectionFile: string): Promise<number> {
+  const info = readConnectionFile(connectionFile);
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  const loop = new KernelEventLoop();
+  setEventLoop(loop);
+  void loop.boot();
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  const kernel = new Kernel({
+    transport: new ZmqTransport(info),
+    signer: new Signer(info.key, info.signature_scheme),
+    loop,
+    cwd: process.cwd(),
+    version: pkg.version,
+    onShutdown: () => finish(0),
+  });
+  // Signal-mode interrupts (and our own control thread) arrive as SIGINT: never let it kill us.
+  process.on("SIGINT", () => kernel.interrupt());
+  process.on("SIGTERM", () => void kernel.close().then(() => finish(0)));
+  // ZeroMQ's sockets do not hold Node's event loop open; this does, until shutdown.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  await kernel.start();
+  try {
+    return await finished;
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
