@@ -3,12 +3,16 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { build, cacheDir, ensureNode24, ensureNodeModules, nodeVersion, root } from "./ensure.mjs";
+import { build, cacheDir, ensureNode24, ensureNodeModules, ensureVenv, nodeVersion, root } from "./ensure.mjs";
+
+/** What the real-client tests (test/clients, pytest) need in the project's venv. */
+const CLIENT_PACKAGES = ["jupyter_client", "jupyter_kernel_test", "pytest", "pyzmq"];
 
 const args = process.argv.slice(2);
 const only24 = args.includes("--node24-only");
-const skip24 = args.includes("--no-node24") || only24 === false && process.env.ASYNCIO_TS_SKIP_NODE24 === "1";
-const vitestArgs = args.filter((a) => !a.startsWith("--node24") && a !== "--no-node24");
+const skip24 = args.includes("--no-node24") || (only24 === false && process.env.ASYNCIO_TS_SKIP_NODE24 === "1");
+const skipClients = args.includes("--no-clients");
+const vitestArgs = args.filter((a) => !a.startsWith("--node24") && a !== "--no-node24" && a !== "--no-clients");
 
 ensureNodeModules();
 step("build", () => build());
@@ -43,6 +47,23 @@ for (const node of runs) {
     ok = false;
     process.stderr.write(`Node ${version}: vitest wrote no report\n`);
   }
+}
+// The real front ends: jupyter_client and the official conformance suite, through pytest.
+if (!skipClients && vitestArgs.length === 0) {
+  const python = ensureVenv(CLIENT_PACKAGES);
+  process.stderr.write(`\n=== real clients (pytest: jupyter_client, jupyter_kernel_test) on Node ${nodeVersion(process.execPath)} ===\n`);
+  const r = spawnSync(python, ["-m", "pytest", "-q", "-p", "no:cacheprovider", join(root, "test", "clients")], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, PATH: `${join(process.execPath, "..")}:${process.env.PATH}` },
+  });
+  process.stderr.write(r.stdout + r.stderr);
+  const summary = (r.stdout ?? "").trim().split("\n").at(-1) ?? "";
+  const count = (word) => Number(new RegExp(`(\\d+) ${word}`).exec(summary)?.[1] ?? 0);
+  passed += count("passed");
+  failed += count("failed") + count("error");
+  skipped += count("skipped");
+  if (r.status !== 0) ok = false;
 }
 if (!ok && failed === 0) failed = 1; // a crash or an unhandled error fails the run even when every test passed
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);

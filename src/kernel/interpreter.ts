@@ -35,6 +35,7 @@ export class Interpreter {
   private readonly _lineTables = new Map<string, number[]>();
   private _current: Task<unknown> | null = null;
   private _interrupted = false;
+  private _onInterrupt: (() => void) | null = null;
   private readonly _require: NodeRequire;
 
   constructor(
@@ -79,7 +80,9 @@ export class Interpreter {
     const t = this._current;
     if (t === null || t.done()) return false;
     this._interrupted = true;
-    return t.cancel("interrupted");
+    const delivered = t.cancel("interrupted");
+    this._onInterrupt?.();
+    return delivered;
   }
 
   /** Runs one cell in `sink`'s output context. */
@@ -110,14 +113,22 @@ export class Interpreter {
       ),
     );
     this._current = task as Task<unknown>;
+    // A cell awaiting a native Promise that never settles cannot be reached by cancel(); after
+    // an interrupt it is given a moment to end by itself, then the cell ends without it (the
+    // task stays cancelled-pending and ends at its next library await).
+    const interrupted = new Promise<never>((_, reject) => {
+      this._onInterrupt = () => setTimeout(() => reject(new KeyboardInterrupt()), INTERRUPT_GRACE_MS);
+    });
+    interrupted.catch(() => {});
     try {
-      const { value } = (await task) as { value: unknown };
+      const { value } = (await Promise.race([task, interrupted])) as { value: unknown };
       return { status: "ok", hasResult: compiled.hasResult && value !== undefined, value };
     } catch (e) {
       if (isInterrupt(e, this._interrupted)) return this._failure(new KeyboardInterrupt(), filename);
       return this._failure(e, filename);
     } finally {
       this._current = null;
+      this._onInterrupt = null;
     }
   }
 
@@ -152,9 +163,13 @@ export class Interpreter {
   }
 }
 
+/** How long an interrupted cell may take to end by itself before the kernel ends it. */
+const INTERRUPT_GRACE_MS = 200;
+
 /** SIGINT during synchronous code, or the cancellation an interrupt caused. */
 function isInterrupt(e: unknown, interrupted: boolean): boolean {
   if (!(e instanceof Error)) return false;
+  if (e instanceof KeyboardInterrupt) return true;
   if ((e as { code?: string }).code === "ERR_SCRIPT_EXECUTION_INTERRUPTED") return true;
   return interrupted && e instanceof asyncio.CancelledError;
 }

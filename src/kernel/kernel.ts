@@ -40,7 +40,9 @@ export class Kernel {
   private readonly _signer: Signer;
   private readonly _log: (line: string) => void;
   private _executionCount = 0;
-  private readonly _history: [number, number, string][] = [];
+  /** Inputs and (plain-text) outputs of this session, by execution count. */
+  private readonly _history: { line: number; input: string; output: string | null }[] = [];
+  private _payload: Record<string, unknown>[] = [];
   private readonly _shellQueue: { msg: Incoming; channel: Channel }[] = [];
   private _shellBusy = false;
   private _abortUntil: number = -1;
@@ -59,8 +61,8 @@ export class Kernel {
       kernel_info_request: (m, c) => this._reply(m, c, "kernel_info_reply", this._kernelInfo()),
       execute_request: (m, c) => this._execute(m, c),
       is_complete_request: (m, c) => this._reply(m, c, "is_complete_reply", isComplete(String(m.content["code"] ?? ""))),
-      complete_request: (m, c) => this._reply(m, c, "complete_reply", { status: "ok", matches: [], cursor_start: m.content["cursor_pos"] ?? 0, cursor_end: m.content["cursor_pos"] ?? 0, metadata: {} }),
-      inspect_request: (m, c) => this._reply(m, c, "inspect_reply", { status: "ok", found: false, data: {}, metadata: {} }),
+      complete_request: (m, c) => this._reply(m, c, "complete_reply", completeFromGlobals(String(m.content["code"] ?? ""), Number(m.content["cursor_pos"] ?? 0))),
+      inspect_request: (m, c) => this._reply(m, c, "inspect_reply", inspectFromGlobals(String(m.content["code"] ?? ""), Number(m.content["cursor_pos"] ?? 0))),
       history_request: (m, c) => this._reply(m, c, "history_reply", { status: "ok", history: this._historyFor(m.content) }),
       comm_info_request: (m, c) => this._reply(m, c, "comm_info_reply", { status: "ok", comms: {} }),
       shutdown_request: (m, c) => this._shutdown(m, c),
@@ -189,15 +191,21 @@ export class Kernel {
     }
     if (storeHistory) this._executionCount++;
     const count = this._executionCount;
-    if (storeHistory) this._history.push([0, count, code]);
+    const entry = storeHistory ? { line: count, input: code, output: null as string | null } : null;
+    if (entry !== null) this._history.push(entry);
+    this._payload = [];
     if (!silent) await this._publish("execute_input", { code, execution_count: count }, msg);
     const sink = this._sink(msg, count, silent, content.allow_stdin !== false);
     const outcome = await this.interpreter.execute(code, sink);
     await sink.flush();
     const userExpressions = outcome.status === "ok" ? await this._userExpressions(content.user_expressions ?? {}, sink) : {};
     if (outcome.status === "ok") {
-      if (outcome.hasResult && !silent) await this._publish("execute_result", { execution_count: count, data: mimeBundle(outcome.value), metadata: {} }, msg);
-      await this._reply(msg, channel, "execute_reply", { status: "ok", execution_count: count, user_expressions: userExpressions, payload: [] });
+      if (outcome.hasResult && !silent) {
+        const data = mimeBundle(outcome.value);
+        if (entry !== null) entry.output = String(data["text/plain"] ?? "");
+        await this._publish("execute_result", { execution_count: count, data, metadata: {} }, msg);
+      }
+      await this._reply(msg, channel, "execute_reply", { status: "ok", execution_count: count, user_expressions: userExpressions, payload: this._payload });
     } else {
       const err = { ename: outcome.ename, evalue: outcome.evalue, traceback: outcome.traceback };
       if (!silent) await this._publish("error", err, msg);
@@ -260,7 +268,10 @@ export class Kernel {
       if (sink === undefined) throw new Error("display() works in a cell");
       sink.display(mimeBundle(value), options);
     };
-    Object.assign(display, richOutput);
+    // display.html(...), display.markdown(...), ...: build the bundle and display it at once.
+    for (const [kind, make] of Object.entries(richOutput)) {
+      (display as unknown as Record<string, unknown>)[kind] = (data: never, options?: { displayId?: string }) => display(make(data), options);
+    }
     g["display"] = display;
     g["updateDisplay"] = (value: unknown, options: { displayId: string }): void => {
       const sink = cellVar.get();
@@ -268,6 +279,10 @@ export class Kernel {
       sink.display(mimeBundle(value), { ...options, update: true });
     };
     g["clearOutput"] = (wait = false): void => cellVar.get()?.clearOutput(wait);
+    // page(text): shown in the front end's pager (a payload of the execute reply), as IPython's.
+    g["page"] = (text: unknown): void => {
+      this._payload.push({ source: "page", data: { "text/plain": String(text) }, start: 0 });
+    };
     g["input"] = (prompt = "", options?: { password?: boolean }): Future<string> => {
       const sink = cellVar.get() as (CellSink & { requestInput?: (p: string, pw: boolean) => Future<string> }) | undefined;
       if (sink?.requestInput === undefined) throw new Error("input() works in a cell");
@@ -275,9 +290,34 @@ export class Kernel {
     };
   }
 
-  private _historyFor(content: Record<string, unknown>): [number, number, string][] {
-    const n = typeof content["n"] === "number" ? content["n"] : this._history.length;
-    return content["hist_access_type"] === "tail" ? this._history.slice(-n) : this._history.slice();
+  /** history_request: `tail`, `range` and `search` (a glob pattern, `unique`, `n`), with or without output. */
+  private _historyFor(content: Record<string, unknown>): unknown[] {
+    const SESSION = 0; // this kernel keeps one session in memory; 0 is "the current session"
+    let items = this._history.slice();
+    const n = typeof content["n"] === "number" ? content["n"] : null;
+    switch (content["hist_access_type"]) {
+      case "range": {
+        const start = typeof content["start"] === "number" ? content["start"] : 0;
+        const stop = typeof content["stop"] === "number" ? content["stop"] : Infinity;
+        items = items.filter((h) => h.line >= start && h.line < stop);
+        break;
+      }
+      case "search": {
+        const pattern = String(content["pattern"] ?? "*");
+        const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "s");
+        items = items.filter((h) => re.test(h.input));
+        if (content["unique"] === true) {
+          const seen = new Set<string>();
+          items = items.reverse().filter((h) => !seen.has(h.input) && seen.add(h.input) !== undefined).reverse();
+        }
+        if (n !== null) items = items.slice(-n);
+        break;
+      }
+      default:
+        if (n !== null) items = items.slice(-n);
+    }
+    const output = content["output"] === true;
+    return items.map((h) => [SESSION, h.line, output ? [h.input, h.output] : h.input]);
   }
 
   // -- Shutdown ---------------------------------------------------------------------------------
@@ -316,4 +356,57 @@ export function isComplete(code: string): { status: "complete" | "incomplete" | 
     return { status: "incomplete", indent };
   }
   return { status: "invalid" };
+}
+
+const IDENT_PATH = /[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\.?$/;
+
+function resolvePath(path: string[]): unknown {
+  let v: unknown = globalThis;
+  for (const part of path) {
+    if (v === null || v === undefined) return undefined;
+    try {
+      v = (v as Record<string, unknown>)[part];
+    } catch {
+      return undefined;
+    }
+  }
+  return v;
+}
+
+function propertyNames(v: unknown): string[] {
+  const names = new Set<string>();
+  for (let o: unknown = v; o !== null && o !== undefined && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const k of Object.getOwnPropertyNames(o)) if (!k.startsWith("__") && k !== "constructor") names.add(k);
+  }
+  return [...names].sort();
+}
+
+/**
+ * Completion from what the kernel holds now: the global names and the properties of values
+ * reached by a dotted path (`asyncio.sl` -> `asyncio.sleep`). Type-aware completion is the
+ * TypeScript language service's job (a later issue).
+ */
+export function completeFromGlobals(code: string, cursor: number): Record<string, unknown> {
+  const before = code.slice(0, cursor);
+  const m = IDENT_PATH.exec(before);
+  if (m === null) return { status: "ok", matches: [], cursor_start: cursor, cursor_end: cursor, metadata: {} };
+  const parts = m[0].split(".");
+  const prefix = parts.pop() ?? "";
+  const owner = parts.length === 0 ? globalThis : resolvePath(parts);
+  const matches = propertyNames(owner).filter((k) => k.startsWith(prefix) && /^[A-Za-z_$][\w$]*$/.test(k));
+  return { status: "ok", matches, cursor_start: cursor - prefix.length, cursor_end: cursor, metadata: {} };
+}
+
+/** Inspection from what the kernel holds now: the value under the cursor, as text. */
+export function inspectFromGlobals(code: string, cursor: number): Record<string, unknown> {
+  const after = /^[\w$]*/.exec(code.slice(cursor))?.[0] ?? "";
+  const m = IDENT_PATH.exec(code.slice(0, cursor) + after);
+  if (m === null) return { status: "ok", found: false, data: {}, metadata: {} };
+  const path = m[0].replace(/\.$/, "").split(".");
+  const owner = path.length === 1 ? globalThis : resolvePath(path.slice(0, -1));
+  if (owner === null || owner === undefined || !(path.at(-1)! in Object(owner))) return { status: "ok", found: false, data: {}, metadata: {} };
+  const value = resolvePath(path);
+  const kind = typeof value === "function" ? (/^class\b/.test(Function.prototype.toString.call(value)) ? "class" : "function") : typeof value;
+  const text = typeof value === "function" ? `${kind} ${path.join(".")}\n\n${Function.prototype.toString.call(value).split("\n")[0]}` : `${kind} ${path.join(".")}\n\n${String(mimeBundle(value)["text/plain"])}`;
+  return { status: "ok", found: true, data: { "text/plain": text }, metadata: {} };
 }

@@ -1,0 +1,209 @@
+"""The asyncio-ts kernel driven by jupyter_client, as notebooks and consoles drive it: the
+class's REPL exercise, one loop across cells, late output, interrupts, stdin, bad messages,
+restart and shutdown."""
+
+import os
+import socket
+import time
+
+import pytest
+import zmq
+from jupyter_client.manager import start_new_kernel
+from jupyter_client.session import Session
+
+TIMEOUT = 30
+
+
+@pytest.fixture()
+def kernel():
+    km, kc = start_new_kernel(kernel_name="asyncio-ts", startup_timeout=TIMEOUT)
+    try:
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        if km.is_alive():
+            km.shutdown_kernel(now=True)
+
+
+def run(kc, code, **kw):
+    """Runs a cell; returns (reply content, [(msg_type, content)] of its outputs)."""
+    outputs = []
+
+    def hook(msg):
+        if msg["msg_type"] in ("stream", "execute_result", "display_data", "error", "update_display_data", "clear_output"):
+            outputs.append((msg["msg_type"], msg["content"]))
+
+    reply = kc.execute_interactive(code, output_hook=hook, timeout=TIMEOUT, **kw)
+    return reply["content"], outputs
+
+
+def result_text(outputs):
+    return [c["data"]["text/plain"] for t, c in outputs if t == "execute_result"]
+
+
+def test_the_future_exercise_cell_by_cell(kernel):
+    _, kc = kernel
+    run(kc, 'import * as asyncio from "asyncio";\nconst future = new asyncio.Future<string>();')
+    assert result_text(run(kc, "future")[1]) == ["<Future pending>"]
+    assert result_text(run(kc, "future.done()")[1]) == ["false"]
+    reply, outputs = run(kc, "future.result()")
+    assert reply["status"] == "error"
+    assert (reply["ename"], reply["evalue"]) == ("InvalidStateError", "Result is not ready.")
+    run(kc, 'future.setResult("Your Name")')
+    assert result_text(run(kc, "future.done()")[1]) == ["true"]
+    assert result_text(run(kc, "future.result()")[1]) == ["'Your Name'"]
+    assert result_text(run(kc, "future")[1]) == ["<Future finished result='Your Name'>"]
+
+
+def test_a_server_in_one_cell_answers_a_client_in_the_next(kernel):
+    _, kc = kernel
+    reply, _ = run(
+        kc,
+        'import * as asyncio from "asyncio";\n'
+        "const server = await asyncio.startServer(async (reader, writer) => {\n"
+        "  for await (const line of reader) writer.write(`echo:${line}`);\n"
+        "  writer.close();\n"
+        '}, "127.0.0.1", 0);\n'
+        "const port = (server.sockets[0].getsockname() as [string, number])[1];",
+    )
+    assert reply["status"] == "ok"
+    _, outputs = run(
+        kc,
+        'const [reader, writer] = await asyncio.openConnection("127.0.0.1", port);\n'
+        'writer.write("hello\\n");\n'
+        "(await reader.readline()).toString()",
+    )
+    assert result_text(outputs) == ["'echo:hello\\n'"]
+    run(kc, "writer.close(); server.close(); await server.waitClosed();")
+
+
+def test_late_output_carries_its_own_cells_parent_header(kernel):
+    _, kc = kernel
+    first = kc.execute('import * as asyncio from "asyncio";\nasyncio.createTask(async () => { await asyncio.sleep(0.3); console.log("late line"); });')
+    kc.get_shell_msg(timeout=TIMEOUT)
+    second = kc.execute("1 + 1")
+    kc.get_shell_msg(timeout=TIMEOUT)
+    deadline = time.time() + 10
+    late = None
+    while time.time() < deadline and late is None:
+        msg = kc.get_iopub_msg(timeout=TIMEOUT)
+        if msg["msg_type"] == "stream" and "late line" in msg["content"]["text"]:
+            late = msg
+    assert late is not None
+    assert late["parent_header"]["msg_id"] == first
+    assert late["parent_header"]["msg_id"] != second
+
+
+def test_every_output_is_published_before_idle(kernel):
+    _, kc = kernel
+    msg_id = kc.execute("for (let i = 0; i < 50; i++) console.log(`line ${i}`);\n'done'")
+    kc.get_shell_msg(timeout=TIMEOUT)
+    seen = []
+    while True:
+        msg = kc.get_iopub_msg(timeout=TIMEOUT)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        seen.append(msg["msg_type"])
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    assert seen[0] == "status" and seen[1] == "execute_input"
+    assert seen.count("stream") >= 1
+    assert seen[-2] == "execute_result"
+
+
+@pytest.mark.parametrize("code", ["while (true) {}", "await new Promise(() => {})", 'await (await import("asyncio")).sleep(3600)'])
+def test_interrupt_ends_a_stuck_cell_and_keeps_the_state(kernel, code):
+    km, kc = kernel
+    run(kc, 'const kept = "still here";')
+    kc.execute(code)
+    time.sleep(1.0)
+    km.interrupt_kernel()
+    reply = kc.get_shell_msg(timeout=TIMEOUT)
+    assert reply["content"]["status"] == "error"
+    assert reply["content"]["ename"] == "KeyboardInterrupt"
+    assert result_text(run(kc, "kept")[1]) == ["'still here'"]
+
+
+def test_stop_on_error_aborts_the_queued_cells(kernel):
+    _, kc = kernel
+    # The second cell is queued while the first still runs (as "Run all" queues them).
+    first = kc.execute('await new Promise((r) => setTimeout(r, 300));\nthrow new Error("first fails")')
+    second = kc.execute('console.log("must not run")')
+    replies = {}
+    for _ in range(2):
+        r = kc.get_shell_msg(timeout=TIMEOUT)
+        replies[r["parent_header"]["msg_id"]] = r["content"]["status"]
+    assert replies == {first: "error", second: "aborted"}
+    reply, _ = run(kc, "'runs again'")
+    assert reply["status"] == "ok"
+
+
+def test_input_over_the_stdin_channel(kernel):
+    _, kc = kernel
+    msg_id = kc.execute('const name = await input("Your name: ");\n`Hello, ${name}`', allow_stdin=True)
+    req = kc.get_stdin_msg(timeout=TIMEOUT)
+    assert req["msg_type"] == "input_request"
+    assert req["content"]["prompt"] == "Your name: "
+    kc.input("Ada")
+    reply = kc.get_shell_msg(timeout=TIMEOUT)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["status"] == "ok"
+    assert result_text(run(kc, "name")[1]) == ["'Ada'"]
+
+
+def test_a_forged_signature_is_never_executed_and_garbage_is_survived(kernel):
+    km, kc = kernel
+    info = km.get_connection_info()
+    ctx = zmq.Context.instance()
+    sock = ctx.socket(zmq.DEALER)
+    sock.connect(f"tcp://{info['ip']}:{info['shell_port']}")
+    try:
+        forger = Session(key=b"not-the-key", username="mallory")
+        forger.send(sock, forger.msg("execute_request", {"code": "globalThis.pwned = true", "silent": False}))
+        sock.send_multipart([b"garbage"])
+        sock.send_multipart([b"<IDS|MSG>", b"sig", b"{not json", b"{}", b"{}", b"{}"])
+        time.sleep(0.5)
+    finally:
+        sock.close(0)
+    assert result_text(run(kc, "typeof (globalThis as any).pwned")[1]) == ["'undefined'"]
+
+
+def _port_is_free(port):
+    # SO_REUSEADDR: connections closed a moment ago linger in TIME_WAIT; only a live listener
+    # (a process still holding the port) makes this bind fail.
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def test_restart_gives_a_fresh_kernel(kernel):
+    km, kc = kernel
+    run(kc, "const before = 1;")
+    km.restart_kernel(now=False)
+    kc.wait_for_ready(timeout=TIMEOUT)
+    reply, _ = run(kc, "typeof before")
+    assert reply["status"] == "ok"
+
+
+def test_shutdown_leaves_no_process_and_no_port_behind(kernel):
+    km, kc = kernel
+    run(kc, 'import * as asyncio from "asyncio";\nconst srv = await asyncio.startServer(() => {}, "127.0.0.1", 0);\nconst p = (srv.sockets[0].getsockname() as [string, number])[1];')
+    server_port = int(result_text(run(kc, "p")[1])[0])
+    info = km.get_connection_info()
+    pid = km.provisioner.process.pid
+    km.shutdown_kernel(now=False)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the kernel process is still alive after shutdown")
+    for port in [server_port] + [info[k] for k in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")]:
+        assert _port_is_free(port), f"port {port} still bound"
