@@ -29,6 +29,9 @@ export async function runKernel(connectionFile: string): Promise<number> {
   // Signal-mode interrupts (and our own control thread) arrive as SIGINT: never let it kill us.
   process.on("SIGINT", () => kernel.interrupt());
   process.on("SIGTERM", () => void kernel.close().then(() => finish(0)));
+  // A user's mistake never takes the kernel down: what nobody caught is shown in a cell.
+  process.on("uncaughtException", (err) => kernel.reportUncaught(err, "uncaughtException"));
+  process.on("unhandledRejection", (reason) => kernel.reportUncaught(reason, "unhandledRejection"));
   // ZeroMQ's sockets do not hold Node's event loop open; this does, until shutdown.
   const keepAlive = setInterval(() => {}, 1 << 30);
   await kernel.start();

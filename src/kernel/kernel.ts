@@ -50,6 +50,7 @@ export class Kernel {
   private _restoreStdio: (() => void) | null = null;
   private _pendingInput: Future<string> | null = null;
   private _shuttingDown = false;
+  private _lastSink: CellSink | null = null;
   private readonly _handlers: Record<string, Handler>;
 
   constructor(private readonly _options: KernelOptions) {
@@ -84,6 +85,17 @@ export class Kernel {
       else sink.backgroundError(context.exception, context.message);
     });
     await this._transport.start((channel, frames) => this._onFrames(channel, frames));
+  }
+
+  /**
+   * An error nobody caught (a Node callback that threw, a rejected Promise nobody awaited):
+   * shown under the cell whose code it came from, else under the last cell; the kernel goes on.
+   */
+  reportUncaught(err: unknown, kind: "uncaughtException" | "unhandledRejection"): void {
+    const sink = cellVar.get() ?? this._lastSink;
+    const message = kind === "unhandledRejection" ? "Unhandled promise rejection" : "Uncaught exception";
+    if (sink === null) this._log(`${message}: ${err instanceof Error ? err.stack : String(err)}`);
+    else sink.backgroundError(err, message);
   }
 
   /** Interrupts the running cell (message mode; signal mode arrives as SIGINT). */
@@ -196,6 +208,7 @@ export class Kernel {
     this._payload = [];
     if (!silent) await this._publish("execute_input", { code, execution_count: count }, msg);
     const sink = this._sink(msg, count, silent, content.allow_stdin !== false);
+    if (!silent) this._lastSink = sink;
     const outcome = await this.interpreter.execute(code, sink);
     await sink.flush();
     const userExpressions = outcome.status === "ok" ? await this._userExpressions(content.user_expressions ?? {}, sink) : {};

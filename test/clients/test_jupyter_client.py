@@ -207,3 +207,26 @@ def test_shutdown_leaves_no_process_and_no_port_behind(kernel):
         pytest.fail("the kernel process is still alive after shutdown")
     for port in [server_port] + [info[k] for k in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")]:
         assert _port_is_free(port), f"port {port} still bound"
+
+
+def test_errors_nobody_caught_are_shown_in_their_cell_and_the_kernel_goes_on(kernel):
+    _, kc = kernel
+    first = kc.execute('setTimeout(() => { throw new Error("thrown in a timer") }, 50);\nPromise.reject(new Error("rejected, never awaited"));\nundefined')
+    kc.get_shell_msg(timeout=TIMEOUT)
+    errors = {}
+    deadline = time.time() + 10
+    while time.time() < deadline and len(errors) < 2:
+        msg = kc.get_iopub_msg(timeout=TIMEOUT)
+        if msg["msg_type"] == "error":
+            errors[msg["content"]["evalue"]] = msg["parent_header"]["msg_id"]
+    assert errors == {"thrown in a timer": first, "rejected, never awaited": first}
+    assert result_text(run(kc, "'still alive'")[1]) == ["'still alive'"]
+
+
+def test_display_updates_by_display_id(kernel):
+    _, kc = kernel
+    _, outputs = run(kc, 'display.markdown("step 1", { displayId: "progress" });\nupdateDisplay("step 2 of 2", { displayId: "progress" });')
+    kinds = [(t, c.get("transient", {}).get("display_id")) for t, c in outputs]
+    assert kinds == [("display_data", "progress"), ("update_display_data", "progress")]
+    assert outputs[0][1]["data"]["text/markdown"] == "step 1"
+    assert outputs[1][1]["data"]["text/plain"] == "'step 2 of 2'"
