@@ -2,6 +2,7 @@
 class's REPL exercise, one loop across cells, late output, interrupts, stdin, bad messages,
 restart and shutdown."""
 
+import json
 import os
 import socket
 import time
@@ -14,9 +15,9 @@ from jupyter_client.session import Session
 TIMEOUT = 30
 
 
-@pytest.fixture()
-def kernel():
-    km, kc = start_new_kernel(kernel_name="asyncio-ts", startup_timeout=TIMEOUT)
+@pytest.fixture(params=["asyncio-ts"])
+def kernel(request):
+    km, kc = start_new_kernel(kernel_name=request.param, startup_timeout=TIMEOUT)
     try:
         yield km, kc
     finally:
@@ -111,6 +112,7 @@ def test_every_output_is_published_before_idle(kernel):
     assert seen[-2] == "execute_result"
 
 
+@pytest.mark.parametrize("kernel", ["asyncio-ts", "asyncio-ts-message"], indirect=True)
 @pytest.mark.parametrize("code", ["while (true) {}", "await new Promise(() => {})", 'await (await import("asyncio")).sleep(3600)'])
 def test_interrupt_ends_a_stuck_cell_and_keeps_the_state(kernel, code):
     km, kc = kernel
@@ -230,3 +232,15 @@ def test_display_updates_by_display_id(kernel):
     assert kinds == [("display_data", "progress"), ("update_display_data", "progress")]
     assert outputs[0][1]["data"]["text/markdown"] == "step 1"
     assert outputs[1][1]["data"]["text/plain"] == "'step 2 of 2'"
+
+
+def test_the_kernelspec_is_listed_by_jupyter():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "jupyter_client.kernelspecapp", "list", "--json"], capture_output=True, text=True, check=True).stdout
+    specs = json.loads(out)["kernelspecs"]
+    assert "asyncio-ts" in specs
+    spec = specs["asyncio-ts"]["spec"]
+    assert spec["language"] == "typescript"
+    assert spec["argv"][-2:] == ["-f", "{connection_file}"]
