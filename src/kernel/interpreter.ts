@@ -3,8 +3,9 @@
 // its result (a Promise is awaited first; a Future or Task is shown as it is). Knows nothing
 // of the Jupyter protocol (kernel.ts does).
 
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import * as asyncio from "../asyncio/index.js";
@@ -54,14 +55,12 @@ export class Interpreter {
     try {
       resolved = this._require.resolve(spec);
     } catch (e) {
-      // An ESM-only package has no "require" entry: import it by name from the notebook's folder.
+      // An ESM-only package has no "require" entry: find its ESM entry from the notebook's folder.
       const code = (e as { code?: string }).code;
       if (code !== "ERR_PACKAGE_PATH_NOT_EXPORTED" && code !== "MODULE_NOT_FOUND") throw e;
-      try {
-        return await import(spec);
-      } catch {
-        throw new Error(`Cannot find module '${spec}' (looked in ${this.cwd} and its parents' node_modules)`);
-      }
+      const esm = resolveEsmPackage(spec, this.cwd);
+      if (esm === null) throw new Error(`Cannot find module '${spec}' (looked in ${this.cwd} and its parents' node_modules)`);
+      resolved = esm;
     }
     if (!resolved.includes("/")) return await import(resolved); // a Node built-in without "node:"
     return await import(pathToFileURL(resolved).href);
@@ -161,6 +160,47 @@ export class Interpreter {
     }
     return { status: "error", ...this.formatError(e), error: e };
   }
+}
+
+/**
+ * The file an `import` of a bare package name loads, for packages that only export ESM (so
+ * `require.resolve` refuses them): the "import" (or "default") condition of the package's
+ * exports for the subpath, else its "module" or "main" field. Looked up from `dir` upwards.
+ */
+export function resolveEsmPackage(spec: string, dir: string): string | null {
+  const parts = spec.split("/");
+  const name = spec.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] ?? spec);
+  const subpath = "." + spec.slice(name.length);
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    const pkgDir = join(d, "node_modules", name);
+    const pkgFile = join(pkgDir, "package.json");
+    if (existsSync(pkgFile)) {
+      const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as { exports?: unknown; module?: string; main?: string };
+      const target = exportTarget(pkg.exports, subpath) ?? (subpath === "." ? (pkg.module ?? pkg.main ?? "index.js") : subpath);
+      return join(pkgDir, target);
+    }
+    if (dirname(d) === d) return null;
+  }
+}
+
+function exportTarget(exports: unknown, subpath: string): string | null {
+  if (exports === undefined || exports === null) return null;
+  if (typeof exports === "string") return subpath === "." ? exports : null;
+  const map = exports as Record<string, unknown>;
+  const entry = Object.keys(map).some((k) => k.startsWith(".")) ? map[subpath] : subpath === "." ? map : undefined;
+  return pickCondition(entry);
+}
+
+function pickCondition(entry: unknown): string | null {
+  if (typeof entry === "string") return entry;
+  if (Array.isArray(entry)) return entry.map(pickCondition).find((x) => x !== null) ?? null;
+  if (entry !== null && typeof entry === "object") {
+    for (const cond of ["node", "import", "default"]) {
+      const t = pickCondition((entry as Record<string, unknown>)[cond]);
+      if (t !== null) return t;
+    }
+  }
+  return null;
 }
 
 /** How long an interrupted cell may take to end by itself before the kernel ends it. */

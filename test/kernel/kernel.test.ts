@@ -15,12 +15,12 @@ afterEach(async () => {
   setEventLoop(null);
 });
 
-async function startKernel() {
+async function startKernel(cwd = process.cwd()) {
   const loop = new KernelEventLoop();
   setEventLoop(loop);
   void loop.boot();
   const transport = new InMemoryTransport();
-  const kernel = new Kernel({ transport, signer, loop, cwd: process.cwd(), log: () => {} });
+  const kernel = new Kernel({ transport, signer, loop, cwd, log: () => {} });
   kernels.push(kernel);
   await kernel.start();
   const received: { channel: Channel; msg: Message }[] = [];
@@ -171,6 +171,33 @@ describe("The kernel over an in-memory transport", () => {
     const err = r.out.find((m) => m.type === "error")!.content;
     expect(err["ename"]).toBe("TypeError");
     expect((err["traceback"] as string[]).join("\n")).toMatch(/In \[\d+\], line 4/);
+  });
+});
+
+describe("Imports in cells", () => {
+  it("load Node built-ins and npm packages next to the notebook, CommonJS and ESM-only", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-notebook-"));
+    try {
+      const cjs = join(dir, "node_modules", "cjs-pkg");
+      mkdirSync(cjs, { recursive: true });
+      writeFileSync(join(cjs, "package.json"), JSON.stringify({ name: "cjs-pkg", main: "index.js" }));
+      writeFileSync(join(cjs, "index.js"), "module.exports = { kind: 'commonjs', add: (a, b) => a + b };");
+      const esm = join(dir, "node_modules", "esm-only");
+      mkdirSync(join(esm, "lib"), { recursive: true });
+      writeFileSync(join(esm, "package.json"), JSON.stringify({ name: "esm-only", type: "module", exports: { ".": { import: "./lib/main.js" } } }));
+      writeFileSync(join(esm, "lib", "main.js"), "export const kind = 'esm'; export default function hello() { return 'hello from esm'; }");
+      const { client } = await startKernel(dir);
+      const r = await client.execute('import cjs from "cjs-pkg";\nimport hello, { kind } from "esm-only";\nimport { createHash } from "node:crypto";\nimport * as net from "net";\n[cjs.kind, cjs.add(1, 2), kind, hello(), typeof createHash, typeof net.connect]');
+      expect(r.out.find((m) => m.type === "execute_reply")!.content["status"]).toBe("ok");
+      expect((r.out.find((m) => m.type === "execute_result")!.content["data"] as Record<string, string>)["text/plain"]).toBe("[ 'commonjs', 3, 'esm', 'hello from esm', 'function', 'function' ]");
+      const missing = await client.execute('import nope from "not-installed-anywhere";');
+      expect(missing.out.find((m) => m.type === "error")!.content["evalue"]).toMatch(/Cannot find module 'not-installed-anywhere'/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
