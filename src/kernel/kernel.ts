@@ -203,6 +203,12 @@ export class Kernel {
     }
     if (storeHistory) this._executionCount++;
     const count = this._executionCount;
+    // `exit` / `quit` in a console: the front end leaves (IPython's ask_exit payload).
+    if (/^(exit|quit)(\(\))?;?$/.test(code.trim())) {
+      if (!silent) await this._publish("execute_input", { code, execution_count: count }, msg);
+      await this._reply(msg, channel, "execute_reply", { status: "ok", execution_count: count, user_expressions: {}, payload: [{ source: "ask_exit", keepkernel: false }] });
+      return;
+    }
     const entry = storeHistory ? { line: count, input: code, output: null as string | null } : null;
     if (entry !== null) this._history.push(entry);
     this._payload = [];

@@ -2,13 +2,16 @@
 temporary prefix that Jupyter is pointed at, so the tests use the kernel built from this
 checkout and nothing from the user's own Jupyter set-up."""
 
+import atexit
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 _PREFIX = tempfile.mkdtemp(prefix="asyncio-ts-jupyter-")
+atexit.register(shutil.rmtree, _PREFIX, ignore_errors=True)
 subprocess.run(
     ["node", str(ROOT / "dist" / "cli" / "main.js"), "install", "--prefix", _PREFIX],
     check=True,
