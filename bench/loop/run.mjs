@@ -198,7 +198,7 @@ function runOnce(row, workload, n, warmup) {
   }
 }
 
-function median(xs) {
+export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
@@ -228,12 +228,12 @@ function fmtRate(x) {
   return `${x.toFixed(0)} /s`;
 }
 
-function fmtRatio(x) {
+export function fmtRatio(x) {
   if (!Number.isFinite(x)) return "-";
   return x >= 10 ? `${x.toFixed(1)}x` : `${x.toFixed(2)}x`;
 }
 
-function table(headers, rows, align) {
+export function table(headers, rows, align) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => (align[i] === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
   return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");

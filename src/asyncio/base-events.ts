@@ -231,13 +231,38 @@ export class BaseEventLoop implements EventLoopLike {
     }
     const prevLoop = _enterIteration(this);
     try {
-      const handle = new Handle(cb, args, this, context);
       // Node runs I/O callbacks in the async context the socket was made in (maybe a task's).
-      runClean(() => handle._run());
+      // The callback runs as a Handle would, without making one (one is made for an error report).
+      this._ioCb = cb;
+      this._ioArgs = args;
+      this._ioContext = context;
+      runClean(this._runIOBound);
     } finally {
       _enterIteration(prevLoop);
     }
   }
+
+  private _ioCb: ((...args: never[]) => unknown) | null = null;
+  private _ioArgs: unknown[] | null = null;
+  private _ioContext: Context | undefined = undefined;
+  private readonly _runIOBound = (): void => {
+    const cb = this._ioCb as (...args: unknown[]) => unknown;
+    const args = this._ioArgs as unknown[];
+    const context = this._ioContext;
+    this._ioCb = null;
+    this._ioArgs = null;
+    this._ioContext = undefined;
+    if (context !== undefined) {
+      new Handle(cb, args, this, context)._run();
+      return;
+    }
+    try {
+      const ret = cb(...args);
+      if (ret instanceof Promise) ret.then(undefined, (exc: unknown) => new Handle(cb, args, this, context)._reportErrorPublic(exc));
+    } catch (exc) {
+      new Handle(cb, args, this, context)._reportErrorPublic(exc);
+    }
+  };
 
   /** @internal Called by TimerHandle.cancel(). */
   _timerHandleCancelled(timer: TimerHandle): void {

@@ -116,6 +116,45 @@ export class CoroutineObject<T = unknown> implements PromiseLike<T>, Iterable<un
   }
 }
 
+/** An iterator that is done at once: `yield*` of it returns `value` without suspending. */
+class DoneIterator<T> {
+  constructor(private readonly _value: T) {}
+  next(): IteratorResult<unknown, T> {
+    return { done: true, value: this._value };
+  }
+  return(v: T): IteratorResult<unknown, T> {
+    return { done: true, value: v };
+  }
+  throw(e: unknown): IteratorResult<unknown, T> {
+    throw e;
+  }
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+/**
+ * @internal A coroutine whose result is known when it is made (a `drain()` with nothing to
+ * wait for): `yield*` returns it without suspending, `await` settles with it after a
+ * microtask, with no generator, async function or Future made.
+ */
+export class ReadyCoroutine<T> extends CoroutineObject<T> {
+  constructor(
+    name: string,
+    private readonly _value: T,
+  ) {
+    super(name, null);
+  }
+
+  protected override _makeGenerator(): GeneratorCoroutine<T> {
+    return new DoneIterator(this._value) as unknown as GeneratorCoroutine<T>;
+  }
+
+  protected override _makeAsync(): PromiseLike<T> {
+    return Promise.resolve(this._value);
+  }
+}
+
 /** True for a generator object (a 3.4-style coroutine once called). */
 export function isGenerator(x: unknown): x is GeneratorCoroutine {
   return x !== null && typeof x === "object" && typeof (x as Generator).next === "function" && typeof (x as Generator).throw === "function" && typeof (x as Generator)[Symbol.iterator] === "function";

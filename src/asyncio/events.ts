@@ -92,6 +92,11 @@ export class Handle {
     }
   }
 
+  /** @internal Reports `exc` as an error of this callback (for callbacks run without a Handle). */
+  _reportErrorPublic(exc: unknown): void {
+    this._reportError(exc);
+  }
+
   private _reportError(exc: unknown): void {
     const context: ExceptionContext = { message: `Exception in callback ${this._formatCallback()}`, exception: exc, handle: this };
     if (this._sourceTraceback) context.sourceTraceback = this._sourceTraceback;

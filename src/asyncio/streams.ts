@@ -2,9 +2,10 @@
 // them (startServer, openConnection, and their Unix-socket variants), as Python's
 // asyncio/streams.py. Every reading method is a coroutine: await it or `yield*` it.
 
-import { isCoroutineFunction, _currentLoop, CoroutineObject, isGenerator, isThenable, type GeneratorCoroutine } from "./coroutines.js";
+import { isCoroutineFunction, _currentLoop, CoroutineObject, ReadyCoroutine, isGenerator, isThenable, type GeneratorCoroutine } from "./coroutines.js";
 import { ConnectionResetError, IncompleteReadError, LimitOverrunError } from "./exceptions.js";
 import type { LoopLike } from "./events.js";
+import { contextTask, runAsTask } from "./context.js";
 import { Future } from "./futures.js";
 import type { EventLoop, CreateServerOptions, CreateConnectionOptions } from "./node-events.js";
 import { Protocol } from "./protocols.js";
@@ -43,12 +44,39 @@ class ReadCoroutine<T> extends CoroutineObject<T> {
     }
   }
 
-  protected override async _makeAsync(): Promise<T> {
-    for (;;) {
-      const r = this._poll();
-      if (r !== NEED_DATA) return r;
-      await this._reader._waitForData(this.name);
+  /**
+   * The async form without an async function: one Promise, settled by the waker of the
+   * reader's waiter future (re-armed when the data that came is not enough). The future is
+   * awaited on behalf of the task that awaits the read, so cancelling that task cancels it.
+   */
+  protected override _makeAsync(): PromiseLike<T> {
+    let r: Poll<T>;
+    try {
+      r = this._poll();
+    } catch (e) {
+      return Promise.reject(e);
     }
+    if (r !== NEED_DATA) return Promise.resolve(r);
+    const task = contextTask();
+    return new Promise<T>((resolve, reject) => {
+      const wait = (): void => {
+        const fut = this._reader._waitForData(this.name);
+        if (task === undefined || contextTask() === task) fut._addAwaiter(retry, reject);
+        else runAsTask(task, () => fut._addAwaiter(retry, reject));
+      };
+      const retry = (): void => {
+        let r2: Poll<T>;
+        try {
+          r2 = this._poll();
+        } catch (e) {
+          reject(e);
+          return;
+        }
+        if (r2 !== NEED_DATA) resolve(r2);
+        else wait();
+      };
+      wait();
+    });
   }
 }
 
@@ -62,6 +90,8 @@ class ReadCoroutine<T> extends CoroutineObject<T> {
  */
 export class StreamReader implements AsyncIterable<Buffer> {
   private _buf: Buffer = Buffer.allocUnsafe(0);
+  /** The reader's own scratch buffer while `_buf` is a borrowed chunk. */
+  private _own: Buffer | null = null;
   private _start = 0;
   private _end = 0;
   private readonly _limit: number;
@@ -140,7 +170,42 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
   }
 
+  /**
+   * @internal Adds a chunk the reader may keep (a transport's fresh Buffer, never written to
+   * again): when nothing is buffered, the chunk itself becomes the buffer, and reads return
+   * slices of it without copying.
+   */
+  _feedOwned(data: Buffer): void {
+    if (data.length === 0) return;
+    if (this._end === this._start && this._own === null) {
+      this._own = this._buf;
+      this._buf = data;
+      this._start = 0;
+      this._end = data.length;
+    } else {
+      this._append(data);
+    }
+    this._wakeupWaiter();
+    if (this._transport !== null && !this._paused && this.bufferedLength > 2 * this._limit) {
+      this._transport.pauseReading();
+      this._paused = true;
+    }
+  }
+
+  /** Stops using a borrowed chunk as the buffer: its unread bytes move to the reader's own. */
+  private _unborrow(): void {
+    const own = this._own as Buffer;
+    this._own = null;
+    const len = this._end - this._start;
+    const dst = own.length >= len ? own : Buffer.allocUnsafe(Math.max(len, own.length * 2, 4096));
+    this._buf.copy(dst, 0, this._start, this._end);
+    this._buf = dst;
+    this._start = 0;
+    this._end = len;
+  }
+
   private _append(data: Uint8Array): void {
+    if (this._own !== null) this._unborrow();
     const len = this._end - this._start;
     if (this._end + data.length > this._buf.length) {
       if (len + data.length <= this._buf.length && this._start > 0) {
@@ -158,9 +223,16 @@ export class StreamReader implements AsyncIterable<Buffer> {
   }
 
   private _take(n: number): Buffer {
-    const out = Buffer.from(this._buf.subarray(this._start, this._start + n));
+    // A borrowed chunk is never written to, so its slices can be handed out as they are.
+    const out = this._own !== null ? this._buf.subarray(this._start, this._start + n) : Buffer.from(this._buf.subarray(this._start, this._start + n));
     this._start += n;
-    if (this._start === this._end) this._start = this._end = 0;
+    if (this._start === this._end) {
+      this._start = this._end = 0;
+      if (this._own !== null) {
+        this._buf = this._own;
+        this._own = null;
+      }
+    }
     this._maybeResumeTransport();
     return out;
   }
@@ -356,7 +428,8 @@ export class StreamReaderProtocol extends Protocol {
   }
 
   override dataReceived(data: Buffer): void {
-    this._reader?.feedData(data);
+    // The transport's chunk is the protocol's to keep (Python hands over an immutable bytes).
+    this._reader?._feedOwned(data);
   }
 
   override eofReceived(): boolean {
@@ -395,6 +468,11 @@ export class StreamReaderProtocol extends Protocol {
   override resumeWriting(): void {
     this._paused = false;
     for (const w of this._drainWaiters.splice(0)) if (!w.done()) w.setResult(undefined);
+  }
+
+  /** @internal True when `drain()` has nothing to wait for. */
+  _canWriteNow(): boolean {
+    return !this._paused && !this._connectionLost;
   }
 
   /** @internal */
@@ -483,6 +561,8 @@ export class StreamWriter {
    *   when it is gone.
    */
   drain(): CoroutineObject<void> {
+    // Nothing to wait for (the common case): a coroutine that is done at once.
+    if (this._protocol._canWriteNow() && (this._reader?.exception() ?? null) === null && !this.transport.isClosing()) return new ReadyCoroutine<void>("drain", undefined);
     const self = this;
     function* drainGen(): GeneratorCoroutine<void> {
       const exc = self._reader?.exception() ?? null;
