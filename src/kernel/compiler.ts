@@ -9,7 +9,8 @@
 // lines it came from, so a stack frame's line maps back through the transpiler's source map.
 // Type checking is not done here (issue "TypeScript intelligence").
 
-import ts from "typescript";
+import type * as TS from "typescript";
+import { typescript } from "./typescript.js";
 
 /** A cell ready to run. */
 export interface CompiledCell {
@@ -46,10 +47,11 @@ export const IMPORT_FUNCTION = "__asyncioTsImport";
  * @throws CellSyntaxError when the cell does not parse.
  */
 export function compileCell(source: string, fileName = "cell.ts"): CompiledCell {
-  checkSyntax(source, fileName);
+  const ts = typescript();
   const out = ts.transpileModule(source, {
     fileName,
-    reportDiagnostics: false,
+    // The transpiler's own (syntactic) diagnostics: no separate parse just to find syntax errors.
+    reportDiagnostics: true,
     compilerOptions: {
       target: ts.ScriptTarget.ES2022,
       module: ts.ModuleKind.ESNext,
@@ -58,21 +60,18 @@ export function compileCell(source: string, fileName = "cell.ts"): CompiledCell 
       inlineSources: false,
       removeComments: false,
       experimentalDecorators: false,
-      // No "use strict" prologue: it would push every line down by one (the wrapper is strict).
-      alwaysStrict: false,
     },
   });
-  const js = out.outputText.replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n");
+  // Syntax errors are the diagnostics of the file (option diagnostics have none).
+  const first = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error && d.file !== undefined);
+  if (first !== undefined) {
+    const pos = first.file !== undefined && first.start !== undefined ? first.file.getLineAndCharacterOfPosition(first.start) : { line: 0, character: 0 };
+    throw new CellSyntaxError(ts.flattenDiagnosticMessageText(first.messageText, "\n"), pos.line + 1, pos.character + 1);
+  }
+  // The transpiler's "use strict" prologue goes (the wrapper is strict), its line stays, so the
+  // source map's line numbers still hold.
+  const js = out.outputText.replace(/^"use strict";/, "").replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n");
   return rewrite(js, out.sourceMapText);
-}
-
-function checkSyntax(source: string, fileName: string): void {
-  const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
-  const diags = (sf as unknown as { parseDiagnostics?: ts.Diagnostic[] }).parseDiagnostics ?? [];
-  const first = diags[0];
-  if (first === undefined) return;
-  const { line, character } = sf.getLineAndCharacterOfPosition(first.start ?? 0);
-  throw new CellSyntaxError(ts.flattenDiagnosticMessageText(first.messageText, "\n"), line + 1, character + 1);
 }
 
 interface Edit {
@@ -83,9 +82,12 @@ interface Edit {
 
 /** `import("x")` anywhere goes through the kernel's importer too (a pass of its own, first). */
 function rewriteDynamicImports(js: string): string {
+  // Most cells have none: skip the extra parse.
+  if (!/\bimport\s*\(/.test(js)) return js;
+  const ts = typescript();
   const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   const edits: Edit[] = [];
-  const visit = (node: ts.Node): void => {
+  const visit = (node: TS.Node): void => {
     if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       edits.push({ start: node.expression.getStart(sf), end: node.expression.end, text: IMPORT_FUNCTION });
     }
@@ -96,6 +98,7 @@ function rewriteDynamicImports(js: string): string {
 }
 
 function rewrite(transpiled: string, sourceMap: string | undefined): CompiledCell {
+  const ts = typescript();
   const js = rewriteDynamicImports(transpiled);
   const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   const edits: Edit[] = [];
@@ -162,7 +165,8 @@ function applyEdits(js: string, edits: Edit[]): string {
   return out + js.slice(pos);
 }
 
-function bindingNames(name: ts.BindingName, into: Set<string>): void {
+function bindingNames(name: TS.BindingName, into: Set<string>): void {
+  const ts = typescript();
   if (ts.isIdentifier(name)) into.add(name.text);
   else
     for (const el of name.elements) {
@@ -171,7 +175,8 @@ function bindingNames(name: ts.BindingName, into: Set<string>): void {
     }
 }
 
-function variableText(stmt: ts.VariableStatement, declared: Set<string>, sf: ts.SourceFile): string {
+function variableText(stmt: TS.VariableStatement, declared: Set<string>, sf: TS.SourceFile): string {
+  const ts = typescript();
   const isVar = (stmt.declarationList.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const)) === 0;
   const parts: string[] = [];
   for (const decl of stmt.declarationList.declarations) {
@@ -188,8 +193,9 @@ function variableText(stmt: ts.VariableStatement, declared: Set<string>, sf: ts.
   return parts.length === 0 ? "" : `${parts.join(", ")};`;
 }
 
-function importText(stmt: ts.ImportDeclaration, temp: string, declared: Set<string>, sf: ts.SourceFile): string {
-  const spec = (stmt.moduleSpecifier as ts.StringLiteral).text;
+function importText(stmt: TS.ImportDeclaration, temp: string, declared: Set<string>, sf: TS.SourceFile): string {
+  const ts = typescript();
+  const spec = (stmt.moduleSpecifier as TS.StringLiteral).text;
   const clause = stmt.importClause;
   const load = `await ${IMPORT_FUNCTION}(${JSON.stringify(spec)})`;
   if (clause === undefined) return `${load};`;
@@ -218,14 +224,16 @@ function importText(stmt: ts.ImportDeclaration, temp: string, declared: Set<stri
   return parts.join(" ");
 }
 
-function classStart(stmt: ts.ClassDeclaration, sf: ts.SourceFile): number {
+function classStart(stmt: TS.ClassDeclaration, sf: TS.SourceFile): number {
+  const ts = typescript();
   const mods = ts.getModifiers(stmt) ?? [];
   const last = mods.filter((m) => m.kind === ts.SyntaxKind.ExportKeyword || m.kind === ts.SyntaxKind.DefaultKeyword).at(-1);
   if (last === undefined) return stmt.getStart(sf);
   return last.end + sf.text.slice(last.end).search(/\S/);
 }
 
-function stripExport(stmt: ts.FunctionDeclaration | ts.ClassDeclaration, edits: Edit[], sf: ts.SourceFile): void {
+function stripExport(stmt: TS.FunctionDeclaration | TS.ClassDeclaration, edits: Edit[], sf: TS.SourceFile): void {
+  const ts = typescript();
   for (const m of ts.getModifiers(stmt) ?? []) {
     if (m.kind === ts.SyntaxKind.ExportKeyword || m.kind === ts.SyntaxKind.DefaultKeyword) edits.push({ start: m.getStart(sf), end: m.end, text: "" });
   }

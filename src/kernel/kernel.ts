@@ -4,7 +4,7 @@
 // its idle; a message with a bad signature or broken frames is logged and dropped, never run.
 // The TypeScript itself is the interpreter's business (interpreter.ts).
 
-import ts from "typescript";
+import { typescript, typescriptVersion } from "./typescript.js";
 import { Future } from "../asyncio/index.js";
 import { mimeBundle, richOutput, type MimeBundle } from "./display.js";
 import { Interpreter } from "./interpreter.js";
@@ -59,7 +59,11 @@ export class Kernel {
     this._log = _options.log ?? ((line) => process.stderr.write(`[asyncio-ts kernel] ${line}\n`));
     this.interpreter = new Interpreter(_options.loop, _options.cwd);
     this._handlers = {
-      kernel_info_request: (m, c) => this._reply(m, c, "kernel_info_reply", this._kernelInfo()),
+      kernel_info_request: async (m, c) => {
+        await this._reply(m, c, "kernel_info_reply", this._kernelInfo());
+        // The first request a front end makes: answered, now load the compiler for the first cell.
+        setTimeout(() => typescript(), 0).unref();
+      },
       execute_request: (m, c) => this._execute(m, c),
       is_complete_request: (m, c) => this._reply(m, c, "is_complete_reply", isComplete(String(m.content["code"] ?? ""))),
       complete_request: (m, c) => this._reply(m, c, "complete_reply", completeFromGlobals(String(m.content["code"] ?? ""), Number(m.content["cursor_pos"] ?? 0))),
@@ -178,7 +182,7 @@ export class Kernel {
       implementation_version: this._options.version ?? "0.0.0",
       language_info: {
         name: "typescript",
-        version: ts.version,
+        version: typescriptVersion(),
         mimetype: "text/typescript",
         file_extension: ".ts",
         codemirror_mode: { name: "javascript", typescript: true },
@@ -364,8 +368,9 @@ export class Kernel {
 /** `is_complete` for a console: complete, incomplete (with an indent), or invalid. */
 export function isComplete(code: string): { status: "complete" | "incomplete" | "invalid"; indent?: string } {
   if (code.trim() === "") return { status: "complete" };
+  const ts = typescript();
   const sf = ts.createSourceFile("c.ts", code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
-  const diags = (sf as unknown as { parseDiagnostics?: ts.Diagnostic[] }).parseDiagnostics ?? [];
+  const diags = (sf as unknown as { parseDiagnostics?: { start?: number }[] }).parseDiagnostics ?? [];
   if (diags.length === 0) return { status: "complete" };
   // An error at the very end of the input means the input stops early: more is coming.
   const atEnd = diags.some((d) => (d.start ?? 0) >= code.trimEnd().length);
