@@ -14,6 +14,7 @@ import { isIP } from "node:net";
 import type { BaseEventLoop } from "./base-events.js";
 import { copyContext, type Context } from "./context.js";
 import { OSError, toOSError } from "./exceptions.js";
+import { DEFAULT_HIGH_WATER, writeBufferLimits } from "./flow-control.js";
 import { Future } from "./futures.js";
 import { logger } from "./log.js";
 import type { Address, BaseProtocol, DatagramProtocol } from "./protocols.js";
@@ -34,8 +35,6 @@ export interface CreateDatagramEndpointOptions {
   allowBroadcast?: boolean;
 }
 
-/** Python's default write-buffer high-water mark. */
-const DEFAULT_HIGH_WATER = 64 * 1024;
 /** After this many sends on a lost connection, each further one is logged, as Python does. */
 const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 /** Python counts a datagram's header in the write buffer size, so that empty datagrams count too. */
@@ -217,11 +216,7 @@ export class DatagramSocketTransport implements DatagramTransport {
 
   /** Sets the high- and low-water marks of the write buffer (low defaults to high / 4). */
   setWriteBufferLimits(high?: number, low?: number): void {
-    if (high === undefined) high = low === undefined ? DEFAULT_HIGH_WATER : 4 * low;
-    if (low === undefined) low = Math.floor(high / 4);
-    if (!(high >= low && low >= 0)) throw new RangeError(`high (${high}) must be >= low (${low}) must be >= 0`);
-    this._high = high;
-    this._low = low;
+    [this._high, this._low] = writeBufferLimits(high, low);
   }
 
   /**

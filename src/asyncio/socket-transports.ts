@@ -13,13 +13,12 @@ import type { BaseEventLoop } from "./base-events.js";
 import { copyContext, type Context } from "./context.js";
 import { CoroutineObject } from "./coroutines.js";
 import { ConnectionResetError, OSError, toOSError } from "./exceptions.js";
+import { WriteFlowControl, type FlowControlled } from "./flow-control.js";
 import { Future } from "./futures.js";
 import { logger } from "./log.js";
 import { BaseProtocol, BufferedProtocol, Protocol } from "./protocols.js";
 import type { Transport } from "./transports.js";
 
-/** Python's default write-buffer high-water mark. */
-const DEFAULT_HIGH_WATER = 64 * 1024;
 /** After this many writes to a lost connection, each further one is logged, as Python does. */
 const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 
@@ -38,7 +37,7 @@ function addressOf(sock: Socket, which: "remote" | "local"): unknown {
  * A stream transport over a connected `net.Socket`.
  * @internal Made by the loop's createServer/createConnection; users see it as a `Transport`.
  */
-export class SocketTransport implements Transport {
+export class SocketTransport implements Transport, FlowControlled {
   private _protocol: BaseProtocol;
   private readonly _sock: Socket;
   private readonly _loop: BaseEventLoop;
@@ -52,10 +51,7 @@ export class SocketTransport implements Transport {
   private _lostCalled = false;
   private _reading = false;
   private _readingPaused = false;
-  private _protocolPaused = false;
-  private _watchingDrain = false;
-  private _high = DEFAULT_HIGH_WATER;
-  private _low = DEFAULT_HIGH_WATER / 4;
+  private readonly _flow: WriteFlowControl;
   private readonly _buffered: boolean;
   private _onData: ((chunk: Buffer) => void) | null = null;
 
@@ -67,6 +63,7 @@ export class SocketTransport implements Transport {
     this._server = server;
     this._context = context;
     this._buffered = protocol instanceof BufferedProtocol;
+    this._flow = new WriteFlowControl(sock, loop, this);
     server?._attach();
     sock.setNoDelay?.(true);
     sock.on("end", () => this._io(this._onEof));
@@ -220,12 +217,7 @@ export class SocketTransport implements Transport {
   // -- WriteTransport -------------------------------------------------------------------------
 
   setWriteBufferLimits(high?: number, low?: number): void {
-    if (high === undefined) high = low === undefined ? DEFAULT_HIGH_WATER : 4 * low;
-    if (low === undefined) low = Math.floor(high / 4);
-    if (!(high >= low && low >= 0)) throw new RangeError(`high (${high}) must be >= low (${low}) must be >= 0`);
-    this._high = high;
-    this._low = low;
-    this._maybePauseProtocol();
+    this._flow.setLimits(high, low);
   }
 
   getWriteBufferSize(): number {
@@ -233,7 +225,7 @@ export class SocketTransport implements Transport {
   }
 
   getWriteBufferLimits(): [number, number] {
-    return [this._low, this._high];
+    return [this._flow.low, this._flow.high];
   }
 
   write(data: Uint8Array | string): void {
@@ -247,7 +239,7 @@ export class SocketTransport implements Transport {
     if (this._closing) throw new Error("Cannot call write() on a closed transport");
     if (data.length === 0) return;
     this._sock.write(data);
-    this._maybePauseProtocol();
+    this._flow.maybePause();
   }
 
   writelines(list: Iterable<Uint8Array | string>): void {
@@ -275,41 +267,15 @@ export class SocketTransport implements Transport {
     this._sock.destroy();
   }
 
-  private _maybePauseProtocol(): void {
-    if (this._protocolPaused || this._sock.writableLength <= this._high) return;
-    this._protocolPaused = true;
-    try {
-      this._protocol.pauseWriting();
-    } catch (exc) {
-      this._loop.callExceptionHandler({ message: "protocol.pauseWriting() failed", exception: exc, transport: this, protocol: this._protocol });
-    }
-    this._watchDrain();
+  /** @internal */
+  _runIO(cb: () => void): void {
+    this._io(cb);
   }
 
-  /** Waits until the socket has flushed down to the low-water mark, then resumes the protocol. */
-  private _watchDrain(): void {
-    if (this._watchingDrain) return;
-    this._watchingDrain = true;
-    // An empty write's callback runs once everything queued before it is flushed.
-    this._sock.write(EMPTY, () => {
-      this._watchingDrain = false;
-      this._io(this._maybeResumeProtocol);
-    });
+  /** @internal */
+  _isLost(): boolean {
+    return this._lostCalled;
   }
-
-  private readonly _maybeResumeProtocol = (): void => {
-    if (!this._protocolPaused) return;
-    if (this._sock.writableLength > this._low && !this._sock.destroyed) {
-      this._watchDrain();
-      return;
-    }
-    this._protocolPaused = false;
-    try {
-      this._protocol.resumeWriting();
-    } catch (exc) {
-      this._loop.callExceptionHandler({ message: "protocol.resumeWriting() failed", exception: exc, transport: this, protocol: this._protocol });
-    }
-  };
 
   toString(): string {
     const state = this._lostCalled ? "closed" : this._closing ? "closing" : "open";
@@ -321,7 +287,6 @@ export class SocketTransport implements Transport {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
 
 function setResultUnlessDone(fut: Future<unknown>, v: unknown): void {
   if (!fut.done()) fut.setResult(v);

@@ -19,6 +19,7 @@ import { randomUUID } from "node:crypto";
 import type { BaseEventLoop } from "./base-events.js";
 import { copyContext, type Context } from "./context.js";
 import { BrokenPipeError, FileNotFoundError, OSError, PermissionError, ProcessLookupError, toOSError } from "./exceptions.js";
+import { WriteFlowControl, type FlowControlled } from "./flow-control.js";
 import { Future } from "./futures.js";
 import { logger } from "./log.js";
 import { BaseProtocol, type Protocol, type SubprocessProtocol } from "./protocols.js";
@@ -51,11 +52,8 @@ export interface SubprocessOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** Python's default write-buffer high-water mark. */
-const DEFAULT_HIGH_WATER = 64 * 1024;
 /** After this many writes to a closed pipe, each further one is logged, as Python does. */
 const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
-const EMPTY = Buffer.alloc(0);
 
 type IOCallback = (...args: never[]) => unknown;
 
@@ -209,7 +207,7 @@ export class ReadPipeTransport implements ReadTransport {
  * Protocol: `connectionMade [-> pauseWriting -> resumeWriting]* -> connectionLost`.
  * @internal Users meet it as `subprocessTransport.getPipeTransport(0)`.
  */
-export class WritePipeTransport implements WriteTransport {
+export class WritePipeTransport implements WriteTransport, FlowControlled {
   private _protocol: BaseProtocol;
   private readonly _loop: BaseEventLoop;
   private readonly _stream: Socket;
@@ -218,16 +216,14 @@ export class WritePipeTransport implements WriteTransport {
   private _lostCalled = false;
   private _lostExc: Error | null = null;
   private _connLost = 0;
-  private _protocolPaused = false;
-  private _watchingDrain = false;
-  private _high = DEFAULT_HIGH_WATER;
-  private _low = DEFAULT_HIGH_WATER / 4;
+  private readonly _flow: WriteFlowControl;
 
   constructor(loop: BaseEventLoop, stream: Socket, protocol: BaseProtocol, context: Context | undefined) {
     this._loop = loop;
     this._stream = stream;
     this._protocol = protocol;
     this._context = context;
+    this._flow = new WriteFlowControl(stream, loop, this);
     stream.on("error", (err: Error) => {
       this._lostExc ??= toOSError(err);
     });
@@ -276,12 +272,7 @@ export class WritePipeTransport implements WriteTransport {
   }
 
   setWriteBufferLimits(high?: number, low?: number): void {
-    if (high === undefined) high = low === undefined ? DEFAULT_HIGH_WATER : 4 * low;
-    if (low === undefined) low = Math.floor(high / 4);
-    if (!(high >= low && low >= 0)) throw new RangeError(`high (${high}) must be >= low (${low}) must be >= 0`);
-    this._high = high;
-    this._low = low;
-    this._maybePauseProtocol();
+    this._flow.setLimits(high, low);
   }
 
   getWriteBufferSize(): number {
@@ -289,7 +280,7 @@ export class WritePipeTransport implements WriteTransport {
   }
 
   getWriteBufferLimits(): [number, number] {
-    return [this._low, this._high];
+    return [this._flow.low, this._flow.high];
   }
 
   /**
@@ -305,7 +296,7 @@ export class WritePipeTransport implements WriteTransport {
     }
     if (data.length === 0) return;
     this._stream.write(data);
-    this._maybePauseProtocol();
+    this._flow.maybePause();
   }
 
   writelines(list: Iterable<Uint8Array | string>): void {
@@ -336,41 +327,15 @@ export class WritePipeTransport implements WriteTransport {
     this._stream.destroy();
   }
 
-  private _maybePauseProtocol(): void {
-    if (this._protocolPaused || this._stream.writableLength <= this._high) return;
-    this._protocolPaused = true;
-    try {
-      this._protocol.pauseWriting();
-    } catch (exc) {
-      this._loop.callExceptionHandler({ message: "protocol.pauseWriting() failed", exception: exc, transport: this, protocol: this._protocol });
-    }
-    this._watchDrain();
+  /** @internal */
+  _runIO(cb: () => void): void {
+    runIO(this._loop, this._context, cb);
   }
 
-  /** Waits until the pipe has drained to the low-water mark, then resumes the protocol. */
-  private _watchDrain(): void {
-    if (this._watchingDrain) return;
-    this._watchingDrain = true;
-    // An empty write's callback runs once everything queued before it has been written.
-    this._stream.write(EMPTY, () => {
-      this._watchingDrain = false;
-      runIO(this._loop, this._context, this._maybeResumeProtocol);
-    });
+  /** @internal */
+  _isLost(): boolean {
+    return this._lostCalled;
   }
-
-  private readonly _maybeResumeProtocol = (): void => {
-    if (!this._protocolPaused || this._lostCalled) return;
-    if (this._stream.writableLength > this._low && !this._stream.destroyed) {
-      this._watchDrain();
-      return;
-    }
-    this._protocolPaused = false;
-    try {
-      this._protocol.resumeWriting();
-    } catch (exc) {
-      this._loop.callExceptionHandler({ message: "protocol.resumeWriting() failed", exception: exc, transport: this, protocol: this._protocol });
-    }
-  };
 
   toString(): string {
     const state = this._lostCalled ? "closed" : this._closing ? "closing" : "open";
