@@ -10,7 +10,8 @@ import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import * as asyncio from "../asyncio/index.js";
 import { CoroutineObject, isFuture, type Task } from "../asyncio/index.js";
-import { CellSyntaxError, IMPORT_FUNCTION, RESULT_KEY, compileCell, lineTable } from "./compiler.js";
+import { CompileService } from "./compile-service.js";
+import { CellSyntaxError, IMPORT_FUNCTION, RESULT_KEY, lineTable, type CompiledCell } from "./compiler.js";
 import { cellVar, type CellSink } from "./output.js";
 import type { KernelEventLoop } from "./kernel-loop.js";
 
@@ -38,6 +39,8 @@ export class Interpreter {
   private _interrupted = false;
   private _onInterrupt: (() => void) | null = null;
   private readonly _require: NodeRequire;
+  /** Compiles cells; large ones on a worker thread, so the loop keeps serving meanwhile. */
+  readonly compiler = new CompileService();
 
   constructor(
     readonly loop: KernelEventLoop,
@@ -88,9 +91,9 @@ export class Interpreter {
   async execute(code: string, sink: CellSink): Promise<CellOutcome> {
     const n = ++this._count;
     const filename = `cell-${n}.ts`;
-    let compiled;
+    let compiled: CompiledCell;
     try {
-      compiled = compileCell(code, filename);
+      compiled = await this.compiler.compile(code, filename);
     } catch (e) {
       return this._failure(e, filename);
     }

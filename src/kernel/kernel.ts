@@ -358,6 +358,7 @@ export class Kernel {
     if (this._shuttingDown) return;
     this._shuttingDown = true;
     this.interpreter.interrupt();
+    await this.interpreter.compiler.close();
     await this._options.loop.shutdown();
     await this._transport.close();
     this._restoreStdio?.();

@@ -174,6 +174,27 @@ describe("The kernel over an in-memory transport", () => {
   });
 });
 
+describe("Large cells", () => {
+  it("compile on a worker thread: the loop keeps serving meanwhile, and syntax errors keep their place", async () => {
+    const { client } = await startKernel();
+    await client.execute('import * as asyncio from "asyncio";\nlet ticks = 0;\nconst ticker = asyncio.createTask(async () => { for (;;) { await asyncio.sleep(0.001); ticks++; } });');
+    const lines = Array.from({ length: 3000 }, (_, i) => `interface I${i} { a: number; b: string }\nconst v${i}: I${i} = { a: ${i}, b: "x" };`);
+    const before = await client.execute("ticks");
+    // The big cell's first line reads the ticker: how far it got while the cell was compiled.
+    const big = await client.execute("const ticksAtStart = ticks;\n" + lines.join("\n") + "\n[v2999.a, ticksAtStart]");
+    await client.execute("ticker.cancel();");
+    const value = (r: typeof big) => (r.out.find((m) => m.type === "execute_result")!.content["data"] as Record<string, string>)["text/plain"];
+    const [last, ticksAtStart] = JSON.parse(value(big)!) as [number, number];
+    expect(last).toBe(2999);
+    // Compiling 3,000 lines takes hundreds of milliseconds; the 1 ms ticker ran on meanwhile.
+    expect(ticksAtStart - Number(value(before))).toBeGreaterThan(10);
+    const bad = await client.execute(lines.slice(0, 800).join("\n") + "\nconst = broken;");
+    const err = bad.out.find((m) => m.type === "error")!.content;
+    expect(err["ename"]).toBe("SyntaxError");
+    expect(String(err["evalue"])).toMatch(/\(1601:\d+\)$/);
+  });
+});
+
 describe("Imports in cells", () => {
   it("load Node built-ins and npm packages next to the notebook, CommonJS and ESM-only", async () => {
     const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
