@@ -55,12 +55,14 @@ const cleanSnapshot: (<R>(fn: () => R) => R) | null =
 
 /**
  * Runs `fn` with no context and no current task: how the loop starts each iteration, since
- * the microtask or timer that woke it carries the context of whatever scheduled it.
+ * the microtask or timer that woke it carries the context of whatever scheduled it; and how
+ * sockets are made, since Node runs their callbacks in the context they were made in (a task's,
+ * when a task made them), and the library runs protocol callbacks in their own context anyway.
  */
-export function runClean(fn: () => void): void {
-  if (taskStorage.getStore() === undefined && varsStorage.getStore() === undefined) fn();
-  else if (cleanSnapshot !== null) cleanSnapshot(fn);
-  else taskStorage.run(undefined, () => varsStorage.run(undefined, fn));
+export function runClean<R>(fn: () => R): R {
+  if (taskStorage.getStore() === undefined && varsStorage.getStore() === undefined) return fn();
+  if (cleanSnapshot !== null) return cleanSnapshot(fn);
+  return taskStorage.run(undefined, () => varsStorage.run(undefined, fn));
 }
 
 /** Runs `fn` (and the async code it starts) as part of `task`. */

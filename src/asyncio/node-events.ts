@@ -6,7 +6,7 @@
 import { lookup } from "node:dns/promises";
 import { createConnection as netConnect, createServer as netCreateServer, type Server as NetServer, type Socket } from "node:net";
 import { BaseEventLoop } from "./base-events.js";
-import { copyContext } from "./context.js";
+import { copyContext, runClean } from "./context.js";
 import { CoroutineObject } from "./coroutines.js";
 import { _getRunningLoop, _setLoopFactory, getEventLoop as getEventLoopAny, getRunningLoop as getRunningLoopAny, newEventLoop as newEventLoopAny } from "./events.js";
 import { Future } from "./futures.js";
@@ -65,7 +65,7 @@ export class EventLoop extends BaseEventLoop {
         const servers: NetServer[] = [];
         try {
           for (const addr of dedupe(addrs)) {
-            const s = netCreateServer({ allowHalfOpen: true, pauseOnConnect: false });
+            const s = runClean(() => netCreateServer({ allowHalfOpen: true, pauseOnConnect: false }));
             await listen(s, { host: addr ?? undefined, port: chosenPort, backlog: options?.backlog ?? 100, ipv6Only: options?.ipv6Only ?? (addr !== null && addr.includes(":")) }).catch((err: unknown) => {
               throw bindError(err, addr ?? "0.0.0.0", chosenPort);
             });
@@ -95,7 +95,7 @@ export class EventLoop extends BaseEventLoop {
     return new CoroutineObject<[Transport, P]>("createConnection", {
       async: async () => {
         const sock = await connect(() =>
-          netConnect({ host, port, allowHalfOpen: true, family: options?.family ?? 0, localAddress: options?.localAddr?.[0], localPort: options?.localAddr?.[1] }),
+          runClean(() => netConnect({ host, port, allowHalfOpen: true, family: options?.family ?? 0, localAddress: options?.localAddr?.[0], localPort: options?.localAddr?.[1] })),
         ).catch((err: unknown) => {
           throw connectError(err, host, port);
         });
@@ -108,7 +108,7 @@ export class EventLoop extends BaseEventLoop {
   createUnixServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string, options?: Pick<CreateServerOptions, "backlog" | "startServing">): CoroutineObject<Server> {
     return new CoroutineObject<Server>("createUnixServer", {
       async: async () => {
-        const s = netCreateServer({ allowHalfOpen: true });
+        const s = runClean(() => netCreateServer({ allowHalfOpen: true }));
         await listen(s, { path, backlog: options?.backlog ?? 100 }).catch((err: unknown) => {
           throw bindError(err, path, "");
         });
@@ -123,7 +123,7 @@ export class EventLoop extends BaseEventLoop {
   createUnixConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string): CoroutineObject<[Transport, P]> {
     return new CoroutineObject<[Transport, P]>("createUnixConnection", {
       async: async () => {
-        const sock = await connect(() => netConnect({ path, allowHalfOpen: true })).catch((err: unknown) => {
+        const sock = await connect(() => runClean(() => netConnect({ path, allowHalfOpen: true }))).catch((err: unknown) => {
           throw connectError(err, path, "");
         });
         (sock as unknown as { _asyncioPath: string })._asyncioPath = path;
@@ -224,10 +224,13 @@ function dedupe<T>(xs: T[]): T[] {
 function listen(server: NetServer, options: { host?: string; port?: number; path?: string; backlog: number; ipv6Only?: boolean }): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options, () => {
-      server.off("error", reject);
-      resolve();
-    });
+    // Listening makes the handle whose context every accepted socket inherits: keep it clean.
+    runClean(() =>
+      server.listen(options, () => {
+        server.off("error", reject);
+        resolve();
+      }),
+    );
   });
 }
 
