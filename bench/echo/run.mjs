@@ -8,7 +8,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { build, ensureNode24, ensureNodeModules, ensureVenv, nodeVersion, root } from "../../scripts/ensure.mjs";
+import { build, ensureNodeModules, nodeVersion, root } from "../../scripts/ensure.mjs";
+import { setUpNodes, setUpPython } from "../runtimes.mjs";
 import { fmtRatio, median, table } from "../loop/run.mjs";
 
 const here = join(root, "bench", "echo");
@@ -88,40 +89,8 @@ function setUp(opts) {
   log("building dist/ (tsc -p tsconfig.build.json)");
   build();
 
-  const nodes = [];
-  if (opts.nodes.includes("20")) nodes.push({ bin: process.execPath, version: process.version });
-  if (opts.nodes.includes("24")) {
-    try {
-      const bin = ensureNode24();
-      const version = nodeVersion(bin);
-      if (!nodes.some((n) => n.version === version)) nodes.push({ bin, version });
-    } catch (e) {
-      nodes.push({ bin: null, version: "v24", error: `Node 24: not installable (${e.message})` });
-    }
-  }
-
-  let python = null;
-  let pythonError = null;
-  let uvloopError = null;
-  const wantsPy = opts.rows.some((r) => r.startsWith("cpython") || r.startsWith("uvloop"));
-  const wantsUv = opts.rows.some((r) => r.startsWith("uvloop"));
-  if (wantsPy) {
-    try {
-      python = ensureVenv(wantsUv ? ["uvloop"] : []);
-    } catch (e) {
-      uvloopError = "uvloop: not installable";
-      log(`${uvloopError} (${e.message}); going on without it`);
-      try {
-        python = ensureVenv([]);
-      } catch (e2) {
-        pythonError = `CPython: no venv (${e2.message})`;
-      }
-    }
-    if (python !== null && uvloopError === null && wantsUv) {
-      const probe = spawnSync(python, ["-c", "import uvloop"], { encoding: "utf8" });
-      if (probe.status !== 0) uvloopError = "uvloop: not installable";
-    }
-  }
+  const nodes = setUpNodes(opts.nodes);
+  const { python, pythonError, uvloopError } = setUpPython({ python: opts.rows.some((r) => r.startsWith("cpython") || r.startsWith("uvloop")), uvloop: opts.rows.some((r) => r.startsWith("uvloop")) }, log);
 
   const rows = [];
   for (const node of nodes) {

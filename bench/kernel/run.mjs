@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import { join } from "node:path";
 import { build, cacheDir, ensureNodeModules, ensureVenv, root } from "../../scripts/ensure.mjs";
+import { median } from "../loop/run.mjs";
 
 const here = join(root, "bench", "kernel");
 const driver = join(here, "driver.py");
@@ -202,11 +203,6 @@ function drive(setup, args, timeoutMs = 600_000) {
   }
 }
 
-export function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function measure(setup, opts) {
   const { plan } = opts;

@@ -6,7 +6,8 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { build, ensureNode24, ensureNodeModules, ensureVenv, nodeVersion, root } from "../../scripts/ensure.mjs";
+import { build, ensureNodeModules, nodeVersion, root } from "../../scripts/ensure.mjs";
+import { setUpNodes, setUpPython } from "../runtimes.mjs";
 
 const here = join(root, "bench", "loop");
 
@@ -100,38 +101,8 @@ function setUp(opts) {
   log("building dist/ (tsc -p tsconfig.build.json)");
   build();
 
-  const nodes = [];
-  if (opts.nodes.includes("20")) nodes.push({ bin: process.execPath, version: process.version });
-  if (opts.nodes.includes("24")) {
-    try {
-      const bin = ensureNode24();
-      const version = nodeVersion(bin);
-      if (!nodes.some((n) => n.version === version)) nodes.push({ bin, version });
-    } catch (e) {
-      nodes.push({ bin: null, version: "v24", error: `Node 24: not installable (${e.message})` });
-    }
-  }
-
-  let python = null;
-  let pythonError = null;
-  let uvloopError = null;
-  if (opts.rows.includes("cpython") || opts.rows.includes("uvloop")) {
-    try {
-      python = ensureVenv(opts.rows.includes("uvloop") ? ["uvloop"] : []);
-    } catch (e) {
-      uvloopError = "uvloop: not installable";
-      log(`${uvloopError} (${e.message}); going on without it`);
-      try {
-        python = ensureVenv([]);
-      } catch (e2) {
-        pythonError = `CPython: no venv (${e2.message})`;
-      }
-    }
-    if (python !== null && uvloopError === null && opts.rows.includes("uvloop")) {
-      const probe = spawnSync(python, ["-c", "import uvloop"], { encoding: "utf8" });
-      if (probe.status !== 0) uvloopError = "uvloop: not installable";
-    }
-  }
+  const nodes = setUpNodes(opts.nodes);
+  const { python, pythonError, uvloopError } = setUpPython({ python: opts.rows.includes("cpython") || opts.rows.includes("uvloop"), uvloop: opts.rows.includes("uvloop") }, log);
 
   const rows = [];
   for (const node of nodes) {

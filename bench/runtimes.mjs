@@ -1,0 +1,49 @@
+// Setting up the runtimes the benchmarks compare, shared by bench/*/run.mjs: the machine's Node
+// and Node 24 (from npm), and the project venv's CPython with uvloop where it installs. A runtime
+// that cannot be had is returned with the reason, so its rows print "not installable" and the
+// run goes on.
+import { spawnSync } from "node:child_process";
+import { ensureNode24, ensureVenv, nodeVersion } from "../scripts/ensure.mjs";
+
+/** The Node runtimes asked for ("20": this Node, "24": Node 24): `{ bin, version, error? }`. */
+export function setUpNodes(wanted) {
+  const nodes = [];
+  if (wanted.includes("20")) nodes.push({ bin: process.execPath, version: process.version });
+  if (wanted.includes("24")) {
+    try {
+      const bin = ensureNode24();
+      const version = nodeVersion(bin);
+      if (!nodes.some((n) => n.version === version)) nodes.push({ bin, version });
+    } catch (e) {
+      nodes.push({ bin: null, version: "v24", error: `Node 24: not installable (${e.message})` });
+    }
+  }
+  return nodes;
+}
+
+/**
+ * The venv's python, with uvloop installed when asked for: `{ python, pythonError, uvloopError }`
+ * (python is null when neither was asked for or the venv cannot be made).
+ */
+export function setUpPython({ python: wantsPython, uvloop: wantsUvloop }, log) {
+  let python = null;
+  let pythonError = null;
+  let uvloopError = null;
+  if (!wantsPython && !wantsUvloop) return { python, pythonError, uvloopError };
+  try {
+    python = ensureVenv(wantsUvloop ? ["uvloop"] : []);
+  } catch (e) {
+    uvloopError = "uvloop: not installable";
+    log(`${uvloopError} (${e.message}); going on without it`);
+    try {
+      python = ensureVenv([]);
+    } catch (e2) {
+      pythonError = `CPython: no venv (${e2.message})`;
+    }
+  }
+  if (python !== null && uvloopError === null && wantsUvloop) {
+    const probe = spawnSync(python, ["-c", "import uvloop"], { encoding: "utf8" });
+    if (probe.status !== 0) uvloopError = "uvloop: not installable";
+  }
+  return { python, pythonError, uvloopError };
+}
