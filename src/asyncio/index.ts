@@ -11,10 +11,13 @@ export {
   ConnectionRefusedError,
   ConnectionResetError,
   ExceptionGroup,
+  FileNotFoundError,
   IncompleteReadError,
   InvalidStateError,
   LimitOverrunError,
   OSError,
+  PermissionError,
+  ProcessLookupError,
   QueueEmpty,
   QueueFull,
   TimeoutError,
@@ -57,8 +60,6 @@ export { Server, ServerSocket, type ProtocolFactory } from "./socket-transports.
 
 // subprocess-transports.ts
 export type { StdioSpec, SubprocessOptions } from "./subprocess-transports.js";
-// Defined in exceptions.ts; listed here because starting and signalling processes throw them.
-export { FileNotFoundError, PermissionError, ProcessLookupError } from "./exceptions.js";
 
 // subprocess.ts: the two functions Python's asyncio exports, and the whole module as
 // `asyncio.subprocess` (Python's `asyncio.subprocess.PIPE`, `asyncio.subprocess.Process`).
