@@ -1,10 +1,12 @@
-// Runs before every test file: after each test, every loop the test made must be closed with
-// no task left pending, and no current loop may leak into the next test.
+// Runs before every test file: after each test, the test's cleanups run (helpers.onCleanup), then
+// every loop the test made must be closed with no task left pending, and no current loop may
+// leak into the next test.
 import { afterEach, expect } from "vitest";
 import { setEventLoop, allTasks } from "../src/asyncio/index.js";
-import { trackedLoops } from "./helpers.js";
+import { runCleanups, trackedLoops } from "./helpers.js";
 
 afterEach(() => {
+  runCleanups();
   const loops = trackedLoops.splice(0);
   setEventLoop(null);
   for (const loop of loops) {

@@ -14,6 +14,7 @@ import { copyContext, runClean, type Context } from "./context.js";
 import {
   Handle,
   TimerHandle,
+  invokeCallback,
   _enterIteration,
   _registerRunning,
   type EventLoopLike,
@@ -182,14 +183,14 @@ export class BaseEventLoop implements EventLoopLike {
    * @throws Error "Event loop is closed".
    */
   callSoon<A extends unknown[]>(cb: (...args: A) => unknown, ...args: A): Handle {
-    return this._callSoonCtx(cb as (...args: never[]) => unknown, args, copyContext());
+    return this._callSoonCtx(cb, args, copyContext());
   }
 
   /** @internal callSoon with the context given, as Python's `call_soon(..., context=)`. */
-  _callSoonCtx(cb: (...args: never[]) => unknown, args: unknown[], context: Context | undefined): Handle {
+  _callSoonCtx<A extends unknown[]>(cb: (...args: A) => unknown, args: A, context: Context | undefined): Handle {
     this._checkClosed();
     if (this._debug) this._checkCallback(cb, "callSoon");
-    const handle = new Handle(cb, args, this, context, this._debug ? extractStack() : null);
+    const handle = new Handle(cb as (...args: never[]) => unknown, args, this, context, this._debug ? extractStack() : null);
     this._ready.push(handle);
     if (this._wake !== WAKE_SOON && this._running && !this._inIteration) this._wakeSoon();
     return handle;
@@ -223,7 +224,7 @@ export class BaseEventLoop implements EventLoopLike {
    * counts as running and errors go to the exception handler. While the loop is stopped it is
    * queued, so a loop that is not running runs nothing.
    */
-  _runIOCallback(cb: (...args: never[]) => unknown, args: unknown[], context: Context | undefined): void {
+  _runIOCallback<A extends unknown[]>(cb: (...args: A) => unknown, args: A, context: Context | undefined): void {
     if (this._closed) return;
     if (!this._running || this._inIteration) {
       this._callSoonCtx(cb, args, context);
@@ -231,38 +232,13 @@ export class BaseEventLoop implements EventLoopLike {
     }
     const prevLoop = _enterIteration(this);
     try {
-      // Node runs I/O callbacks in the async context the socket was made in (maybe a task's).
-      // The callback runs as a Handle would, without making one (one is made for an error report).
-      this._ioCb = cb;
-      this._ioArgs = args;
-      this._ioContext = context;
-      runClean(this._runIOBound);
+      // Node runs I/O callbacks in the async context the socket was made in (maybe a task's);
+      // the callback runs as a handle's would, without making a Handle unless it fails.
+      runClean(invokeCallback, this, cb as (...args: never[]) => unknown, args, context, null);
     } finally {
       _enterIteration(prevLoop);
     }
   }
-
-  private _ioCb: ((...args: never[]) => unknown) | null = null;
-  private _ioArgs: unknown[] | null = null;
-  private _ioContext: Context | undefined = undefined;
-  private readonly _runIOBound = (): void => {
-    const cb = this._ioCb as (...args: unknown[]) => unknown;
-    const args = this._ioArgs as unknown[];
-    const context = this._ioContext;
-    this._ioCb = null;
-    this._ioArgs = null;
-    this._ioContext = undefined;
-    if (context !== undefined) {
-      new Handle(cb, args, this, context)._run();
-      return;
-    }
-    try {
-      const ret = cb(...args);
-      if (ret instanceof Promise) ret.then(undefined, (exc: unknown) => new Handle(cb, args, this, context)._reportErrorPublic(exc));
-    } catch (exc) {
-      new Handle(cb, args, this, context)._reportErrorPublic(exc);
-    }
-  };
 
   /** @internal Called by TimerHandle.cancel(). */
   _timerHandleCancelled(timer: TimerHandle): void {

@@ -50,19 +50,20 @@ export function runInContext<R>(ctx: Context | undefined, fn: () => R): R {
 // (~300 ns) but restores a captured one cheaply (~130 ns). The snapshot is taken with this
 // library's stores cleared, so it carries no task and no variables.
 const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
-const cleanSnapshot: (<R>(fn: () => R) => R) | null =
+const cleanSnapshot: (<A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => R) | null =
   NODE_MAJOR >= 22 ? taskStorage.run(undefined, () => varsStorage.run(undefined, () => AsyncLocalStorage.snapshot())) : null;
 
 /**
- * Runs `fn` with no context and no current task: how the loop starts each iteration, since
- * the microtask or timer that woke it carries the context of whatever scheduled it; and how
- * sockets are made, since Node runs their callbacks in the context they were made in (a task's,
- * when a task made them), and the library runs protocol callbacks in their own context anyway.
+ * Runs `fn(...args)` with no context and no current task: how the loop starts each iteration,
+ * since the microtask or timer that woke it carries the context of whatever scheduled it; how
+ * I/O callbacks run; and how sockets are made, since Node runs their callbacks in the context
+ * they were made in (a task's, when a task made them), and the library runs protocol callbacks
+ * in their own context anyway.
  */
-export function runClean<R>(fn: () => R): R {
-  if (taskStorage.getStore() === undefined && varsStorage.getStore() === undefined) return fn();
-  if (cleanSnapshot !== null) return cleanSnapshot(fn);
-  return taskStorage.run(undefined, () => varsStorage.run(undefined, fn));
+export function runClean<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
+  if (taskStorage.getStore() === undefined && varsStorage.getStore() === undefined) return fn(...args);
+  if (cleanSnapshot !== null) return cleanSnapshot(fn, ...args);
+  return taskStorage.run(undefined, () => varsStorage.run(undefined, fn, ...args));
 }
 
 /** Runs `fn` (and the async code it starts) as part of `task`. */

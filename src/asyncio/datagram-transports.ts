@@ -15,11 +15,11 @@ import type { BaseEventLoop } from "./base-events.js";
 import { copyContext, type Context } from "./context.js";
 import { OSError, toOSError } from "./exceptions.js";
 import { DEFAULT_HIGH_WATER, writeBufferLimits } from "./flow-control.js";
-import { Future } from "./futures.js";
+import { Future, _setResultUnlessCancelled } from "./futures.js";
 import { logger } from "./log.js";
 import type { Address, BaseProtocol, DatagramProtocol } from "./protocols.js";
 import { bindError, connectError, makeProtocol, type ProtocolFactory } from "./socket-transports.js";
-import type { DatagramTransport } from "./transports.js";
+import { LOG_THRESHOLD_FOR_CONNLOST_WRITES, type DatagramTransport } from "./transports.js";
 
 /** Options of `loop.createDatagramEndpoint()`. */
 export interface CreateDatagramEndpointOptions {
@@ -35,12 +35,9 @@ export interface CreateDatagramEndpointOptions {
   allowBroadcast?: boolean;
 }
 
-/** After this many sends on a lost connection, each further one is logged, as Python does. */
-const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 /** Python counts a datagram's header in the write buffer size, so that empty datagrams count too. */
 const DATAGRAM_HEADER = 8;
 
-type IOCallback = (...args: never[]) => unknown;
 
 function formatAddress(addr: Address): string {
   return `('${addr[0]}', ${addr[1]})`;
@@ -93,13 +90,13 @@ export class DatagramSocketTransport implements DatagramTransport {
     });
     sock.on("error", (err: Error) => this._io(this._errorReceived, toOSError(err)));
     // As Python: connectionMade, then start reading, then tell the waiter, all in order.
-    loop._callSoonCtx(this._connectionMade as IOCallback, [], context);
-    loop._callSoonCtx(this._startReading as IOCallback, [], context);
-    if (waiter !== null) loop._callSoonCtx(setResultUnlessDone as IOCallback, [waiter, undefined], context);
+    loop._callSoonCtx(this._connectionMade, [], context);
+    loop._callSoonCtx(this._startReading, [], context);
+    if (waiter !== null) loop._callSoonCtx(_setResultUnlessCancelled, [waiter, undefined], context);
   }
 
   private _io<A extends unknown[]>(cb: (...args: A) => void, ...args: A): void {
-    this._loop._runIOCallback(cb as IOCallback, args, this._context);
+    this._loop._runIOCallback(cb, args, this._context);
   }
 
   private readonly _connectionMade = (): void => {
@@ -162,7 +159,7 @@ export class DatagramSocketTransport implements DatagramTransport {
     this._closing = true;
     if (this._bufferSize === 0) {
       this._connLost++;
-      this._loop._callSoonCtx(this._callConnectionLost as IOCallback, [null], this._context);
+      this._loop._callSoonCtx(this._callConnectionLost, [null], this._context);
     }
   }
 
@@ -177,7 +174,7 @@ export class DatagramSocketTransport implements DatagramTransport {
     this._bufferSize = 0;
     this._closing = true;
     this._connLost++;
-    this._loop._callSoonCtx(this._callConnectionLost as IOCallback, [exc], this._context);
+    this._loop._callSoonCtx(this._callConnectionLost, [exc], this._context);
   }
 
   private readonly _callConnectionLost = (exc: Error | null): void => {
@@ -299,9 +296,6 @@ export class DatagramSocketTransport implements DatagramTransport {
   }
 }
 
-function setResultUnlessDone(fut: Future<unknown>, v: unknown): void {
-  if (!fut.done()) fut.setResult(v);
-}
 
 /** The addresses `host` stands for, in the resolver's order, with their IP version. */
 async function resolve(addr: [string, number], family: 0 | 4 | 6): Promise<{ address: string; family: 4 | 6 }[]> {

@@ -32,7 +32,7 @@ export interface LoopLike {
   callAt<A extends unknown[]>(when: number, cb: (...args: A) => unknown, ...args: A): TimerHandle;
   callExceptionHandler(context: ExceptionContext): void;
   /** Internal: schedules a callback with an explicit context (tasks use it for their steps). */
-  _callSoonCtx(cb: (...args: never[]) => unknown, args: unknown[], context: Context | undefined): Handle;
+  _callSoonCtx<A extends unknown[]>(cb: (...args: A) => unknown, args: A, context: Context | undefined): Handle;
 }
 
 /**
@@ -79,25 +79,12 @@ export class Handle {
 
   /** Runs the callback; an error it throws goes to the loop's exception handler. */
   _run(): void {
-    const cb = this._callback as ((...args: unknown[]) => unknown) | null;
-    if (cb === null) return;
-    try {
-      const ret = this._context === undefined ? cb(...(this._args as unknown[])) : runInContext(this._context, () => cb(...(this._args as unknown[])));
-      // An async function used as a callback fails in a Promise; report it the same way.
-      if (ret !== null && typeof ret === "object" && typeof (ret as PromiseLike<unknown>).then === "function" && ret instanceof Promise) {
-        ret.then(undefined, (exc: unknown) => this._reportError(exc));
-      }
-    } catch (exc) {
-      this._reportError(exc);
-    }
+    const cb = this._callback;
+    if (cb !== null) invokeCallback(this._loop, cb, this._args as unknown[], this._context, this);
   }
 
-  /** @internal Reports `exc` as an error of this callback (for callbacks run without a Handle). */
-  _reportErrorPublic(exc: unknown): void {
-    this._reportError(exc);
-  }
-
-  private _reportError(exc: unknown): void {
+  /** @internal Reports `exc` as an error of this callback. */
+  _reportError(exc: unknown): void {
     const context: ExceptionContext = { message: `Exception in callback ${this._formatCallback()}`, exception: exc, handle: this };
     if (this._sourceTraceback) context.sourceTraceback = this._sourceTraceback;
     this._loop.callExceptionHandler(context);
@@ -135,6 +122,30 @@ export class Handle {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this._repr();
   }
+}
+
+/**
+ * @internal Calls `cb(...args)` in `context`, as a handle runs its callback: an error it throws,
+ * or the rejection of the Promise it returns (an async function used as a callback), goes to the
+ * loop's exception handler. `handle` names the callback in that report; the loop's I/O callbacks
+ * run without one, and one is made only if they fail.
+ */
+export function invokeCallback(loop: LoopLike, cb: (...args: never[]) => unknown, args: unknown[], context: Context | undefined, handle: Handle | null): void {
+  try {
+    // No closure here (a captured variable would cost an allocation on every callback).
+    const ret = context === undefined ? (cb as (...a: unknown[]) => unknown)(...args) : callInContext(context, cb, args);
+    if (ret instanceof Promise) ret.then(undefined, (exc: unknown) => reportCallbackError(loop, cb, args, context, handle, exc));
+  } catch (exc) {
+    reportCallbackError(loop, cb, args, context, handle, exc);
+  }
+}
+
+function callInContext(context: Context, cb: (...args: never[]) => unknown, args: unknown[]): unknown {
+  return runInContext(context, () => (cb as (...a: unknown[]) => unknown)(...args));
+}
+
+function reportCallbackError(loop: LoopLike, cb: (...args: never[]) => unknown, args: unknown[], context: Context | undefined, handle: Handle | null, exc: unknown): void {
+  (handle ?? new Handle(cb, args, loop, context))._reportError(exc);
 }
 
 /** A callback scheduled for a time on the loop's clock (`callLater`, `callAt`). */

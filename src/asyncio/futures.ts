@@ -167,7 +167,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
   /** @internal addDoneCallback with an explicit context, as Python's `context=` argument. */
   _addDoneCallbackCtx(cb: DoneCallback<this>, ctx: Context | undefined): void {
     if (this._state !== PENDING) {
-      this.getLoop()._callSoonCtx(cb as (...args: never[]) => unknown, [this], ctx);
+      this.getLoop()._callSoonCtx(cb, [this], ctx);
     } else if (this._callbacks === null) {
       this._callbacks = [cb, ctx];
     } else {
@@ -192,7 +192,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
     if (cbs === null) return;
     this._callbacks = null;
     const loop = this.getLoop();
-    for (let i = 0; i < cbs.length; i += 2) loop._callSoonCtx(cbs[i] as (...args: never[]) => unknown, [this], cbs[i + 1] as Context | undefined);
+    for (let i = 0; i < cbs.length; i += 2) loop._callSoonCtx(cbs[i] as DoneCallback<this>, [this], cbs[i + 1] as Context | undefined);
   }
 
   /** @internal */

@@ -12,17 +12,14 @@ import type { Socket, Server as NetServer } from "node:net";
 import type { BaseEventLoop } from "./base-events.js";
 import { copyContext, type Context } from "./context.js";
 import { CoroutineObject } from "./coroutines.js";
-import { ConnectionResetError, OSError, toOSError } from "./exceptions.js";
+import { toOSError } from "./exceptions.js";
 import { WriteFlowControl, type FlowControlled } from "./flow-control.js";
-import { Future } from "./futures.js";
+import { Future, _setResultUnlessCancelled } from "./futures.js";
 import { logger } from "./log.js";
 import { BaseProtocol, BufferedProtocol, Protocol } from "./protocols.js";
-import type { Transport } from "./transports.js";
+import { LOG_THRESHOLD_FOR_CONNLOST_WRITES, type Transport } from "./transports.js";
 
-/** After this many writes to a lost connection, each further one is logged, as Python does. */
-const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 
-type IOCallback = (...args: never[]) => unknown;
 
 /** Python's `peername`/`sockname` for a Node socket: `[host, port]`, or the path of a Unix socket. */
 function addressOf(sock: Socket, which: "remote" | "local"): unknown {
@@ -72,13 +69,13 @@ export class SocketTransport implements Transport, FlowControlled {
     });
     sock.on("close", () => this._io(this._onClose));
     // As Python: connectionMade, then start reading, then tell the waiter, all in order.
-    loop._callSoonCtx(this._connectionMade as IOCallback, [], context);
-    loop._callSoonCtx(this._startReading as IOCallback, [], context);
-    if (waiter !== null) loop._callSoonCtx(setResultUnlessDone as IOCallback, [waiter, undefined], context);
+    loop._callSoonCtx(this._connectionMade, [], context);
+    loop._callSoonCtx(this._startReading, [], context);
+    if (waiter !== null) loop._callSoonCtx(_setResultUnlessCancelled, [waiter, undefined], context);
   }
 
   private _io<A extends unknown[]>(cb: (...args: A) => void, ...args: A): void {
-    this._loop._runIOCallback(cb as IOCallback, args, this._context);
+    this._loop._runIOCallback(cb, args, this._context);
   }
 
   private readonly _connectionMade = (): void => {
@@ -288,9 +285,6 @@ export class SocketTransport implements Transport, FlowControlled {
 }
 
 
-function setResultUnlessDone(fut: Future<unknown>, v: unknown): void {
-  if (!fut.done()) fut.setResult(v);
-}
 
 /** A listening socket of a Server, as `server.sockets` lists them. */
 export class ServerSocket {
@@ -357,7 +351,7 @@ export class Server {
       this._pending.push(sock);
       return;
     }
-    this._loop._runIOCallback(this._accept as IOCallback, [sock], this._context);
+    this._loop._runIOCallback(this._accept, [sock], this._context);
   }
 
   private readonly _accept = (sock: Socket): void => {
@@ -419,7 +413,7 @@ export class Server {
   _startServing(): void {
     if (this._serving || this._servers === null) return;
     this._serving = true;
-    for (const sock of this._pending.splice(0)) this._loop._runIOCallback(this._accept as IOCallback, [sock], this._context);
+    for (const sock of this._pending.splice(0)) this._loop._runIOCallback(this._accept, [sock], this._context);
   }
 
   /**
@@ -500,4 +494,3 @@ export function bindError(err: unknown, host: string, port: number | string): Er
   return toOSError(err, `error while attempting to bind on address (${JSON.stringify(host).replace(/"/g, "'")}, ${port})`);
 }
 
-export { ConnectionResetError, OSError };

@@ -23,7 +23,7 @@ import { WriteFlowControl, type FlowControlled } from "./flow-control.js";
 import { Future } from "./futures.js";
 import { logger } from "./log.js";
 import { BaseProtocol, type Protocol, type SubprocessProtocol } from "./protocols.js";
-import type { ReadTransport, SubprocessTransport, WriteTransport } from "./transports.js";
+import { LOG_THRESHOLD_FOR_CONNLOST_WRITES, type ReadTransport, type SubprocessTransport, type WriteTransport } from "./transports.js";
 
 /** Python's `subprocess.PIPE`: connect the child's stream to a pipe the transport reads or writes. */
 export const PIPE = -1;
@@ -52,18 +52,15 @@ export interface SubprocessOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** After this many writes to a closed pipe, each further one is logged, as Python does. */
-const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 
-type IOCallback = (...args: never[]) => unknown;
 
 /** Runs a Node event's handler as an I/O callback of the loop, in the transport's context. */
 function runIO<A extends unknown[]>(loop: BaseEventLoop, context: Context | undefined, cb: (...args: A) => void, ...args: A): void {
-  loop._runIOCallback(cb as IOCallback, args, context);
+  loop._runIOCallback(cb, args, context);
 }
 
 function callSoon<A extends unknown[]>(loop: BaseEventLoop, context: Context | undefined, cb: (...args: A) => unknown, ...args: A): void {
-  loop._callSoonCtx(cb as IOCallback, args, context);
+  loop._callSoonCtx(cb, args, context);
 }
 
 // -- Pipe transports ------------------------------------------------------------------------------
@@ -403,7 +400,8 @@ export class BaseSubprocessTransport implements SubprocessTransport {
   private readonly _pid: number | undefined;
   private _returncode: number | null = null;
   private _exitWaiters: Future<number>[] | null = [];
-  private _pendingCalls: [IOCallback, unknown[]][] | null = [];
+  /** Protocol callbacks made before connectionMade was scheduled, each as a call to make later. */
+  private _pendingCalls: (() => void)[] | null = [];
   private readonly _pipes = new Map<number, WriteSubprocessPipeProto>();
   private _finished = false;
   private _closed = false;
@@ -436,7 +434,7 @@ export class BaseSubprocessTransport implements SubprocessTransport {
 
   private readonly _pipesConnected = (waiter: Future<void>): void => {
     callSoon(this._loop, this._context, this._connectionMade);
-    for (const [cb, args] of this._pendingCalls ?? []) this._loop._callSoonCtx(cb, args, this._context);
+    for (const schedule of this._pendingCalls ?? []) schedule();
     this._pendingCalls = null;
     if (!waiter.cancelled()) waiter.setResult(undefined);
   };
@@ -459,8 +457,9 @@ export class BaseSubprocessTransport implements SubprocessTransport {
 
   /** Schedules a protocol callback, or queues it while `connectionMade` is not yet scheduled. */
   private _call<A extends unknown[]>(cb: (...args: A) => void, ...args: A): void {
-    if (this._pendingCalls !== null) this._pendingCalls.push([cb as IOCallback, args]);
-    else this._loop._callSoonCtx(cb as IOCallback, args, this._context);
+    const schedule = (): void => void this._loop._callSoonCtx(cb, args, this._context);
+    if (this._pendingCalls !== null) this._pendingCalls.push(schedule);
+    else schedule();
   }
 
   /** @internal */

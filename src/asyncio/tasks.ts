@@ -147,7 +147,7 @@ export class Task<T = unknown> extends Future<T> {
   }
 
   private _schedule(): void {
-    (this._loop as LoopLike)._callSoonCtx(taskStep as (...args: never[]) => unknown, [this], this._context);
+    (this._loop as LoopLike)._callSoonCtx(taskStep, [this as Task<unknown>], this._context);
     trackTask(this as Task<unknown>);
   }
 
@@ -338,7 +338,7 @@ export class Task<T = unknown> extends Future<T> {
   }
 
   private _scheduleStep(exc: unknown): void {
-    (this._loop as LoopLike)._callSoonCtx(taskStep as (...args: never[]) => unknown, exc === undefined ? [this] : [this, exc], this._context);
+    (this._loop as LoopLike)._callSoonCtx(taskStep, exc === undefined ? [this as Task<unknown>] : [this as Task<unknown>, exc], this._context);
   }
 
   /** @internal */

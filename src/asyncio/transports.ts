@@ -3,6 +3,12 @@
 // processes.
 
 import type { BaseProtocol } from "./protocols.js";
+
+/**
+ * Writes to a transport whose connection is lost are dropped; from this many on, each is logged,
+ * as Python's `constants.LOG_THRESHOLD_FOR_CONNLOST_WRITES`.
+ */
+export const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 import type { Address } from "./protocols.js";
 
 /** What every transport offers. */

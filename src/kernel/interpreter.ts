@@ -9,7 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import * as asyncio from "../asyncio/index.js";
-import { CoroutineObject, isFuture, type Task } from "../asyncio/index.js";
+import type { Task } from "../asyncio/index.js";
 import { CompileService } from "./compile-service.js";
 import { CellSyntaxError, IMPORT_FUNCTION, RESULT_KEY, lineTable, type CompiledCell } from "./compiler.js";
 import { cellVar, type CellSink } from "./output.js";
@@ -215,9 +215,4 @@ function isInterrupt(e: unknown, interrupted: boolean): boolean {
   if (e instanceof KeyboardInterrupt) return true;
   if ((e as { code?: string }).code === "ERR_SCRIPT_EXECUTION_INTERRUPTED") return true;
   return interrupted && e instanceof asyncio.CancelledError;
-}
-
-/** True for values the kernel shows without awaiting them. */
-export function isShownAsIs(v: unknown): boolean {
-  return isFuture(v) || v instanceof CoroutineObject;
 }

@@ -1,27 +1,14 @@
 // UDP endpoints on real sockets (127.0.0.1, port 0): echo between two endpoints, sendto with and
 // without remoteAddr, errorReceived, close/abort ordering, extra info; after CPython's
 // test_events.py datagram tests and test_selector_events.py's datagram transport tests.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
 import { ConnectionRefusedError, DatagramProtocol, OSError, type Address, type DatagramTransport, type EventLoop } from "../../src/asyncio/index.js";
-import { Recorder, newLoop } from "../helpers.js";
+import { newLoop, onCleanup, onNewLoop, Recorder } from "../helpers.js";
 
 const HOST = "127.0.0.1";
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
 
-/** Runs `main` as a task on a new loop, and closes the loop whatever happens. */
-async function onNewLoop<T>(main: (loop: EventLoop) => Promise<T>): Promise<T> {
-  const loop = newLoop();
-  try {
-    return await loop.runUntilComplete(() => main(loop));
-  } finally {
-    loop.close();
-  }
-}
 
 /** A DatagramProtocol that records its callbacks and lets a test wait for the next datagram. */
 class RecordingProtocol extends DatagramProtocol {
@@ -64,7 +51,7 @@ async function endpoint<P extends RecordingProtocol>(loop: EventLoop, make: new 
   const [transport, protocol] = await loop.createDatagramEndpoint(() => new make(loop), options);
   const sock = transport.getExtraInfo("socket") as { close(): void };
   // A failed test must not leave the socket open; closing twice is harmless here.
-  cleanups.push(() => {
+  onCleanup(() => {
     try {
       sock.close();
     } catch {

@@ -5,15 +5,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
 import { ConnectionRefusedError, OSError, Protocol, type Transport } from "../../src/asyncio/index.js";
-import { Recorder, newLoop } from "../helpers.js";
+import { newLoop, onCleanup, Recorder } from "../helpers.js";
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
 
 function portOf(server: asyncio.Server): number {
   return (server.sockets[0]!.getsockname() as [string, number])[1];
@@ -22,7 +18,7 @@ function portOf(server: asyncio.Server): number {
 /** A plain node:net client, as nc would be: sends lines, collects what comes back. */
 async function ncClient(port: number, send: string[], until: (got: string) => boolean): Promise<string> {
   const sock = net.connect(port, "127.0.0.1");
-  cleanups.push(() => sock.destroy());
+  onCleanup(() => sock.destroy());
   await once(sock, "connect");
   let got = "";
   const done = new Promise<string>((resolve, reject) => {
@@ -211,7 +207,7 @@ describe("Protocol callbacks", () => {
     }
     const server = await loop.runUntilComplete(loop.createServer(Info, "127.0.0.1", 0));
     const sock = net.connect(portOf(server), "127.0.0.1");
-    cleanups.push(() => sock.destroy());
+    onCleanup(() => sock.destroy());
     await once(sock, "connect");
     const [peer, name, isSocket, dflt] = await loop.runUntilComplete(info);
     expect(peer).toEqual(["127.0.0.1", sock.localPort]);
@@ -256,7 +252,7 @@ describe("Flow control", () => {
     }
     const server = await loop.runUntilComplete(loop.createServer(FastWriter, "127.0.0.1", 0));
     const sock = net.connect(portOf(server), "127.0.0.1");
-    cleanups.push(() => sock.destroy());
+    onCleanup(() => sock.destroy());
     sock.pause(); // the reader reads nothing for now
     await loop.runUntilComplete(asyncio.sleep(0.2));
     expect(rec.events).toEqual(["pauseWriting"]);
@@ -290,7 +286,7 @@ describe("Flow control", () => {
     }
     const server = await loop.runUntilComplete(loop.createServer(Slow, "127.0.0.1", 0));
     const sock = net.connect(portOf(server), "127.0.0.1");
-    cleanups.push(() => sock.destroy());
+    onCleanup(() => sock.destroy());
     await once(sock, "connect");
     sock.write("x");
     await loop.runUntilComplete(asyncio.sleep(0.1));
@@ -322,7 +318,7 @@ describe("Closing", () => {
     }
     const server = await loop.runUntilComplete(loop.createServer(Aborter, "127.0.0.1", 0));
     const sock = net.connect(portOf(server), "127.0.0.1");
-    cleanups.push(() => sock.destroy());
+    onCleanup(() => sock.destroy());
     sock.on("error", () => {});
     expect(await loop.runUntilComplete(lost)).toBeNull();
     expect(t.isClosing()).toBe(true);
@@ -350,7 +346,7 @@ describe("Closing", () => {
     }
     const server = await loop.runUntilComplete(loop.createServer(Misuse, "127.0.0.1", 0));
     const sock = net.connect(portOf(server), "127.0.0.1");
-    cleanups.push(() => sock.destroy());
+    onCleanup(() => sock.destroy());
     expect(await loop.runUntilComplete(errors)).toEqual(["Cannot call write() after writeEof()"]);
     server.close();
     await loop.runUntilComplete(server.waitClosed());
@@ -424,7 +420,7 @@ describe("Errors a user meets", () => {
     const server = await loop.runUntilComplete(loop.createServer(Buggy, "127.0.0.1", 0));
     const port = portOf(server);
     const bad = net.connect(port, "127.0.0.1");
-    cleanups.push(() => bad.destroy());
+    onCleanup(() => bad.destroy());
     await once(bad, "connect");
     bad.write("bad");
     await loop.runUntilComplete(asyncio.sleep(0.05));
@@ -482,7 +478,7 @@ describe("Server", () => {
   it("works over a Unix socket", async () => {
     const loop = newLoop();
     const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, "echo.sock");
     class Echo extends Protocol {
       t!: Transport;

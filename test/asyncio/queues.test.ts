@@ -19,31 +19,14 @@ import {
   type CoroutineLike,
   type Task,
 } from "../../src/asyncio/index.js";
-import { Recorder, newFakeClockLoop, newLoop } from "../helpers.js";
+import { Recorder, newFakeClockLoop, newLoop, runMain, waitUntil } from "../helpers.js";
 
 type Gen<T> = Generator<unknown, T, unknown>;
 const STYLES = ["async", "generator"] as const;
 type Style = (typeof STYLES)[number];
 const QUEUE_CLASSES = [Queue, LifoQueue, PriorityQueue] as const;
 
-/** Runs `main` as a task on `loop` (a new loop by default) and closes the loop, pass or fail. */
-async function runMain<T>(main: CoroutineLike<T>, loop: BaseEventLoop = newLoop()): Promise<T> {
-  try {
-    return await loop.runUntilComplete(main);
-  } finally {
-    loop.close();
-  }
-}
 
-/**
- * Lets the loop run until `pred()` holds (failing after 50 iterations). An async function pays
- * a loop iteration or two for each `await` of a library coroutine where Python pays none, so
- * tests of async tasks wait for a state instead of counting `sleep(0)`s.
- */
-async function waitUntil(pred: () => boolean): Promise<void> {
-  for (let i = 0; i < 50 && !pred(); i++) await sleep(0);
-  expect(pred()).toBe(true);
-}
 
 /** A task body in the given style that gets one item from `q`. */
 function getter<T>(style: Style, q: Queue<T>): CoroutineLike<T> {

@@ -6,15 +6,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
 import { IncompleteReadError, LimitOverrunError, StreamReader, type StreamWriter } from "../../src/asyncio/index.js";
-import { Recorder, newLoop } from "../helpers.js";
+import { newLoop, onCleanup, Recorder } from "../helpers.js";
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
 
 function portOf(server: asyncio.Server): number {
   return (server.sockets[0]!.getsockname() as [string, number])[1];
@@ -67,7 +63,7 @@ describe("The class's echo_server_task", () => {
     // A plain socket, as nc would be: both lines at once, then EOF.
     const ncReply = await loop.runUntilComplete(async () => {
       const sock = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true });
-      cleanups.push(() => sock.destroy());
+      onCleanup(() => sock.destroy());
       let got = "";
       sock.on("data", (d) => (got += d.toString()));
       sock.write("a\nb\n");
@@ -285,7 +281,7 @@ describe("StreamWriter.drain", () => {
       ),
     );
     const sock = net.connect(portOf(server), "127.0.0.1");
-    cleanups.push(() => sock.destroy());
+    onCleanup(() => sock.destroy());
     sock.pause();
     await loop.runUntilComplete(asyncio.sleep(0.2));
     expect(rec.events).toEqual([]); // still waiting in drain(): 32 MiB cannot fit in the kernel's socket buffers
@@ -355,7 +351,7 @@ describe("Unix-socket streams", () => {
   it("startUnixServer and openUnixConnection echo a line", async () => {
     const loop = newLoop();
     const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, "s.sock");
     const server = await loop.runUntilComplete(
       asyncio.startUnixServer(async (reader, writer) => {

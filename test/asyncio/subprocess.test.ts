@@ -4,7 +4,7 @@
 // CPython's test_subprocess.py.
 import { realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
 import {
   FileNotFoundError,
@@ -16,31 +16,18 @@ import {
   type SubprocessTransport,
   type WriteTransport,
 } from "../../src/asyncio/index.js";
-import { Recorder, newLoop } from "../helpers.js";
+import { newLoop, onCleanup, onNewLoop, Recorder } from "../helpers.js";
 
 const { PIPE, STDOUT, DEVNULL } = asyncio.subprocess;
 const NODE = process.execPath;
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
 
-/** Runs `main` as a task on a new loop, and closes the loop whatever happens. */
-async function onNewLoop<T>(main: (loop: EventLoop) => Promise<T>): Promise<T> {
-  const loop = newLoop();
-  try {
-    return await loop.runUntilComplete(() => main(loop));
-  } finally {
-    loop.close();
-  }
-}
 
 /** Kills the child after the test if it is still around (a failed test must not leak it). */
 function killLater(transport: SubprocessTransport | asyncio.subprocess.Process): void {
   const t = transport instanceof asyncio.subprocess.Process ? (transport as unknown as { _transport: SubprocessTransport })._transport : transport;
   const child = t.getExtraInfo("subprocess") as { kill(sig: string): boolean };
-  cleanups.push(() => child.kill("SIGKILL"));
+  onCleanup(() => child.kill("SIGKILL"));
 }
 
 /** `node -e script` with piped streams by default, as a Process. */
