@@ -1,4 +1,4 @@
-// A short tour of the library for `asyncio-ts demo` (and `npm start` until the kernel lands):
+// A short tour of the library for `asyncio-ts-kernel demo`:
 // the class's Future exercise, task_demo, run_task, and the two coroutine styles side by side.
 
 import * as asyncio from "../asyncio/index.js";

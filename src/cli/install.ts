@@ -1,4 +1,4 @@
-// `asyncio-ts install`: writes the kernelspec where Jupyter looks for it, with the absolute
+// `asyncio-ts-kernel install`: writes the kernelspec where Jupyter looks for it, with the absolute
 // paths of this Node and this package, so the kernel starts the same whatever the notebook's
 // folder or PATH.
 

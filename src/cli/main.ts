@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `asyncio-ts` command. The only place in the project that calls process.exit.
+// The `asyncio-ts-kernel` command (the kernel package's bin; `node dist/cli/main.js` in this
+// repository). The only place in the project that calls process.exit.
 // Subcommands: `kernel -f FILE` (what kernel.json runs), `install` (registers the kernelspec),
 // `demo` (a short tour of the library), `--version`.
 
@@ -8,7 +9,7 @@ import { runDemo } from "./demo.js";
 import { installKernelspec, type InstallTarget } from "./install.js";
 import { runKernel } from "./kernel.js";
 
-const USAGE = `usage: asyncio-ts <command>
+const USAGE = `usage: asyncio-ts-kernel <command>
 
 commands:
   kernel -f CONNECTION_FILE   run the kernel (what Jupyter starts)
@@ -25,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
       const i = argv.indexOf("-f");
       const file = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith("--f="))?.slice(4);
       if (file === undefined) {
-        process.stderr.write("asyncio-ts kernel: -f CONNECTION_FILE is required\n");
+        process.stderr.write("asyncio-ts-kernel kernel: -f CONNECTION_FILE is required\n");
         return 2;
       }
       return await runKernel(file);
@@ -37,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
       if (p >= 0) {
         const dir = argv[p + 1];
         if (dir === undefined) {
-          process.stderr.write("asyncio-ts install: --prefix needs a folder\n");
+          process.stderr.write("asyncio-ts-kernel install: --prefix needs a folder\n");
           return 2;
         }
         target = { kind: "prefix", dir };
@@ -51,8 +52,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "--version":
     case "-V": {
-      const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-      process.stdout.write(`asyncio-ts ${pkg.version}\n`);
+      // The package this runs from: asyncio-ts-kernel when installed, asyncio-ts in this repository.
+      const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { name: string; version: string };
+      process.stdout.write(`${pkg.name} ${pkg.version}\n`);
       return 0;
     }
     case undefined:
@@ -61,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
     default:
-      process.stderr.write(`asyncio-ts: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+      process.stderr.write(`asyncio-ts-kernel: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
       return 2;
   }
 }
@@ -69,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`asyncio-ts: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`asyncio-ts-kernel: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );
