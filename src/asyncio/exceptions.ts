@@ -74,6 +74,26 @@ export class QueueFull extends AsyncioError {
   }
 }
 
+/**
+ * `put()` or `get()` on a queue that was shut down (Python 3.13's `QueueShutDown`): puts at
+ * once, gets once the queue is empty (at once after `shutdown({ immediate: true })`).
+ */
+export class QueueShutDown extends AsyncioError {
+  constructor(message = "") {
+    super(message, "ERR_ASYNCIO_QUEUE_SHUT_DOWN");
+  }
+}
+
+/**
+ * A `Barrier` was aborted, or reset while tasks waited on it ("Barrier aborted", "Abort or
+ * reset of barrier"), as Python's `BrokenBarrierError`.
+ */
+export class BrokenBarrierError extends AsyncioError {
+  constructor(message = "") {
+    super(message, "ERR_ASYNCIO_BROKEN_BARRIER");
+  }
+}
+
 /** A `BoundedSemaphore` was released more often than it was acquired. */
 export class BoundedSemaphoreError extends AsyncioError {
   constructor(message = "BoundedSemaphore released too many times") {

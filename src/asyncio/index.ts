@@ -4,6 +4,7 @@
 export {
   AsyncioError,
   BoundedSemaphoreError,
+  BrokenBarrierError,
   BrokenPipeError,
   CancelledError,
   ConnectionAbortedError,
@@ -20,6 +21,7 @@ export {
   ProcessLookupError,
   QueueEmpty,
   QueueFull,
+  QueueShutDown,
   TimeoutError,
 } from "./exceptions.js";
 
@@ -108,9 +110,11 @@ export { Timeout, timeout, timeoutAt, type TimeoutBody } from "./timeouts.js";
 
 // locks.ts
 export { BoundedSemaphore, Condition, Event, Lock, Semaphore } from "./locks.js";
+export { Barrier } from "./locks.js";
 
 // queues.ts
 export { LifoQueue, PriorityQueue, Queue, type PriorityQueueOptions, type QueueOptions } from "./queues.js";
+export type { QueueShutdownOptions } from "./queues.js";
 
 // runners.ts
 export { run, type RunOptions } from "./runners.js";

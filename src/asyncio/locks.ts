@@ -1,6 +1,6 @@
-// Synchronisation primitives for tasks, as Python 3.12's asyncio/locks.py: Lock, Event,
-// Condition, Semaphore, BoundedSemaphore. Queues (queues.ts) build on these; threads are not
-// involved (they are not thread-safe, as in Python).
+// Synchronisation primitives for tasks, as Python 3.13's asyncio/locks.py: Lock, Event,
+// Condition, Semaphore, BoundedSemaphore, Barrier. Queues (queues.ts) build on these; threads
+// are not involved (they are not thread-safe, as in Python).
 //
 // Each coroutine method (`acquire`, `wait`, `waitFor`) is written once, as a generator that
 // follows CPython's code line by line, and returned as a lazy CoroutineObject:
@@ -16,7 +16,7 @@
 
 import { contextTask, copyContext, enterStep, runInContext, type AwaitingTask, type Context } from "./context.js";
 import { CoroutineObject, _currentLoop, type GeneratorCoroutine } from "./coroutines.js";
-import { BoundedSemaphoreError, isCancelledError } from "./exceptions.js";
+import { BoundedSemaphoreError, BrokenBarrierError, isCancelledError } from "./exceptions.js";
 import type { LoopLike } from "./events.js";
 import { Future } from "./futures.js";
 
@@ -742,5 +742,170 @@ export class BoundedSemaphore extends Semaphore {
   override release(): void {
     if (this._value >= this._boundValue) throw new BoundedSemaphoreError();
     super.release();
+  }
+}
+
+// -- Barrier --------------------------------------------------------------------------------------
+
+/** @internal A Barrier's state (Python's `_BarrierState`), as its repr shows it. */
+type BarrierState = "filling" | "draining" | "resetting" | "broken";
+
+/**
+ * A meeting point for a fixed number of tasks, as Python's `asyncio.Barrier` (3.11): each task
+ * calling `wait()` waits until `parties` tasks have called it, then all of them go on together.
+ *
+ * State machine (what the repr shows):
+ * - `filling`: tasks arrive and wait; the one that makes `parties` switches to `draining`.
+ * - `draining`: the woken tasks leave; tasks that arrive meanwhile wait for the next round.
+ *   When the last one has left, back to `filling`: a barrier is reusable.
+ * - `resetting` (after `reset()` while tasks wait): those tasks throw `BrokenBarrierError`;
+ *   when the last has left, back to `filling`.
+ * - `broken` (after `abort()`): every waiting and every later `wait()` throws
+ *   `BrokenBarrierError`, until `reset()`.
+ *
+ * Cancelling a waiting task takes it out of the count.
+ *
+ * @throws RangeError "parties must be >= 1" from the constructor.
+ * @example
+ * ```ts
+ * const barrier = new asyncio.Barrier(3);
+ * async function worker(name: string): Promise<void> {
+ *   await asyncio.sleep(Math.random());       // get ready, each at its own pace
+ *   const i = await barrier.wait();           // 0, 1 or 2: the order of arrival
+ *   console.log(name, "goes, arrived as", i); // all three go on together
+ * }
+ * await asyncio.gather(worker("a"), worker("b"), worker("c"));
+ * ```
+ */
+export class Barrier extends _LoopBoundMixin {
+  /** @internal Notifies every task when the state changes. */
+  readonly _cond = new Condition();
+  /** @internal */ readonly _parties: number;
+  /** @internal */ _state: BarrierState = "filling";
+  /** @internal How many tasks are in the barrier (waiting, or leaving it). */
+  _count = 0;
+
+  /** A barrier for `parties` tasks. */
+  constructor(parties: number) {
+    super();
+    if (!(parties >= 1)) throw new RangeError("parties must be >= 1");
+    this._parties = parties;
+  }
+
+  /**
+   * Waits until `parties` tasks are waiting, then returns this task's place in the order of
+   * arrival, from 0 to `parties - 1`. A coroutine: `await barrier.wait()` or
+   * `yield* barrier.wait()`. While the barrier drains (or resets), it first waits for that to end.
+   * @throws BrokenBarrierError "Barrier aborted" when the barrier is broken; "Abort or reset of
+   *   barrier" when it is aborted or reset while this task waits.
+   */
+  wait(): CoroutineObject<number> {
+    return new _LibCoroutine("Barrier.wait", this, undefined, barrierWait);
+  }
+
+  /**
+   * Puts the barrier back to `filling`: tasks waiting in it throw `BrokenBarrierError`. A
+   * coroutine (it takes the barrier's lock): `await barrier.reset()`.
+   */
+  reset(): CoroutineObject<void> {
+    return new _LibCoroutine("Barrier.reset", this, undefined, barrierReset);
+  }
+
+  /**
+   * Breaks the barrier, for when a task cannot go on: every waiting task, and every later
+   * `wait()`, throws `BrokenBarrierError` until `reset()`. A coroutine: `await barrier.abort()`.
+   */
+  abort(): CoroutineObject<void> {
+    return new _LibCoroutine("Barrier.abort", this, undefined, barrierAbort);
+  }
+
+  /** How many tasks must call `wait()` to pass the barrier. */
+  get parties(): number {
+    return this._parties;
+  }
+
+  /** How many tasks wait in the barrier now (0 while it drains, resets or is broken). */
+  get nWaiting(): number {
+    return this._state === "filling" ? this._count : 0;
+  }
+
+  /** True once `abort()` broke the barrier (until `reset()`). */
+  get broken(): boolean {
+    return this._state === "broken";
+  }
+
+  /** @internal Python's repr: `<Barrier [filling, waiters:2/3]>`, `<Barrier [broken]>`. */
+  _repr(): string {
+    const extra = this.broken ? this._state : `${this._state}, waiters:${this.nWaiting}/${this._parties}`;
+    return `<${this.constructor.name} [${extra}]>`;
+  }
+}
+
+// CPython's Barrier line for line: every method runs with the condition's lock held (its
+// `async with self._cond`), and waits on the condition for the state it needs.
+
+function* barrierWait(b: Barrier): GeneratorCoroutine<number> {
+  yield* b._cond.acquire();
+  try {
+    yield* barrierBlock(b); // Wait while the barrier drains or resets.
+    try {
+      const index = b._count;
+      b._count++;
+      if (index + 1 === b._parties) {
+        // The last to arrive releases the others, and the barrier starts draining.
+        b._state = "draining";
+        b._cond.notifyAll();
+      } else {
+        yield* barrierWaitFilled(b);
+      }
+      return index;
+    } finally {
+      b._count--;
+      barrierExit(b);
+    }
+  } finally {
+    b._cond.release();
+  }
+}
+
+/** Waits until the barrier takes new arrivals; throws if it is broken. */
+function* barrierBlock(b: Barrier): GeneratorCoroutine<void> {
+  yield* b._cond.waitFor(() => b._state !== "draining" && b._state !== "resetting");
+  if (b._state === "broken") throw new BrokenBarrierError("Barrier aborted");
+}
+
+/** Waits in the barrier until it is released; throws if it is reset or broken meanwhile. */
+function* barrierWaitFilled(b: Barrier): GeneratorCoroutine<void> {
+  yield* b._cond.waitFor(() => b._state !== "filling");
+  if (b._state === "broken" || b._state === "resetting") throw new BrokenBarrierError("Abort or reset of barrier");
+}
+
+/** The last task to leave a draining or resetting barrier makes it fill again, and says so. */
+function barrierExit(b: Barrier): void {
+  if (b._count === 0) {
+    if (b._state === "resetting" || b._state === "draining") b._state = "filling";
+    b._cond.notifyAll();
+  }
+}
+
+function* barrierReset(b: Barrier): GeneratorCoroutine<void> {
+  yield* b._cond.acquire();
+  try {
+    // With tasks inside, they must leave first (throwing); the last one out makes it fill.
+    if (b._count > 0) b._state = "resetting";
+    else b._state = "filling";
+    b._cond.notifyAll();
+  } finally {
+    b._cond.release();
+  }
+}
+
+function* barrierAbort(b: Barrier): GeneratorCoroutine<void> {
+  yield* b._cond.acquire();
+  try {
+    b._state = "broken";
+    b._cond.notifyAll();
+  } finally {
+    b._cond.release();
   }
 }

@@ -1,4 +1,4 @@
-// Queues for producer and consumer tasks, as Python 3.12's asyncio/queues.py: Queue (FIFO),
+// Queues for producer and consumer tasks, as Python 3.13's asyncio/queues.py: Queue (FIFO),
 // PriorityQueue (lowest first) and LifoQueue (newest first). Not thread-safe; waiting relies on
 // the futures and the loop binding of locks.ts.
 //
@@ -7,9 +7,13 @@
 // Invariant (Python's): every `putNowait` wakes at most one getter and every `getNowait` at
 // most one putter, and a woken waiter that cannot use its turn (cancelled meanwhile) wakes the
 // next one, so no wake-up is lost.
+//
+// Shutting down (3.13): `_isShutdown` is set for good. Puts fail from then on; gets fail once
+// the queue is empty. `shutdown()` wakes every waiting getter and putter, and each re-checks
+// its loop condition, so it fails with QueueShutDown instead of waiting again.
 
 import type { CoroutineObject, GeneratorCoroutine } from "./coroutines.js";
-import { QueueEmpty, QueueFull } from "./exceptions.js";
+import { QueueEmpty, QueueFull, QueueShutDown } from "./exceptions.js";
 import { repr } from "./format.js";
 import { Future } from "./futures.js";
 import { Deque, Event, _LibCoroutine, _LoopBoundMixin } from "./locks.js";
@@ -18,6 +22,12 @@ import { Deque, Event, _LibCoroutine, _LoopBoundMixin } from "./locks.js";
 export interface QueueOptions {
   /** How many items the queue holds before `put()` waits; 0 or less means no limit (default 0). */
   maxsize?: number;
+}
+
+/** Options of `queue.shutdown()` (Python's keyword argument). */
+export interface QueueShutdownOptions {
+  /** Also drop the items still queued, so gets fail at once (default false). */
+  immediate?: boolean;
 }
 
 /** Options of `new PriorityQueue()`. */
@@ -34,7 +44,8 @@ export interface PriorityQueueOptions<T> extends QueueOptions {
  * the queue is full; `get()` waits while it is empty. Waiting getters and putters are served in
  * the order they started waiting.
  *
- * `join()` waits until every item put has been marked done with `taskDone()`.
+ * `join()` waits until every item put has been marked done with `taskDone()`. `shutdown()` ends
+ * the queue's life: later puts throw `QueueShutDown`, gets too once the queue is empty.
  *
  * @example
  * ```ts
@@ -63,6 +74,8 @@ export class Queue<T = unknown> extends _LoopBoundMixin {
   /** @internal */ _unfinishedTasks = 0;
   /** @internal Set whenever no task is unfinished; `join()` waits for it. */
   readonly _finished = new Event();
+  /** @internal Set by `shutdown()`, never cleared. */
+  _isShutdown = false;
 
   /** A queue holding at most `maxsize` items (0 or less: no limit, the default). */
   constructor(maxsize: number | QueueOptions = 0) {
@@ -113,6 +126,7 @@ export class Queue<T = unknown> extends _LoopBoundMixin {
     if (this._getters.length > 0) result += ` _getters[${this._getters.length}]`;
     if (this._putters.length > 0) result += ` _putters[${this._putters.length}]`;
     if (this._unfinishedTasks > 0) result += ` tasks=${this._unfinishedTasks}`;
+    if (this._isShutdown) result += " shutdown";
     return result;
   }
 
@@ -145,6 +159,7 @@ export class Queue<T = unknown> extends _LoopBoundMixin {
    * Puts `item` in the queue, first waiting for a free slot while the queue is full. A
    * coroutine: `await queue.put(x)` or `yield* queue.put(x)`. Cancelled while waiting, it puts
    * nothing.
+   * @throws QueueShutDown when the queue is shut down, also while this put waits.
    * @throws Error "<queue> is bound to a different event loop" when it must wait on a loop
    *   other than the one it first waited on.
    */
@@ -154,9 +169,10 @@ export class Queue<T = unknown> extends _LoopBoundMixin {
 
   /**
    * Puts `item` in the queue at once and wakes the first task waiting in `get()`.
-   * @throws QueueFull when the queue is full.
+   * @throws QueueShutDown when the queue is shut down; QueueFull when it is full.
    */
   putNowait(item: T): void {
+    if (this._isShutdown) throw new QueueShutDown();
     if (this.full()) throw new QueueFull();
     this._put(item);
     this._unfinishedTasks++;
@@ -168,6 +184,7 @@ export class Queue<T = unknown> extends _LoopBoundMixin {
    * Takes the next item out of the queue, first waiting for one while it is empty. A
    * coroutine: `await queue.get()` or `yield* queue.get()`. Cancelled while waiting, it takes
    * nothing (and an item meant for it goes to the next waiting task).
+   * @throws QueueShutDown when the queue is shut down and empty, also while this get waits.
    * @throws Error "<queue> is bound to a different event loop" when it must wait on a loop
    *   other than the one it first waited on.
    */
@@ -177,10 +194,10 @@ export class Queue<T = unknown> extends _LoopBoundMixin {
 
   /**
    * Takes the next item out of the queue at once and wakes the first task waiting in `put()`.
-   * @throws QueueEmpty when the queue is empty.
+   * @throws QueueShutDown when the queue is shut down and empty; QueueEmpty when it is empty.
    */
   getNowait(): T {
-    if (this._queue.length === 0) throw new QueueEmpty();
+    if (this._queue.length === 0) throw this._isShutdown ? new QueueShutDown() : new QueueEmpty();
     const item = this._get();
     if (this._putters.length > 0) this._wakeupNext(this._putters);
     return item;
@@ -203,6 +220,54 @@ export class Queue<T = unknown> extends _LoopBoundMixin {
    */
   join(): CoroutineObject<void> {
     return new _LibCoroutine("Queue.join", this as Queue<T>, undefined, queueJoin<T>, queueIsDone<T>);
+  }
+
+  /**
+   * Shuts the queue down (Python 3.13): from now on `put()` and `putNowait()` throw
+   * `QueueShutDown`, and so do `get()` and `getNowait()` once the queue is empty. Every task
+   * waiting in `put()` or `get()` is woken and throws `QueueShutDown` (a getter takes an item
+   * instead while any is left).
+   *
+   * With `immediate` (`shutdown(true)` or `shutdown({ immediate: true })`) the items still
+   * queued are dropped and each is marked done as `taskDone()` would, so gets fail at once and
+   * `join()` returns unless items already taken are still unfinished. Calling it again is
+   * harmless (and may still drop items with `immediate`).
+   *
+   * @example
+   * ```ts
+   * const queue = new asyncio.Queue<string>();
+   * const worker = asyncio.createTask(async () => {
+   *   try {
+   *     for (;;) console.log(await queue.get());
+   *   } catch (e) {
+   *     if (!(e instanceof asyncio.QueueShutDown)) throw e; // no more jobs: stop
+   *   }
+   * });
+   * queue.putNowait("last job");
+   * queue.shutdown();
+   * await worker; // logs "last job", then ends
+   * ```
+   */
+  shutdown(immediate: boolean | QueueShutdownOptions = false): void {
+    if (typeof immediate === "object") immediate = immediate.immediate ?? false;
+    this._isShutdown = true;
+    if (immediate) {
+      while (this._queue.length > 0) {
+        this._get();
+        if (this._unfinishedTasks > 0) this._unfinishedTasks--;
+      }
+      if (this._unfinishedTasks === 0) this._finished.set();
+    }
+    // Every waiter re-checks its loop condition and throws QueueShutDown if it must not wait.
+    wakeAll(this._getters);
+    wakeAll(this._putters);
+  }
+}
+
+function wakeAll(waiters: Deque<Future<undefined>>): void {
+  while (waiters.length > 0) {
+    const waiter = waiters.shift() as Future<undefined>;
+    if (!waiter.done()) waiter.setResult(undefined);
   }
 }
 
@@ -228,6 +293,7 @@ function queueIsDone<T>(q: Queue<T>): Promise<void> | null {
 
 function* queuePut<T>(q: Queue<T>, item: T): GeneratorCoroutine<void> {
   while (q.full()) {
+    if (q._isShutdown) throw new QueueShutDown();
     const putter = new Future<undefined>({ loop: q._getLoop() });
     q._putters.push(putter);
     let woken = false;
@@ -238,7 +304,7 @@ function* queuePut<T>(q: Queue<T>, item: T): GeneratorCoroutine<void> {
       // Python's bare `except:` (any error, or the generator being closed).
       if (!woken) {
         putter.cancel(); // In case it is not done yet.
-        // It may be gone already: `getNowait` removes the putter it wakes.
+        // It may be gone already: `getNowait` and `shutdown` remove the putters they wake.
         q._putters.remove(putter);
         // Woken by getNowait() but unable to take the turn: wake the next in line.
         if (!q.full() && !putter.cancelled()) q._wakeupNext(q._putters);
@@ -250,6 +316,7 @@ function* queuePut<T>(q: Queue<T>, item: T): GeneratorCoroutine<void> {
 
 function* queueGet<T>(q: Queue<T>): GeneratorCoroutine<T> {
   while (q.empty()) {
+    if (q._isShutdown) throw new QueueShutDown();
     const getter = new Future<undefined>({ loop: q._getLoop() });
     q._getters.push(getter);
     let woken = false;
@@ -259,7 +326,7 @@ function* queueGet<T>(q: Queue<T>): GeneratorCoroutine<T> {
     } finally {
       if (!woken) {
         getter.cancel(); // In case it is not done yet.
-        // It may be gone already: `putNowait` removes the getter it wakes.
+        // It may be gone already: `putNowait` and `shutdown` remove the getters they wake.
         q._getters.remove(getter);
         // Woken by putNowait() but unable to take the item: wake the next in line.
         if (!q.empty() && !getter.cancelled()) q._wakeupNext(q._getters);

@@ -1,12 +1,14 @@
-// Lock, Event, Condition, Semaphore and BoundedSemaphore, after CPython's test_locks.py: the
-// order in which waiters get the primitive, cancellation of waiters in both coroutine styles,
-// reprs, misuse errors, and the loop binding.
+// Lock, Event, Condition, Semaphore, BoundedSemaphore and Barrier, after CPython's
+// test_locks.py: the order in which waiters get the primitive, cancellation of waiters in both
+// coroutine styles, reprs, misuse errors, and the loop binding.
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
 import {
+  Barrier,
   BoundedSemaphore,
   BoundedSemaphoreError,
+  BrokenBarrierError,
   CancelledError,
   Condition,
   Event,
@@ -14,6 +16,7 @@ import {
   Semaphore,
   TimeoutError,
   createTask,
+  gather,
   sleep,
   type BaseEventLoop,
   type CoroutineLike,
@@ -1254,3 +1257,487 @@ describe("BoundedSemaphore", () => {
     });
   });
 });
+
+describe("Barrier", () => {
+  // CPython's BarrierTests (N = 5), in generator tasks so that its sleep(0) counts and the order
+  // in which woken tasks run hold exactly; `async with barrier as i` is `i = yield* barrier.wait()`.
+  const N = 5;
+
+  function makeTasks<T>(n: number, body: () => Gen<T>): Task<T>[] {
+    return Array.from({ length: n }, () => createTask(body));
+  }
+
+  function* gatherTasks<T>(n: number, body: () => Gen<T>): Gen<T[]> {
+    return yield* gather(...makeTasks(n, body));
+  }
+
+  /** Waits at `barrier`: true when it passed, false when it threw BrokenBarrierError. */
+  function* passes(barrier: Barrier): Gen<boolean> {
+    try {
+      yield* barrier.wait();
+      return true;
+    } catch (e) {
+      if (!(e instanceof BrokenBarrierError)) throw e;
+      return false;
+    }
+  }
+
+  /** No task is left in `barrier`, it is not resetting, and it is broken or not. */
+  function expectAtRest(barrier: Barrier, broken: boolean): void {
+    expect(barrier.nWaiting).toBe(0);
+    expect(String(barrier)).not.toContain("resetting");
+    expect(barrier.broken).toBe(broken);
+  }
+
+  it("prints as Python's repr: <Barrier [filling, waiters:2/5]>, draining, resetting, <Barrier [broken]>", async () => {
+    // CPython's test_barrier and test_repr.
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(N);
+      expect(String(barrier)).toBe("<Barrier [filling, waiters:0/5]>");
+      expect(inspect(barrier)).toBe("<Barrier [filling, waiters:0/5]>");
+      const waiters: Task<number>[] = [];
+      for (let i = 0; i < 2; i++) waiters.push(createTask(barrier.wait()));
+      yield* sleep(0);
+      expect(String(barrier)).toBe("<Barrier [filling, waiters:2/5]>");
+      // The missing waiters.
+      for (let i = barrier.parties - barrier.nWaiting; i > 0; i--) waiters.push(createTask(barrier.wait()));
+      yield* sleep(0);
+      expect(String(barrier)).toMatch(/^<Barrier \[draining, waiters:0\/5\]>$/);
+      for (let i = 0; i < 2; i++) waiters.push(createTask(barrier.wait()));
+      yield* sleep(0);
+      yield* barrier.reset();
+      expect(String(barrier)).toMatch(/^<Barrier \[resetting, waiters:0\/5\]>$/);
+      for (let i = 0; i < 2; i++) waiters.push(createTask(barrier.wait()));
+      yield* sleep(0);
+      yield* barrier.abort();
+      expect(String(barrier)).toBe("<Barrier [broken]>");
+      expect(barrier.broken).toBe(true);
+      yield* gather(...waiters, { returnExceptions: true });
+    });
+  });
+
+  it("needs at least one party: RangeError 'parties must be >= 1' (test_barrier_parties)", () => {
+    expect(() => new Barrier(0)).toThrow(new RangeError("parties must be >= 1"));
+    expect(() => new Barrier(-4)).toThrow(RangeError);
+    expect(() => new Barrier(Number.NaN)).toThrow(RangeError);
+    expect(new Barrier(N).parties).toBe(N);
+  });
+
+  it("wait() returns each task's index of arrival, 0 to parties - 1 (test_context_manager)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(3);
+      const results: number[] = [];
+      yield* gatherTasks(3, function* coro(): Gen<void> {
+        results.push(yield* barrier.wait());
+      });
+      expect(results.sort()).toEqual([0, 1, 2]);
+      expectAtRest(barrier, false);
+    });
+  });
+
+  it("a barrier of one lets each task through at once (test_filling_one_task, test_filling_one_task_twice)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(1);
+      expect(yield* barrier.wait()).toBe(0);
+      const t1 = createTask(barrier.wait());
+      yield* sleep(0);
+      expect(barrier.nWaiting).toBe(0);
+      const t2 = createTask(barrier.wait());
+      yield* sleep(0);
+      expect(t1.done()).toBe(true);
+      expect(t2.done()).toBe(true);
+      expect(t1.result()).toBe(t2.result());
+      expectAtRest(barrier, false);
+    });
+  });
+
+  it("counts the tasks waiting until the last one arrives (test_filling_task_by_task)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(3);
+      const t1 = createTask(barrier.wait());
+      yield* sleep(0);
+      expect(barrier.nWaiting).toBe(1);
+      expect(String(barrier)).toContain("filling");
+      const t2 = createTask(barrier.wait());
+      yield* sleep(0);
+      expect(barrier.nWaiting).toBe(2);
+      expect(String(barrier)).toContain("filling");
+      const t3 = createTask(barrier.wait());
+      yield* sleep(0);
+      yield* asyncio.wait([t1, t2, t3]);
+      expectAtRest(barrier, false);
+    });
+  });
+
+  it("can be passed again and again by the same tasks (test_filling_tasks_wait_twice, _check_return_value)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(N);
+      const results: boolean[] = [];
+      const indexes = yield* gatherTasks(N, function* coro(): Gen<number> {
+        yield* barrier.wait();
+        results.push(true);
+        const i = yield* barrier.wait();
+        results.push(false);
+        return i;
+      });
+      expect(results.filter((r) => r).length).toBe(N);
+      expect(results.filter((r) => !r).length).toBe(N);
+      expect(indexes.sort()).toEqual([0, 1, 2, 3, 4]);
+      expectAtRest(barrier, false);
+    });
+  });
+
+  it("drains until the last task has left, then fills again (test_draining_state)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(N);
+      const results: boolean[] = [];
+      yield* gatherTasks(N, function* coro(): Gen<void> {
+        yield* barrier.wait();
+        // The state goes back to filling when the last task is released.
+        results.push(String(barrier).includes("draining"));
+      });
+      expect(results.length).toBe(N);
+      expect(results[N - 1]).toBe(false);
+      expect(results.slice(0, N - 1).every((r) => r)).toBe(true);
+      expect(barrier.nWaiting).toBe(0);
+    });
+  });
+
+  it("tasks arriving while it drains wait for the next round (test_blocking_tasks_while_draining)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const rewait = 2;
+      const barrier = new Barrier(N);
+      const barrierNoWaiting = new Barrier(N - rewait);
+      let rewaitN = rewait;
+      yield* gatherTasks(N, function* coro(): Gen<void> {
+        yield* barrier.wait();
+        if (rewaitN > 0) {
+          rewaitN--;
+          yield* barrier.wait(); // only these wait again at once
+        } else {
+          yield* barrierNoWaiting.wait(); // the end of draining...
+          yield* barrier.wait(); // ...then the others
+        }
+      });
+      // Passing means barrierNoWaiting was waited for exactly N - rewait times.
+      expect(barrier.nWaiting).toBe(0);
+    });
+  });
+
+  it("a cancelled waiter leaves the count (test_filling_tasks_cancel_one)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(3);
+      const results: boolean[] = [];
+      const coro = function* coro(): Gen<void> {
+        yield* barrier.wait();
+        results.push(true);
+      };
+      const t1 = createTask(coro);
+      yield* sleep(0);
+      expect(barrier.nWaiting).toBe(1);
+      const t2 = createTask(coro);
+      yield* sleep(0);
+      expect(barrier.nWaiting).toBe(2);
+      t1.cancel();
+      yield* sleep(0);
+      expect(barrier.nWaiting).toBe(1);
+      expect(t1.cancelled()).toBe(true);
+      const t3 = createTask(coro);
+      yield* sleep(0);
+      expect(barrier.nWaiting).toBe(2);
+      const t4 = createTask(coro);
+      yield* gather(t2, t3, t4);
+      expect(results).toEqual([true, true, true]);
+      expectAtRest(barrier, false);
+    });
+  });
+
+  it("reset() of an empty barrier leaves it filling (test_reset_barrier)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(1);
+      createTask(barrier.reset());
+      yield* sleep(0);
+      expectAtRest(barrier, false);
+      expect(String(barrier)).toBe("<Barrier [filling, waiters:0/1]>");
+    });
+  });
+
+  it("reset() makes the waiting tasks throw BrokenBarrierError (test_reset_barrier_while_tasks_waiting)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(N);
+      const errors: unknown[] = [];
+      const tasks = makeTasks(N - 1, function* coro(): Gen<void> {
+        try {
+          yield* barrier.wait();
+        } catch (e) {
+          errors.push(e);
+        }
+      });
+      yield* sleep(0);
+      createTask(function* coroReset(): Gen<void> {
+        yield* barrier.reset();
+      });
+      yield* gather(...tasks);
+      expect(errors.length).toBe(N - 1);
+      for (const e of errors) {
+        expect(e).toBeInstanceOf(BrokenBarrierError);
+        expect((e as BrokenBarrierError).message).toBe("Abort or reset of barrier");
+        expect((e as BrokenBarrierError).code).toBe("ERR_ASYNCIO_BROKEN_BARRIER");
+      }
+      expectAtRest(barrier, false);
+    });
+  });
+
+  it("reset() while half the tasks have left breaks it for the other half (test_reset_barrier_when_tasks_half_draining)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(N);
+      const results1: boolean[] = [];
+      const restOfTasks = Math.floor(N / 2);
+      yield* gatherTasks(N, function* coro(): Gen<void> {
+        const passed = yield* passes(barrier);
+        if (!passed) results1.push(true); // still waiting when reset
+        // A task that left: reset when exactly the others are still inside.
+        if (passed && restOfTasks === barrier._count) yield* barrier.reset();
+      });
+      expect(results1).toEqual(Array(restOfTasks).fill(true));
+      expectAtRest(barrier, false);
+    });
+  });
+
+  it("tasks blocked while it resets wait for the next round (test_reset_barrier_when_tasks_half_draining_half_blocking)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(N);
+      const results1: boolean[] = [];
+      const results2: boolean[] = [];
+      const blockingTasks = Math.floor(N / 2);
+      let count = 0;
+      yield* gatherTasks(N, function* coro(): Gen<void> {
+        if (!(yield* passes(barrier))) {
+          results1.push(true); // the tasks still waiting
+          yield* barrier.wait(); // now wait again to reach the parties
+          return;
+        }
+        count++;
+        if (count > blockingTasks) {
+          yield* barrier.reset(); // BrokenBarrierError for the waiting tasks
+          yield* barrier.wait();
+        } else if (!(yield* passes(barrier))) {
+          results2.push(true); // never: blocked tasks go on waiting
+        }
+      });
+      expect(results1).toEqual(Array(blockingTasks).fill(true));
+      expect(results2).toEqual([]);
+      expectAtRest(barrier, false);
+    });
+  });
+
+  it("tasks broken by reset() can wait again and pass (test_reset_barrier_while_tasks_waiting_and_waiting_again)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(N);
+      const results1: boolean[] = [];
+      const results2: boolean[] = [];
+      const tasks = makeTasks(N - 1, function* coro1(): Gen<void> {
+        if (!(yield* passes(barrier))) results1.push(true);
+        yield* barrier.wait();
+        results2.push(true);
+      });
+      createTask(barrier.reset()); // the N - 1 waiting tasks throw BrokenBarrierError
+      yield* sleep(0);
+      createTask(function* coro2(): Gen<void> {
+        yield* barrier.wait(); // completes the waits in the `finally`
+        results2.push(true);
+      });
+      yield* gather(...tasks);
+      expect(barrier.broken).toBe(false);
+      expect(results1).toEqual(Array(N - 1).fill(true));
+      yield* sleep(0);
+      expect(results2).toEqual(Array(N).fill(true));
+      expect(barrier.nWaiting).toBe(0);
+    });
+  });
+
+  it("reset() by the last task to leave does not break the next round (test_reset_barrier_while_tasks_draining)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(N);
+      const results1: boolean[] = [];
+      const results2: boolean[] = [];
+      const results3: boolean[] = [];
+      let count = 0;
+      yield* gatherTasks(N, function* coro(): Gen<void> {
+        yield* barrier.wait();
+        count++;
+        if (count === N) {
+          yield* barrier.reset(); // the last task out resets...
+          yield* barrier.wait(); // ...and waits to reach the parties
+        } else {
+          try {
+            yield* barrier.wait(); // a second wait
+            results1.push(true);
+          } catch {
+            results2.push(true); // never
+          }
+        }
+        yield* barrier.wait(); // the last round must pass too
+        results3.push(true);
+      });
+      expect(barrier.broken).toBe(false);
+      expect(results1).toEqual(Array(N - 1).fill(true));
+      expect(results2).toEqual([]);
+      expect(results3).toEqual(Array(N).fill(true));
+      expect(barrier.nWaiting).toBe(0);
+    });
+  });
+
+  it("abort() breaks it: broken is true (test_abort_barrier)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(1);
+      createTask(barrier.abort());
+      yield* sleep(0);
+      expect(barrier.nWaiting).toBe(0);
+      expect(barrier.broken).toBe(true);
+      yield* raisesBroken(() => barrier.wait(), "Barrier aborted");
+    });
+  });
+
+  it("abort() makes waiting and later wait() calls throw BrokenBarrierError (test_abort_barrier_when_tasks_half_draining_half_blocking)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(N);
+      const results1: boolean[] = [];
+      const results2: boolean[] = [];
+      const blockingTasks = Math.floor(N / 2);
+      let count = 0;
+      yield* gatherTasks(N, function* coro(): Gen<void> {
+        if (!(yield* passes(barrier))) {
+          results1.push(true); // tasks waiting to drain
+          return;
+        }
+        count++;
+        if (count > blockingTasks) yield* barrier.abort();
+        else if (!(yield* passes(barrier))) results2.push(true); // tasks blocked (already drained)
+      });
+      expect(results1).toEqual(Array(blockingTasks).fill(true));
+      expect(results2).toEqual(Array(N - blockingTasks - 1).fill(true));
+      expectAtRest(barrier, true);
+    });
+  });
+
+  /**
+   * threading's lock_tests pattern: each task passes `barrier` twice, but the one that arrives
+   * N/2-th first fails, and aborts the barrier so the others do not wait forever.
+   */
+  function* passTwiceOrAbort(barrier: Barrier, results1: boolean[], results2: boolean[]): Gen<void> {
+    class Failure extends Error {}
+    try {
+      const i = yield* barrier.wait();
+      if (i === Math.floor(N / 2)) throw new Failure();
+      yield* barrier.wait();
+      results1.push(true);
+    } catch (e) {
+      if (e instanceof BrokenBarrierError) results2.push(true);
+      else if (e instanceof Failure) yield* barrier.abort();
+      else throw e;
+    }
+  }
+
+  it("a task that fails can abort() it so the others do not wait forever (test_abort_barrier_when_exception)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier = new Barrier(N);
+      const results1: boolean[] = [];
+      const results2: boolean[] = [];
+      yield* gatherTasks(N, () => passTwiceOrAbort(barrier, results1, results2));
+      expect(barrier.broken).toBe(true);
+      expect(results1).toEqual([]);
+      expect(results2).toEqual(Array(N - 1).fill(true));
+      expect(barrier.nWaiting).toBe(0);
+    });
+  });
+
+  it("reset() mends a broken barrier (test_abort_barrier_when_exception_then_resetting)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const barrier1 = new Barrier(N);
+      const barrier2 = new Barrier(N);
+      const results1: boolean[] = [];
+      const results2: boolean[] = [];
+      const results3: boolean[] = [];
+      yield* gatherTasks(N, function* coro(): Gen<void> {
+        yield* passTwiceOrAbort(barrier1, results1, results2);
+        // Synchronise and reset barrier1: everyone has left it before the reset, and nobody
+        // enters it again before the reset.
+        const i = yield* barrier2.wait();
+        if (i === Math.floor(N / 2)) yield* barrier1.reset();
+        yield* barrier2.wait();
+        yield* barrier1.wait();
+        results3.push(true);
+      });
+      expect(barrier1.broken).toBe(false);
+      expect(results1).toEqual([]);
+      expect(results2).toEqual(Array(N - 1).fill(true));
+      expect(results3).toEqual(Array(N).fill(true));
+      expect(barrier1.nWaiting).toBe(0);
+    });
+  });
+
+  describe.each(STYLES)("in %s tasks", (style) => {
+    /** A task body in the given style: waits at `barrier` and returns its index. */
+    function waiter(barrier: Barrier): CoroutineLike<number> {
+      if (style === "async") return async () => barrier.wait();
+      return function* waitGen(): Gen<number> {
+        return yield* barrier.wait();
+      };
+    }
+
+    it("the tasks go on together once all parties arrived, each with its own index", async () => {
+      await runMain(async () => {
+        const barrier = new Barrier(3);
+        const t1 = createTask(waiter(barrier));
+        const t2 = createTask(waiter(barrier));
+        await waitUntil(() => barrier.nWaiting === 2);
+        expect(t1.done() || t2.done()).toBe(false);
+        const last = await barrier.wait();
+        expect(last).toBe(2);
+        expect([await t1, await t2].sort()).toEqual([0, 1]);
+        expect(barrier.nWaiting).toBe(0);
+      });
+    });
+
+    it("abort() wakes the waiting tasks with BrokenBarrierError", async () => {
+      await runMain(async () => {
+        const barrier = new Barrier(3);
+        const t = createTask(waiter(barrier));
+        await waitUntil(() => barrier.nWaiting === 1);
+        await barrier.abort();
+        await expect(t).rejects.toThrow(new BrokenBarrierError("Abort or reset of barrier"));
+        await expect(barrier.wait()).rejects.toThrow(new BrokenBarrierError("Barrier aborted"));
+        await barrier.reset();
+        expect(barrier.broken).toBe(false);
+      });
+    });
+
+    it("a cancelled waiter leaves the count", async () => {
+      await runMain(async () => {
+        const barrier = new Barrier(2);
+        const t = createTask(waiter(barrier));
+        await waitUntil(() => barrier.nWaiting === 1);
+        t.cancel();
+        await expect(t).rejects.toThrow(CancelledError);
+        expect(barrier.nWaiting).toBe(0);
+        const t2 = createTask(waiter(barrier));
+        await waitUntil(() => barrier.nWaiting === 1);
+        expect(await barrier.wait()).toBe(1);
+        expect(await t2).toBe(0);
+      });
+    });
+  });
+});
+
+/** Runs `body` (a `yield*` of a barrier operation) and checks that it throws BrokenBarrierError with `message`. */
+function* raisesBroken(body: () => Iterable<unknown>, message: string): Gen<void> {
+  try {
+    yield* body();
+  } catch (e) {
+    expect(e).toBeInstanceOf(BrokenBarrierError);
+    expect((e as Error).message).toBe(message);
+    return;
+  }
+  throw new Error("BrokenBarrierError not thrown");
+}

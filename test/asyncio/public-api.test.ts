@@ -27,6 +27,7 @@ const PUBLIC_NAMES = [
   "timeout", "timeoutAt", "wait", "waitFor", "wrapPromise",
   "FileNotFoundError", "PermissionError", "ProcessLookupError", "createSubprocessExec", "createSubprocessShell",
   "subprocess",
+  "Barrier", "BrokenBarrierError", "QueueShutDown",
 ];
 
 /** `asyncio.subprocess`: Python's asyncio.subprocess module. */

@@ -1,6 +1,7 @@
 // Queue, PriorityQueue and LifoQueue, after CPython's test_queues.py: blocking get/put, maxsize,
 // QueueEmpty/QueueFull, no item or wake-up lost when waiters are cancelled (in both coroutine
-// styles), join/taskDone, the orders of the three queues, reprs, and the loop binding.
+// styles), join/taskDone, shutdown (3.13), the orders of the three queues, reprs, and the loop
+// binding.
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
@@ -11,6 +12,7 @@ import {
   Queue,
   QueueEmpty,
   QueueFull,
+  QueueShutDown,
   TaskGroup,
   TimeoutError,
   createTask,
@@ -660,6 +662,184 @@ describe.each(QUEUE_CLASSES.map((c) => [c.name, c] as const))("%s join and taskD
     expect(q._format()).toBe("maxsize=0");
     q._unfinishedTasks = 2;
     expect(q._format()).toBe("maxsize=0 tasks=2");
+  });
+});
+
+/** Runs `body` (a `yield*` of a queue operation) and checks that it throws QueueShutDown. */
+function* raisesShutDown(body: () => Iterable<unknown>): Gen<void> {
+  try {
+    yield* body();
+  } catch (e) {
+    expect(e).toBeInstanceOf(QueueShutDown);
+    expect((e as QueueShutDown).code).toBe("ERR_ASYNCIO_QUEUE_SHUT_DOWN");
+    return;
+  }
+  throw new Error("Didn't appear to shut-down queue");
+}
+
+/** Checks that put(), putNowait(), get() and getNowait() all throw QueueShutDown on `q`. */
+function* everyPutAndGetShutDown(q: Queue<string>): Gen<void> {
+  yield* raisesShutDown(() => q.put("data"));
+  yield* raisesShutDown(function* () {
+    q.putNowait("data");
+  });
+  yield* raisesShutDown(() => q.get());
+  yield* raisesShutDown(function* () {
+    q.getNowait();
+  });
+}
+
+describe.each(QUEUE_CLASSES.map((c) => [c.name, c] as const))("%s shutdown", (_name, QueueClass) => {
+  // CPython 3.13's _QueueShutdownTestMixin, with its sleep(0) counts (generator tasks).
+
+  it("shows 'shutdown' in its format once shut down", () => {
+    // CPython's test_format.
+    const q = new QueueClass<number>();
+    q.shutdown();
+    expect(q._format()).toBe("maxsize=0 shutdown");
+    expect(String(q)).toBe(`<${QueueClass.name} maxsize=0 shutdown>`);
+  });
+
+  it("an empty queue: a waiting get() and every later put or get throw QueueShutDown (test_shutdown_empty)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const q = new QueueClass<string>();
+      const getTask = createTask(q.get());
+      yield* sleep(0); // the get is waiting before the shut-down
+      q.shutdown({ immediate: false }); // unfinished tasks: 0 -> 0
+      expect(q.qsize()).toBe(0);
+      yield* q.join();
+      yield* sleep(0);
+      expect(getTask.done()).toBe(true);
+      yield* raisesShutDown(() => getTask);
+      yield* everyPutAndGetShutDown(q);
+    });
+  });
+
+  it("a non-empty queue: a waiting put() throws, items already in can still be got (test_shutdown_nonempty)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const q = new QueueClass<string>(1);
+      q.putNowait("data");
+      const joinTask = createTask(q.join());
+      const putTask = createTask(q.put("data2"));
+      yield* sleep(0);
+      expect(putTask.done()).toBe(false);
+      q.shutdown(false); // unfinished tasks: 1 -> 1
+      expect(q.qsize()).toBe(1);
+      yield* sleep(0);
+      expect(putTask.done()).toBe(true);
+      yield* raisesShutDown(() => putTask);
+      expect(yield* q.get()).toBe("data");
+      yield* sleep(0);
+      expect(joinTask.done()).toBe(false);
+      yield* everyPutAndGetShutDown(q);
+      // One unfinished task is left; marking it done ends join().
+      q.taskDone();
+      yield* sleep(0);
+      expect(joinTask.done()).toBe(true);
+      yield* joinTask;
+      expect(() => q.taskDone()).toThrow("task_done() called too many times");
+    });
+  });
+
+  it("shutdown(true) drops the items, marks them done and join() returns (test_shutdown_immediate)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const q = new QueueClass<string>();
+      q.putNowait("data");
+      const joinTask = createTask(q.join());
+      q.shutdown(true); // unfinished tasks: 1 -> 0
+      expect(q.qsize()).toBe(0);
+      yield* sleep(0);
+      expect(joinTask.done()).toBe(true);
+      yield* joinTask;
+      yield* everyPutAndGetShutDown(q);
+      expect(() => q.taskDone()).toThrow("task_done() called too many times");
+    });
+  });
+
+  it("shutdown(true) leaves items already taken unfinished: join() waits for them (test_shutdown_immediate_with_unfinished)", async () => {
+    await runMain(function* main(): Gen<void> {
+      const q = new QueueClass<string>();
+      q.putNowait("data");
+      q.putNowait("data");
+      const joinTask = createTask(q.join());
+      expect(yield* q.get()).toBe("data");
+      q.shutdown({ immediate: true }); // unfinished tasks: 2 -> 1
+      expect(q.qsize()).toBe(0);
+      yield* sleep(0);
+      expect(joinTask.done()).toBe(false);
+      yield* raisesShutDown(() => q.put("data"));
+      yield* raisesShutDown(() => q.get());
+      q.taskDone();
+      expect(() => q.taskDone()).toThrow("task_done() called too many times");
+      yield* sleep(0);
+      expect(joinTask.done()).toBe(true);
+      yield* joinTask;
+    });
+  });
+});
+
+describe.each(STYLES)("Queue shutdown wakes waiting tasks (%s tasks)", (style) => {
+  it("every getter waiting on an empty queue throws QueueShutDown", async () => {
+    await runMain(async () => {
+      const q = new Queue<number>();
+      const getters = [createTask(getter(style, q)), createTask(getter(style, q))];
+      await waitUntil(() => q._getters.length === 2);
+      q.shutdown();
+      for (const t of getters) await expect(t).rejects.toThrow(QueueShutDown);
+      expect(q._getters.length).toBe(0);
+    });
+  });
+
+  it("every putter waiting on a full queue throws QueueShutDown and puts nothing", async () => {
+    await runMain(async () => {
+      const q = new Queue<number>(1);
+      q.putNowait(1);
+      const putters = [createTask(putter(style, q, 2)), createTask(putter(style, q, 3))];
+      await waitUntil(() => q._putters.length === 2);
+      q.shutdown();
+      for (const t of putters) await expect(t).rejects.toThrow(QueueShutDown);
+      expect(q._putters.length).toBe(0);
+      // The item put before the shut-down is still there for a getter.
+      expect(await q.get()).toBe(1);
+      await expect(q.get()).rejects.toThrow(QueueShutDown);
+    });
+  });
+
+  it("with immediate, a putter woken after its slot was freed still throws QueueShutDown", async () => {
+    await runMain(async () => {
+      const q = new Queue<number>(1);
+      q.putNowait(1);
+      const t = createTask(putter(style, q, 2));
+      await waitUntil(() => q._putters.length === 1);
+      q.shutdown({ immediate: true }); // the queue is empty now: put() goes on to putNowait()
+      await expect(t).rejects.toThrow(QueueShutDown);
+      expect(q.qsize()).toBe(0);
+      await q.join();
+    });
+  });
+
+  it("a worker loop ends on QueueShutDown after the items left are handled", async () => {
+    await runMain(async () => {
+      const q = new Queue<string>();
+      const seen: string[] = [];
+      const worker = createTask(async () => {
+        try {
+          for (;;) {
+            seen.push(await q.get());
+            q.taskDone();
+          }
+        } catch (e) {
+          if (!(e instanceof QueueShutDown)) throw e;
+          return "stopped";
+        }
+      });
+      q.putNowait("a");
+      q.putNowait("b");
+      q.shutdown();
+      expect(await worker).toBe("stopped");
+      expect(seen).toEqual(["a", "b"]);
+      await q.join();
+    });
   });
 });
 
