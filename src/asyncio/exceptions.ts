@@ -1,9 +1,12 @@
 // The error types of asyncio-ts: Python's asyncio.exceptions, with the same names and messages.
-// Each carries a stable `code` so programs can test for it without matching messages.
+// Each carries a stable `code` so programs can test for it without matching messages: ours
+// (`ERR_ASYNCIO_...`), or for errors from the operating system Node's (`ECONNREFUSED`).
+
+import { constants as osConstants } from "node:os";
 
 /** Base class of the errors asyncio-ts defines itself; `code` is stable across releases. */
 export class AsyncioError extends Error {
-  /** A stable identifier such as `ERR_ASYNCIO_INVALID_STATE`. */
+  /** A stable identifier such as `ERR_ASYNCIO_INVALID_STATE`; Node's code (`ECONNREFUSED`) for an `OSError`. */
   readonly code: string;
   constructor(message: string, code: string, options?: ErrorOptions) {
     super(message, options);
@@ -122,65 +125,74 @@ export function isCancelledError(e: unknown): e is CancelledError {
 }
 
 /**
- * An operating-system error from a socket, pipe or process, as Python's `OSError`: `errno`
- * is Node's code for it (`EADDRINUSE`, `ECONNRESET`, ...).
+ * An operating-system error from a socket, pipe or process, as Python's `OSError`, carrying
+ * what Node's own errors carry:
+ * - `code` is Node's code for it (`"ECONNREFUSED"`, `"EADDRINUSE"`, `"ENOENT"`, ...), so the
+ *   check every Node program makes, `err.code === "ECONNREFUSED"`, works;
+ * - `errno` is the number Python shows as `[Errno 111]`: `os.constants.errno[code]` (111 for
+ *   ECONNREFUSED on Linux), `undefined` when the code is not an errno (`ENOTFOUND`).
+ * A subclass made without a code takes the one its name stands for (`ConnectionResetError`:
+ * `"ECONNRESET"`); `OSError` and `ConnectionError` made without one have `ERR_ASYNCIO_OS_ERROR`
+ * and `ERR_ASYNCIO_CONNECTION`. The message is Python's ("Connect call failed ('127.0.0.1',
+ * 4242): connection refused"); Node's original error, when there is one, is the `cause`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await asyncio.openConnection("127.0.0.1", 1);
+ * } catch (e) {
+ *   if (e instanceof asyncio.OSError && e.code === "ECONNREFUSED") console.log("nobody listens");
+ * }
+ * ```
  */
 export class OSError extends AsyncioError {
-  /** Node's error code (`ECONNREFUSED`, ...), or an empty string. */
-  readonly errno: string;
-  constructor(message: string, errno = "", options?: ErrorOptions, code = "ERR_ASYNCIO_OS_ERROR") {
-    super(message, code, options);
-    this.errno = errno;
+  /** The errno (`os.constants.errno[code]`, positive as Python shows it), or `undefined`. */
+  readonly errno: number | undefined;
+  constructor(message: string, code?: string, options?: ErrorOptions) {
+    super(message, code === undefined || code === "" ? new.target._defaultCode : code, options);
+    this.errno = ERRNO[this.code];
   }
+
+  /** @internal The code when none is given. */
+  static _defaultCode = "ERR_ASYNCIO_OS_ERROR";
 }
+
+// `os.constants.errno` without a prototype, so that only real errno names map to numbers.
+const ERRNO: Record<string, number | undefined> = Object.assign(Object.create(null) as object, osConstants.errno);
 
 /** Base of the connection errors, as Python's `ConnectionError`. */
 export class ConnectionError extends OSError {
-  constructor(message: string, errno = "", options?: ErrorOptions, code = "ERR_ASYNCIO_CONNECTION") {
-    super(message, errno, options, code);
-  }
+  /** @internal */ static override _defaultCode = "ERR_ASYNCIO_CONNECTION";
 }
 
-/** Nothing listens where a connection was attempted. */
+/** Nothing listens where a connection was attempted (`ECONNREFUSED`). */
 export class ConnectionRefusedError extends ConnectionError {
-  constructor(message: string, errno = "ECONNREFUSED", options?: ErrorOptions) {
-    super(message, errno, options, "ERR_ASYNCIO_CONNECTION_REFUSED");
-  }
+  /** @internal */ static override _defaultCode = "ECONNREFUSED";
 }
 
-/** The peer reset the connection. */
+/** The peer reset the connection (`ECONNRESET`). */
 export class ConnectionResetError extends ConnectionError {
-  constructor(message: string, errno = "ECONNRESET", options?: ErrorOptions) {
-    super(message, errno, options, "ERR_ASYNCIO_CONNECTION_RESET");
-  }
+  /** @internal */ static override _defaultCode = "ECONNRESET";
 }
 
-/** The connection was aborted on this side. */
+/** The connection was aborted on this side (`ECONNABORTED`). */
 export class ConnectionAbortedError extends ConnectionError {
-  constructor(message: string, errno = "ECONNABORTED", options?: ErrorOptions) {
-    super(message, errno, options, "ERR_ASYNCIO_CONNECTION_ABORTED");
-  }
+  /** @internal */ static override _defaultCode = "ECONNABORTED";
 }
 
-/** Writing to a connection whose other end is gone. */
+/** Writing to a connection whose other end is gone (`EPIPE`). */
 export class BrokenPipeError extends ConnectionError {
-  constructor(message: string, errno = "EPIPE", options?: ErrorOptions) {
-    super(message, errno, options, "ERR_ASYNCIO_BROKEN_PIPE");
-  }
+  /** @internal */ static override _defaultCode = "EPIPE";
 }
 
 /** A file or program does not exist (`ENOENT`), as Python's `FileNotFoundError`. */
 export class FileNotFoundError extends OSError {
-  constructor(message: string, errno = "ENOENT", options?: ErrorOptions) {
-    super(message, errno, options, "ERR_ASYNCIO_FILE_NOT_FOUND");
-  }
+  /** @internal */ static override _defaultCode = "ENOENT";
 }
 
 /** The operating system refused the operation (`EACCES`, `EPERM`), as Python's `PermissionError`. */
 export class PermissionError extends OSError {
-  constructor(message: string, errno = "EACCES", options?: ErrorOptions) {
-    super(message, errno, options, "ERR_ASYNCIO_PERMISSION");
-  }
+  /** @internal */ static override _defaultCode = "EACCES";
 }
 
 /**
@@ -188,9 +200,11 @@ export class PermissionError extends OSError {
  * transport is already finished throws.
  */
 export class ProcessLookupError extends OSError {
-  constructor(message = "", errno = "ESRCH", options?: ErrorOptions) {
-    super(message, errno, options, "ERR_ASYNCIO_PROCESS_LOOKUP");
+  constructor(message = "", code?: string, options?: ErrorOptions) {
+    super(message, code, options);
   }
+
+  /** @internal */ static override _defaultCode = "ESRCH";
 }
 
 /**
@@ -199,27 +213,35 @@ export class ProcessLookupError extends OSError {
  */
 export function toOSError(err: unknown, what?: string): Error {
   if (err instanceof OSError || !(err instanceof Error)) return err as Error;
-  const errno = String((err as { code?: unknown }).code ?? "");
+  const code = String((err as { code?: unknown }).code ?? "");
   const reason = err.message.replace(/^\w+ (E[A-Z]+)\b.*$/, "$1");
-  const message = what !== undefined ? `${what}: ${describeErrno(errno) ?? reason}` : err.message;
-  switch (errno) {
+  const message = what !== undefined ? `${what}: ${describeErrno(code) ?? reason}` : err.message;
+  return new (osErrorClass(code))(message, code, { cause: err });
+}
+
+/**
+ * @internal The OSError subclass Python raises for `code` (the part of Python's errno-to-class
+ * table that sockets, pipes and processes meet).
+ */
+export function osErrorClass(code: string): typeof OSError {
+  switch (code) {
     case "ECONNREFUSED":
-      return new ConnectionRefusedError(message, errno, { cause: err });
+      return ConnectionRefusedError;
     case "ECONNRESET":
-      return new ConnectionResetError(message, errno, { cause: err });
+      return ConnectionResetError;
     case "ECONNABORTED":
-      return new ConnectionAbortedError(message, errno, { cause: err });
+      return ConnectionAbortedError;
     case "EPIPE":
-      return new BrokenPipeError(message, errno, { cause: err });
+      return BrokenPipeError;
     case "ENOENT":
-      return new FileNotFoundError(message, errno, { cause: err });
+      return FileNotFoundError;
     case "EACCES":
     case "EPERM":
-      return new PermissionError(message, errno, { cause: err });
+      return PermissionError;
     case "ESRCH":
-      return new ProcessLookupError(message, errno, { cause: err });
+      return ProcessLookupError;
     default:
-      return new OSError(message, errno, { cause: err });
+      return OSError;
   }
 }
 

@@ -111,6 +111,7 @@ export { Timeout, timeout, timeoutAt, type TimeoutBody } from "./timeouts.js";
 // locks.ts
 export { BoundedSemaphore, Condition, Event, Lock, Semaphore } from "./locks.js";
 export { Barrier } from "./locks.js";
+export type { Acquired } from "./locks.js";
 
 // queues.ts
 export { LifoQueue, PriorityQueue, Queue, type PriorityQueueOptions, type QueueOptions } from "./queues.js";

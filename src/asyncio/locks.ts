@@ -254,6 +254,57 @@ function formatWaiters(extra: string, waiters: { length: number } | null): strin
   return waiters !== null && waiters.length > 0 ? `${extra}, waiters:${waiters.length}` : extra;
 }
 
+// -- async with: `await using` -------------------------------------------------------------------
+
+// Node 20 has Symbol.asyncDispose (as Symbol.for("nodejs.asyncDispose")), Node 24 the standard
+// one; elsewhere the key TypeScript's, Babel's and oxc's `await using` helpers fall back to.
+const asyncDisposeSymbol: typeof Symbol.asyncDispose = (Symbol.asyncDispose ?? Symbol.for("Symbol.asyncDispose")) as typeof Symbol.asyncDispose;
+const disposeSymbol: typeof Symbol.dispose = (Symbol.dispose ?? Symbol.for("Symbol.dispose")) as typeof Symbol.dispose;
+
+/**
+ * A Lock, Semaphore or Condition held by the code that awaited its `acquired()`: Python's
+ * `async with lock:` is `await using _ = await lock.acquired();`, and the end of the block
+ * releases it, whether the block ends normally, by `return` or by an error. `release()` gives
+ * it back earlier; it is released once, whatever happens after.
+ */
+export interface Acquired extends AsyncDisposable, Disposable {
+  /** Releases what is held, unless this handle released it already. */
+  release(): void;
+}
+
+interface Releasable {
+  acquire(): CoroutineObject<true>;
+  release(): void;
+}
+
+class AcquiredHandle implements Acquired {
+  constructor(private _held: Releasable | null) {}
+
+  release(): void {
+    const held = this._held;
+    this._held = null;
+    held?.release();
+  }
+
+  [asyncDisposeSymbol](): Promise<void> {
+    try {
+      this.release();
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  [disposeSymbol](): void {
+    this.release();
+  }
+}
+
+function* acquireHandle(lock: Releasable): GeneratorCoroutine<Acquired> {
+  yield* lock.acquire();
+  return new AcquiredHandle(lock);
+}
+
 // -- Lock ---------------------------------------------------------------------------------------
 
 /**
@@ -295,6 +346,26 @@ export class Lock extends _LoopBoundMixin {
    */
   acquire(): CoroutineObject<true> {
     return new _LibCoroutine("Lock.acquire", this, undefined, lockAcquire, lockTryAcquire);
+  }
+
+  /**
+   * Takes the lock as `acquire()` does and returns a handle that releases it when disposed:
+   * Python's `async with lock:`, for `await using` (or `using` in a generator coroutine).
+   * @example
+   * ```ts
+   * const lock = new asyncio.Lock();
+   * {
+   *   await using _ = await lock.acquired();
+   *   // ... only one task at a time gets here; the lock is released at the end of the block
+   * }
+   * function* worker(): Generator<unknown, void, unknown> {
+   *   using _ = yield* lock.acquired();
+   *   // ... the same in a generator coroutine
+   * }
+   * ```
+   */
+  acquired(): CoroutineObject<Acquired> {
+    return new _LibCoroutine("Lock.acquired", this, undefined, acquireHandle);
   }
 
   /**
@@ -486,6 +557,23 @@ export class Condition extends _LoopBoundMixin {
   }
 
   /**
+   * Acquires the underlying lock and returns a handle that releases it when disposed: Python's
+   * `async with cond:`, for `await using` (see `Lock.acquired`).
+   * @example
+   * ```ts
+   * const cond = new asyncio.Condition();
+   * let ready = false;
+   * {
+   *   await using _ = await cond.acquired();
+   *   await cond.waitFor(() => ready);
+   * }
+   * ```
+   */
+  acquired(): CoroutineObject<Acquired> {
+    return new _LibCoroutine("Condition.acquired", this, undefined, acquireHandle);
+  }
+
+  /**
    * Releases the underlying lock.
    * @throws Error "Lock is not acquired." when it is not held.
    */
@@ -648,6 +736,23 @@ export class Semaphore extends _LoopBoundMixin {
    */
   acquire(): CoroutineObject<true> {
     return new _LibCoroutine("Semaphore.acquire", this, undefined, semaphoreAcquire, semaphoreTryAcquire);
+  }
+
+  /**
+   * Takes a slot as `acquire()` does and returns a handle that gives it back when disposed:
+   * Python's `async with sem:`, for `await using` (see `Lock.acquired`).
+   * @example
+   * ```ts
+   * const sem = new asyncio.Semaphore(2);
+   * async function fetchOne(i: number): Promise<number> {
+   *   await using _ = await sem.acquired(); // at most two at a time
+   *   await asyncio.sleep(0.1);
+   *   return i;
+   * }
+   * ```
+   */
+  acquired(): CoroutineObject<Acquired> {
+    return new _LibCoroutine("Semaphore.acquired", this, undefined, acquireHandle);
   }
 
   /** Gives a slot back and wakes the next waiting task, if any. */

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import type { BaseEventLoop } from "./base-events.js";
 import { copyContext, type Context } from "./context.js";
-import { BrokenPipeError, FileNotFoundError, OSError, PermissionError, ProcessLookupError, toOSError } from "./exceptions.js";
+import { BrokenPipeError, ProcessLookupError, osErrorClass, toOSError } from "./exceptions.js";
 import { WriteFlowControl, type FlowControlled } from "./flow-control.js";
 import { Future } from "./futures.js";
 import { logger } from "./log.js";
@@ -659,14 +659,11 @@ const STRERROR: Record<string, string> = {
 function spawnError(err: unknown, program: string): Error {
   // Only system errors become OSErrors; a bad argument (Node's TypeError) stays what it is.
   if (!(err instanceof Error) || typeof (err as { errno?: unknown }).errno !== "number") return err as Error;
-  const errno = String((err as { code?: unknown }).code ?? "");
-  const n = (osConstants.errno as Record<string, number>)[errno];
-  const text = STRERROR[errno];
+  const code = String((err as { code?: unknown }).code ?? "");
+  const n = (osConstants.errno as Record<string, number>)[code];
+  const text = STRERROR[code];
   if (n === undefined || text === undefined) return toOSError(err);
-  const message = `[Errno ${n}] ${text}: '${program}'`;
-  if (errno === "ENOENT") return new FileNotFoundError(message, errno, { cause: err });
-  if (errno === "EACCES" || errno === "EPERM") return new PermissionError(message, errno, { cause: err });
-  return new OSError(message, errno, { cause: err });
+  return new (osErrorClass(code))(`[Errno ${n}] ${text}: '${program}'`, code, { cause: err });
 }
 
 /**

@@ -1,6 +1,7 @@
 // UDP endpoints on real sockets (127.0.0.1, port 0): echo between two endpoints, sendto with and
 // without remoteAddr, errorReceived, close/abort ordering, extra info; after CPython's
 // test_events.py datagram tests and test_selector_events.py's datagram transport tests.
+import { constants as osConstants } from "node:os";
 import { describe, expect, it } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
 import { ConnectionRefusedError, DatagramProtocol, OSError, type Address, type DatagramTransport, type EventLoop } from "../../src/asyncio/index.js";
@@ -174,7 +175,8 @@ describe("createDatagramEndpoint", () => {
       return e;
     });
     expect(err).toBeInstanceOf(OSError);
-    expect((err as OSError).errno).toBe("EADDRINUSE");
+    expect((err as OSError).code).toBe("EADDRINUSE");
+    expect((err as OSError).errno).toBe(osConstants.errno.EADDRINUSE);
     expect((err as Error).message).toMatch(/error while attempting to bind on address \('127\.0\.0\.1', \d+\): address already in use/);
   });
 
@@ -283,7 +285,8 @@ describe("DatagramTransport.sendto", () => {
       return { exc, data, sizeAfter, events: cp.rec.events };
     });
     expect(result.exc).toBeInstanceOf(OSError);
-    expect((result.exc as OSError).errno).toBe("EMSGSIZE");
+    expect((result.exc as OSError).code).toBe("EMSGSIZE");
+    expect((result.exc as OSError).errno).toBe(osConstants.errno.EMSGSIZE);
     expect(result.data).toBe("small");
     expect(result.sizeAfter).toBe(0);
     expect(result.events).toEqual(["connectionMade", "errorReceived(OSError)", "connectionLost(null)"]);
@@ -415,10 +418,11 @@ describe("Closing", () => {
       server.close();
       await sp.lost;
       server.sendto("nowhere", [HOST, 9]);
-      return { client: cp.rec.events, server: sp.rec.events, errno: (await sp.errors.get()) as OSError };
+      return { client: cp.rec.events, server: sp.rec.events, error: (await sp.errors.get()) as OSError };
     });
     expect(result.client).toEqual(["connectionMade", "connectionLost(null)"]);
     expect(result.server).toEqual(["connectionMade", "connectionLost(null)", "errorReceived(OSError)"]);
-    expect(result.errno.errno).toBe("EBADF");
+    expect(result.error.code).toBe("EBADF");
+    expect(result.error.errno).toBe(osConstants.errno.EBADF);
   });
 });

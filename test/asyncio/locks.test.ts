@@ -1258,6 +1258,101 @@ describe("BoundedSemaphore", () => {
   });
 });
 
+/** The primitives with Python's `async with`: `await using _ = await x.acquired()`. */
+const HOLDABLE = [
+  ["Lock", () => new Lock()],
+  ["Semaphore", () => new Semaphore(1)],
+  ["BoundedSemaphore", () => new BoundedSemaphore(1)],
+  ["Condition", () => new Condition()],
+] as const;
+
+describe.each(HOLDABLE)("%s with await using (async with)", (name, make) => {
+  it("holds it in the block and releases it at the end", async () => {
+    await runMain(async () => {
+      const lock = make();
+      {
+        await using held = await lock.acquired();
+        expect(lock.locked()).toBe(true);
+        expect(typeof held.release).toBe("function");
+      }
+      expect(lock.locked()).toBe(false);
+    });
+  });
+
+  it("releases it when the block throws, and the error goes on", async () => {
+    await runMain(async () => {
+      const lock = make();
+      const body = async (): Promise<void> => {
+        await using _ = await lock.acquired();
+        throw new RangeError("in the block");
+      };
+      await expect(body()).rejects.toThrow(new RangeError("in the block"));
+      expect(lock.locked()).toBe(false);
+    });
+  });
+
+  it("a second task waits until the first one's block ends", async () => {
+    const rec = new Recorder();
+    await runMain(async () => {
+      const lock = make();
+      const worker = (tag: string) => async () => {
+        await using _ = await lock.acquired();
+        rec.add(`${tag} in`);
+        await sleep(0.01);
+        rec.add(`${tag} out`);
+      };
+      await asyncio.gather(createTask(worker("a")), createTask(worker("b")));
+      expect(rec.events).toEqual(["a in", "a out", "b in", "b out"]);
+      expect(lock.locked()).toBe(false);
+    });
+  });
+
+  it("using in a generator coroutine releases it when the block ends", async () => {
+    await runMain(function* main(): Gen<void> {
+      const lock = make();
+      {
+        using _ = yield* lock.acquired();
+        expect(lock.locked()).toBe(true);
+      }
+      expect(lock.locked()).toBe(false);
+    });
+  });
+
+  it("release() gives it back early, and the end of the block does not release it again", async () => {
+    await runMain(async () => {
+      const lock = make();
+      {
+        await using held = await lock.acquired();
+        held.release();
+        expect(lock.locked()).toBe(false);
+      }
+      // A second release would throw ("Lock is not acquired.", BoundedSemaphoreError) or, for a
+      // Semaphore, free a slot nobody took.
+      expect(lock.locked()).toBe(false);
+      await lock.acquire();
+      expect(lock.locked()).toBe(true);
+      lock.release();
+    });
+  });
+
+  it(`a task cancelled while waiting in acquired() holds nothing and releases nothing (${name})`, async () => {
+    await runMain(async () => {
+      const lock = make();
+      await lock.acquire();
+      const t = createTask(async () => {
+        await using _ = await lock.acquired();
+      });
+      // A Condition's own repr counts waiters in wait(); acquire() waits on its lock.
+      await waitUntil(() => String(lock instanceof Condition ? lock._lock : lock).includes("waiters:1"));
+      t.cancel();
+      await expect(t).rejects.toThrow(CancelledError);
+      expect(lock.locked()).toBe(true);
+      lock.release();
+      expect(lock.locked()).toBe(false);
+    });
+  });
+});
+
 describe("Barrier", () => {
   // CPython's BarrierTests (N = 5), in generator tasks so that its sleep(0) counts and the order
   // in which woken tasks run hold exactly; `async with barrier as i` is `i = yield* barrier.wait()`.

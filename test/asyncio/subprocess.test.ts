@@ -3,7 +3,7 @@
 // Process (readline, stdin echo, communicate, DEVNULL/STDOUT routing, large outputs); after
 // CPython's test_subprocess.py.
 import { realpathSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants as osConstants, tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
 import {
@@ -198,6 +198,8 @@ describe("Process: return codes and signals", () => {
     });
     expect(err).toBeInstanceOf(ProcessLookupError);
     expect(err).toBeInstanceOf(OSError);
+    expect((err as ProcessLookupError).code).toBe("ESRCH");
+    expect((err as ProcessLookupError).errno).toBe(osConstants.errno.ESRCH);
   });
 });
 
@@ -251,8 +253,8 @@ describe("Starting a process", () => {
     expect(err).toBeInstanceOf(FileNotFoundError);
     expect(err).toBeInstanceOf(OSError);
     expect((err as FileNotFoundError).message).toBe(`[Errno 2] No such file or directory: '${program}'`);
-    expect((err as FileNotFoundError).errno).toBe("ENOENT");
-    expect((err as FileNotFoundError).code).toBe("ERR_ASYNCIO_FILE_NOT_FOUND");
+    expect((err as FileNotFoundError).code).toBe("ENOENT");
+    expect((err as FileNotFoundError).errno).toBe(osConstants.errno.ENOENT);
   });
 
   it("a missing working directory throws FileNotFoundError naming the directory", async () => {
