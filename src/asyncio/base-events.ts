@@ -22,7 +22,7 @@ import {
 } from "./events.js";
 import { Future, isFuture } from "./futures.js";
 import { Task, ensureFuture, taskStep, type CoroutineLike, type TaskOptions } from "./tasks.js";
-import { debugFromEnv } from "./debug.js";
+import { debugFromEnv, reportNeverRetrieved } from "./debug.js";
 import { extractStack, repr } from "./format.js";
 import { logger } from "./log.js";
 
@@ -162,6 +162,8 @@ export class BaseEventLoop implements EventLoopLike {
     if (this._running) throw new Error("Cannot close a running event loop");
     if (this._closed) return;
     if (this._debug) logger.debug(`Close ${this.toString()}`);
+    // Failures nobody retrieved are reported now: a script ends before the collector would.
+    reportNeverRetrieved.flush(this);
     this._closed = true;
     this._ready.length = 0;
     for (const t of this._timers) t._scheduled = false;

@@ -28,6 +28,13 @@ export interface AwaitingTask {
   _futWaiter: { cancel(msg?: string): boolean } | null;
   /** Other library futures awaited in the task's context at the same time (rare; see futures.ts). */
   _extraWaiters: Set<{ cancel(msg?: string): boolean }> | null;
+  /**
+   * Futures that settle with code the task runs inline (see `Future._delegatesCancel`), innermost
+   * last: cancelled only when the cancellation cannot reach anything that code awaits.
+   */
+  _inlineWaiters: Set<{ cancel(msg?: string): boolean; done(): boolean }> | null;
+  /** The message of the cancellation asked for, passed on to the future the task awaits next. */
+  _cancelMessage: string | undefined;
   _makeCancelledError(): Error;
   readonly _loopRef: unknown;
 }

@@ -5,7 +5,7 @@
 // starts only when a Task runs it or something awaits it.
 
 import { contextTask, runAsTask, type AwaitingTask } from "./context.js";
-import { _getRunningLoop, getEventLoop, type LoopLike } from "./events.js";
+import { _adoptWhenALoopRuns, _getRunningLoop, getEventLoop, type LoopLike } from "./events.js";
 import { Future, _setResultUnlessCancelled, isFuture } from "./futures.js";
 import { debugFromEnv, reportNeverAwaited } from "./debug.js";
 import { extractStack, repr } from "./format.js";
@@ -96,9 +96,18 @@ export class CoroutineObject<T = unknown> implements PromiseLike<T>, Iterable<un
   ): Promise<R1 | R2> {
     if (this._promise === null) {
       this._claim(AWAITED);
-      this._promise = this._makeAsync();
+      this._promise = contextTask() === undefined && _getRunningLoop() === null ? this._makeAsyncUnbound() : this._makeAsync();
     }
     return this._promise.then(onfulfilled, onrejected) as Promise<R1 | R2>;
+  }
+
+  /**
+   * @internal The async form when awaited outside any task while no loop runs (the top of a
+   * script, before `runUntilComplete`): it starts on the first loop that runs, which is the loop
+   * it belongs to. Subclasses that can answer without a loop (a free lock) answer at once.
+   */
+  protected _makeAsyncUnbound(): PromiseLike<T> {
+    return new DeferredStart(() => this._makeAsync());
   }
 
   /** @internal */
@@ -113,6 +122,27 @@ export class CoroutineObject<T = unknown> implements PromiseLike<T>, Iterable<un
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this._repr();
+  }
+}
+
+/** A coroutine's outcome when it must wait for a loop to start: see `_makeAsyncUnbound`. */
+class DeferredStart<T> extends Future<T> {
+  constructor(private readonly _start: () => PromiseLike<T>) {
+    super();
+    _adoptWhenALoopRuns(this);
+  }
+
+  protected override _onBound(): void {
+    (this._loop as LoopLike).callSoon(() => {
+      let p: PromiseLike<T>;
+      try {
+        p = this._start();
+      } catch (e) {
+        this.setException(e);
+        return;
+      }
+      settleWith(this, p);
+    });
   }
 }
 
@@ -151,6 +181,10 @@ export class ReadyCoroutine<T> extends CoroutineObject<T> {
   }
 
   protected override _makeAsync(): PromiseLike<T> {
+    return Promise.resolve(this._value);
+  }
+
+  protected override _makeAsyncUnbound(): PromiseLike<T> {
     return Promise.resolve(this._value);
   }
 }
@@ -232,6 +266,24 @@ export function _currentLoop(task: AwaitingTask | undefined = contextTask()): Lo
  */
 export function wrapPromise<T>(promise: PromiseLike<T>, loop?: LoopLike): Future<T> {
   const fut = new Future<T>(loop === undefined ? undefined : { loop });
+  settleWith(fut, promise);
+  return fut;
+}
+
+/**
+ * A future that settles as `promise`, the outcome of code running inline in the current task,
+ * does: the task's cancellation goes to what that code awaits (see `Future._delegatesCancel`).
+ */
+function inlineOutcome<T>(promise: PromiseLike<T>, loop: LoopLike): Future<T> {
+  const fut = new InlineFuture<T>({ loop });
+  settleWith(fut, promise);
+  return fut;
+}
+
+class InlineFuture<T> extends Future<T> {}
+InlineFuture.prototype._delegatesCancel = true;
+
+function settleWith<T>(fut: Future<T>, promise: PromiseLike<T>): void {
   promise.then(
     (v) => {
       if (!fut.done()) fut.setResult(v);
@@ -242,7 +294,6 @@ export function wrapPromise<T>(promise: PromiseLike<T>, loop?: LoopLike): Future
       else fut.setException(e);
     },
   );
-  return fut;
 }
 
 /**
@@ -255,12 +306,14 @@ export function callInTask<R>(fn: () => R): R {
 }
 
 /**
- * Runs whatever a body returned inline in the current generator coroutine: a generator or
- * CoroutineObject by delegation, a Promise by waiting on it, a plain value as it is.
+ * Runs whatever a body called with `callInTask` returned inline in the current generator
+ * coroutine: a generator or CoroutineObject by delegation, a Promise (the body's async code,
+ * already running in this task) by waiting for its outcome, a plain value as it is.
  */
 export function* delegate<T>(r: GeneratorCoroutine<T> | CoroutineObject<T> | PromiseLike<T> | T): GeneratorCoroutine<T> {
-  if (isGenerator(r) || r instanceof CoroutineObject) return (yield* r as Iterable<unknown>) as T;
-  if (isThenable(r)) return (yield* wrapPromise(r as PromiseLike<T>, _currentLoop())) as T;
+  // A Future (or Task) is waited on by the task itself, so cancelling the task cancels it.
+  if (isGenerator(r) || r instanceof CoroutineObject || isFuture(r)) return (yield* r as Iterable<unknown>) as T;
+  if (isThenable(r)) return (yield* inlineOutcome(r as PromiseLike<T>, _currentLoop())) as T;
   return r as T;
 }
 
@@ -271,7 +324,7 @@ export function* delegate<T>(r: GeneratorCoroutine<T> | CoroutineObject<T> | Pro
 function* runAsyncInline<T>(start: () => PromiseLike<T>): GeneratorCoroutine<T> {
   const task = contextTask();
   const p = task === undefined ? start() : runAsTask(task, start);
-  return yield* wrapPromise(p, _currentLoop(task));
+  return yield* inlineOutcome(p, _currentLoop(task));
 }
 
 /** Lets the loop run one iteration (a bare `yield` in a generator coroutine), cancellably. */
@@ -296,7 +349,9 @@ export async function driveGenerator<T>(gen: GeneratorCoroutine<T>): Promise<T> 
     let error: unknown;
     let failed = false;
     try {
-      if (isFuture(y)) {
+      if (y instanceof CoroutineObject || isGenerator(y)) {
+        throw new Error(`yield was used instead of yield* for ${repr(y)}`);
+      } else if (isFuture(y)) {
         if (!y._asyncioFutureBlocking) throw new Error(`yield was used instead of yield* with ${repr(y)}`);
         y._asyncioFutureBlocking = false;
         value = await y;

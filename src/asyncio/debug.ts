@@ -36,11 +36,26 @@ interface Watched {
   _exception: unknown;
   _sourceTraceback: string[] | null;
   _repr(): string;
+  _retrieved(): void;
 }
 
-/** "Future exception was never retrieved": armed by `setException`, disarmed by `result()`/`exception()`. */
+interface NeverRetrievedReport extends Report {
+  ref: WeakRef<Watched>;
+}
+
+/**
+ * "Future exception was never retrieved": armed by `setException`, disarmed by `result()`/`exception()`.
+ * Reported when the future is collected, as Python does from `__del__`, and at the latest when its
+ * loop closes: a script ends before the collector runs, and the error must not vanish.
+ */
 export const reportNeverRetrieved = {
-  registry: new FinalizationRegistry<Report>(fire),
+  registry: new FinalizationRegistry<NeverRetrievedReport>((report) => {
+    reportNeverRetrieved.armed.delete(report.ref);
+    fire(report);
+  }),
+  /** The armed futures, weakly held, for `flush` (failures nobody retrieved are few). */
+  armed: new Set<WeakRef<Watched>>(),
+  refs: new WeakMap<object, WeakRef<Watched>>(),
   watch(fut: Watched): void {
     // Reading `stack` makes V8 format it now and drop the raw frames it keeps until then; those
     // hold the receivers of the frames (the future itself, when it threw inside a task step),
@@ -52,10 +67,28 @@ export const reportNeverRetrieved = {
       future: fut._repr(),
     };
     if (fut._sourceTraceback) context.sourceTraceback = fut._sourceTraceback;
-    this.registry.register(fut, { loop: fut._loop, context }, fut);
+    const ref = new WeakRef(fut);
+    this.armed.add(ref);
+    this.refs.set(fut, ref);
+    this.registry.register(fut, { loop: fut._loop, context, ref }, fut);
   },
   forget(fut: object): void {
+    const ref = this.refs.get(fut);
+    if (ref === undefined) return;
+    this.refs.delete(fut);
+    this.armed.delete(ref);
     this.registry.unregister(fut);
+  },
+  /** Reports now every armed future of `loop` (the loop is closing). */
+  flush(loop: ReportTarget): void {
+    for (const ref of [...this.armed]) {
+      const fut = ref.deref();
+      if (fut === undefined || fut._loop !== loop) continue;
+      const context: ExceptionContext = { message: `${fut.constructor.name} exception was never retrieved`, exception: fut._exception, future: fut._repr() };
+      if (fut._sourceTraceback) context.sourceTraceback = fut._sourceTraceback;
+      fut._retrieved(); // disarms it: reported once
+      fire({ loop, context });
+    }
   },
 };
 

@@ -198,10 +198,34 @@ export interface EventLoopLike extends LoopLike {
 const runningLoops = new Set<EventLoopLike>();
 let iteratingLoop: EventLoopLike | null = null;
 
+/** What `_adoptWhenALoopRuns` holds: a future not yet bound to a loop. */
+interface Adoptable {
+  _bind(loop: LoopLike): boolean;
+}
+
+// Futures and tasks made while no loop ran and already waited for (awaited at the top of a
+// script, or a Task that must start): the next loop that starts running adopts them, so that
+// `await loop.runUntilComplete(main())` works for an async `main` that awaits `sleep()` before
+// the loop runs. One loop usually runs at a time; the first to start is the one meant.
+let orphans: Adoptable[] = [];
+
+/** @internal Binds `fut` to the next loop that starts running (unless something binds it first). */
+export function _adoptWhenALoopRuns(fut: Adoptable): void {
+  orphans.push(fut);
+}
+
 /** @internal Called by a loop when `runForever` starts and ends. */
 export function _registerRunning(loop: EventLoopLike, running: boolean): void {
-  if (running) runningLoops.add(loop);
-  else runningLoops.delete(loop);
+  if (!running) {
+    runningLoops.delete(loop);
+    return;
+  }
+  runningLoops.add(loop);
+  if (orphans.length > 0) {
+    const adopted = orphans;
+    orphans = [];
+    for (const fut of adopted) fut._bind(loop);
+  }
 }
 
 /** @internal Marks the loop whose callbacks run synchronously now; returns the previous one. */

@@ -7,7 +7,7 @@
 
 import { contextTask, copyContext, type AwaitingTask, type Context } from "./context.js";
 import { CancelledError, InvalidStateError } from "./exceptions.js";
-import { _getRunningLoop, getEventLoop, type LoopLike } from "./events.js";
+import { _adoptWhenALoopRuns, _getRunningLoop, getEventLoop, type LoopLike } from "./events.js";
 import { callbackName, creationSite, extractStack, shortRepr } from "./format.js";
 import { debugFromEnv, reportNeverRetrieved } from "./debug.js";
 
@@ -55,6 +55,14 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
   /** @internal */ _sourceTraceback: string[] | null = null;
   /** @internal Set while a task waits on this future through `yield*`, as Python's `_asyncio_future_blocking`. */
   _asyncioFutureBlocking = false;
+  /**
+   * @internal True for a future that settles with code running inline in the task that awaits
+   * it (the body of `timeout().run()` or `TaskGroup().run()`, an async library coroutine driven
+   * by `yield*`). Cancelling the task cancels what that code awaits, and the code's own outcome
+   * then settles this future; this future is cancelled only when nothing deeper can be (the code
+   * awaits a native Promise). Set on the prototype: most futures never pay for the field.
+   */
+  declare _delegatesCancel: boolean;
 
   constructor(options?: FutureOptions) {
     this._loop = options?.loop ?? _getRunningLoop();
@@ -255,48 +263,61 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
   }
 
   /**
-   * @internal Registers an awaiter. The awaiting task (found through the async context)
-   * records this future as the one to cancel; a cancellation it received while it was not
-   * waiting on a library future is delivered here instead, as Python's `_must_cancel`.
+   * @internal Registers an awaiter. The awaiting task (found through the async context) records
+   * this future as the one to cancel. A cancellation the task received while it was not waiting
+   * on a library future is passed on to this one, as Python's `_must_cancel`: the awaiting code
+   * gets `CancelledError` once this future has ended (cancelled, or done before it could be).
    */
   _addAwaiter(onResult: (v: T) => void, onError: (e: unknown) => void): void {
     const task = contextTask();
-    if (task !== undefined && task._mustCancel && (task as unknown) !== this) {
-      task._mustCancel = false;
-      const exc = task._makeCancelledError();
-      queueMicrotask(() => onError(exc));
+    if (task === undefined) {
+      if (this._state !== PENDING) {
+        // Python's `await` of a done future does not suspend; a microtask is the least JavaScript allows.
+        queueMicrotask(() => this._deliver(onResult, onError));
+        return;
+      }
+      // Awaited outside any task and any running loop (the top of a script, before
+      // `runUntilComplete`): the future belongs to the first loop that runs.
+      if (this._loop === null && _getRunningLoop() === null) _adoptWhenALoopRuns(this);
+      this._addDoneCallbackCtx(() => this._deliver(onResult, onError), undefined);
       return;
     }
+    if ((task as unknown) === this) {
+      queueMicrotask(() => onError(new Error(`Task cannot await on itself: ${this._repr()}`)));
+      return;
+    }
+    if (this._loop === null) this._bind(task._loopRef as LoopLike);
     if (this._state !== PENDING) {
-      // Python's `await` of a done future does not suspend; a microtask is the least JavaScript allows.
       queueMicrotask(() => this._deliver(onResult, onError));
       return;
     }
+    const inline = this._delegatesCancel;
     const waker = (): void => {
-      if (task !== undefined) {
-        if (task._futWaiter === this) task._futWaiter = null;
-        else task._extraWaiters?.delete(this);
-        // Cancelled after this future completed but before the task resumed: as Python's
-        // step does, the task gets CancelledError here rather than at its next await.
-        if (task._mustCancel) {
-          task._mustCancel = false;
-          if (this._state === FINISHED && this._hasException) this._retrieved();
-          onError(task._makeCancelledError());
-          return;
-        }
+      if (inline) task._inlineWaiters?.delete(this);
+      else if (task._futWaiter === this) task._futWaiter = null;
+      else task._extraWaiters?.delete(this);
+      // Cancelled after this future completed but before the task resumed: as Python's
+      // step does, the task gets CancelledError here rather than at its next await.
+      if (task._mustCancel) {
+        task._mustCancel = false;
+        if (this._state === FINISHED && this._hasException) this._retrieved();
+        onError(task._makeCancelledError());
+        return;
       }
       this._deliver(onResult, onError);
     };
-    if (task !== undefined) {
-      if (this._loop === null) this._bind(task._loopRef as LoopLike);
-      // Code that runs in a task's context but not in its main chain (a Node callback made
-      // inside the task) may wait on futures too; cancelling the task must reach them all.
-      const prev = task._futWaiter;
-      if (prev !== null && prev !== this && !(prev as Future).done()) (task._extraWaiters ??= new Set()).add(prev);
-      task._futWaiter = this;
-    }
     // The waker only settles a promise; the code that awaited resumes in its own context.
     this._addDoneCallbackCtx(waker, undefined);
+    if (inline) {
+      (task._inlineWaiters ??= new Set()).add(this);
+      return;
+    }
+    // Code that runs in a task's context but not in its main chain (a Node callback made
+    // inside the task) may wait on futures too; cancelling the task must reach them all.
+    const prev = task._futWaiter;
+    if (prev !== null && prev !== this && !(prev as Future).done()) (task._extraWaiters ??= new Set()).add(prev);
+    task._futWaiter = this;
+    if (task._mustCancel && this.cancel(task._cancelMessage)) task._mustCancel = false;
   }
 
   private _deliver(onResult: (v: T) => void, onError: (e: unknown) => void): void {
@@ -359,6 +380,8 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
     return this.constructor.name;
   }
 }
+
+Future.prototype._delegatesCancel = false;
 
 function settle<A, R>(resolve: (v: R | PromiseLike<R>) => void, reject: (e: unknown) => void, fn: (a: A) => R | PromiseLike<R>, arg: A): void {
   try {

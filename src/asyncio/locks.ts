@@ -212,7 +212,7 @@ class GeneratorRunner<T> {
       // This module's generators only ever `yield*` library futures.
       const fut = r.value as Future<unknown>;
       fut._asyncioFutureBlocking = false;
-      if (task !== null && task._mustCancel && fut.cancel((task as unknown as Future<unknown>)._cancelMessage)) task._mustCancel = false;
+      // A cancellation the task received meanwhile is passed on to this future by _addAwaiter.
       fut._addAwaiter(this.onResult, this.onError);
     } finally {
       enterStep(prev);
@@ -244,6 +244,15 @@ export class _LibCoroutine<S, A, T> extends CoroutineObject<T> {
   protected override _makeAsync(): PromiseLike<T> {
     try {
       return (this._fast !== null ? this._fast(this._self, this._arg) : null) ?? _runGenerator(this._gen(this._self, this._arg));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  protected override _makeAsyncUnbound(): PromiseLike<T> {
+    // A free lock or a non-empty queue answers without a loop; waiting needs the loop that runs next.
+    try {
+      return (this._fast !== null ? this._fast(this._self, this._arg) : null) ?? super._makeAsyncUnbound();
     } catch (e) {
       return Promise.reject(e);
     }

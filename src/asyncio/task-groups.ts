@@ -82,8 +82,8 @@ export class TaskGroup {
   private *_exit(exc: unknown, failed: boolean): GeneratorCoroutine<void> {
     this._exiting = true;
     let propagateCancel: unknown = failed && isCancelledError(exc) ? exc : null;
-    if (this._parentCancelRequested && (this._parentTask as Task<unknown>).uncancel() === 0) propagateCancel = null;
     if (failed && !this._aborting) this._abort();
+    // A loop: the wait may be cancelled several times if the parent task is cancelled again.
     while (this._tasks.size > 0) {
       this._onCompletedFut ??= new Future<boolean>({ loop: this._loop as LoopLike });
       try {
@@ -91,15 +91,27 @@ export class TaskGroup {
       } catch (e) {
         if (!isCancelledError(e)) throw e;
         if (!this._aborting) {
+          // The parent was cancelled from outside while the group's tasks still ran.
           propagateCancel = e;
           this._abort();
         }
       }
       this._onCompletedFut = null;
     }
+    // Only now, with every task done: a child that failed while we waited also cancelled the
+    // parent, and that request is ours to withdraw. What remains came from outside.
+    if (this._parentCancelRequested && (this._parentTask as Task<unknown>).uncancel() === 0) propagateCancel = null;
     if (propagateCancel !== null && this._errors.length === 0) throw propagateCancel;
     if (failed && !isCancelledError(exc)) this._errors.push(exc);
-    if (this._errors.length > 0) throw new ExceptionGroup("unhandled errors in a TaskGroup", this._errors.splice(0));
+    if (this._errors.length > 0) {
+      // A cancellation from outside the group stays requested, counted once (Python 3.13).
+      const parent = this._parentTask as Task<unknown>;
+      if (parent.cancelling() > 0) {
+        parent.uncancel();
+        parent.cancel();
+      }
+      throw new ExceptionGroup("unhandled errors in a TaskGroup", this._errors.splice(0));
+    }
   }
 
   private _abort(): void {

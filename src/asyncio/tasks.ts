@@ -17,7 +17,7 @@
 
 import { copyContext, enterStep, runAsTask, contextTask, type Context } from "./context.js";
 import { CancelledError, TimeoutError, isCancelledError } from "./exceptions.js";
-import { _getRunningLoop, getEventLoop, getRunningLoop, type LoopLike } from "./events.js";
+import { _adoptWhenALoopRuns, _getRunningLoop, getEventLoop, getRunningLoop, type LoopLike } from "./events.js";
 import { Future, _setResultUnlessCancelled, isFuture } from "./futures.js";
 import {
   CoroutineObject,
@@ -29,6 +29,7 @@ import {
   type GeneratorCoroutine,
 } from "./coroutines.js";
 import { reportDestroyedPending } from "./debug.js";
+import { timeout as timeoutAfter } from "./timeouts.js";
 import { repr } from "./format.js";
 
 /** What a Task can run: a coroutine of either style, a Promise, or a function returning one. */
@@ -87,6 +88,9 @@ function untrackTask(task: Task<unknown>): void {
   }
 }
 
+/** Marks a Promise's rejection as handled; the Task reports it (or its awaiter gets it). */
+function observeRejection(): void {}
+
 function makeWakeup(task: Task<unknown>): (fut: Future<unknown>) => void {
   return function taskWakeup(fut: Future<unknown>): void {
     task._wakeup(fut);
@@ -120,6 +124,8 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal */ _mustCancel = false;
   /** @internal */ _futWaiter: Future<unknown> | null = null;
   /** @internal */ _extraWaiters: Set<Future<unknown>> | null = null;
+  /** @internal See `AwaitingTask._inlineWaiters`. */
+  _inlineWaiters: Set<Future<unknown>> | null = null;
   /** @internal */ _numCancelsRequested = 0;
   /** @internal */ _logDestroyPending = true;
   /** @internal */ _ref: WeakRef<Task<unknown>> | null = null;
@@ -133,7 +139,11 @@ export class Task<T = unknown> extends Future<T> {
     this._name = options?.name ?? `Task-${++taskNameCounter}`;
     this._context = options?.context ?? copyContext();
     if (this._sourceTraceback !== null) reportDestroyedPending.watch(this);
+    // A Promise that has already failed must be observed now: the task's first step comes on a
+    // later turn, after Node has decided the rejection is unhandled and ended the process.
+    if (coro instanceof Promise) coro.then(undefined, observeRejection);
     if (this._loop !== null) this._schedule();
+    else _adoptWhenALoopRuns(this);
   }
 
   /** @internal The loop, as the async context's task bookkeeping reads it. */
@@ -190,6 +200,14 @@ export class Task<T = unknown> extends Future<T> {
     // cancelled again later.
     if (this._futWaiter !== null && this._futWaiter.cancel(msg)) delivered = true;
     if (delivered) return true;
+    // Nothing the task awaits can take the cancellation, but code it runs inline (a timeout's
+    // body) awaits a native Promise: that code is cut off where the task waits for it, as a
+    // Promise handed to a Task is. The innermost such wait is the one Python would interrupt.
+    const inline = this._inlineWaiters;
+    if (inline !== null) {
+      const waits = [...inline];
+      for (let i = waits.length - 1; i >= 0; i--) if ((waits[i] as Future<unknown>).cancel(msg)) return true;
+    }
     this._mustCancel = true;
     this._cancelMessage = msg;
     if (this._mode === MODE_FOREIGN_PROMISE) {
@@ -304,7 +322,10 @@ export class Task<T = unknown> extends Future<T> {
 
   private _handleYield(y: unknown): void {
     const loop = this._loop as LoopLike;
-    if (isFuture(y) || isThenable(y)) {
+    if (y instanceof CoroutineObject || isGenerator(y)) {
+      // `yield coro` where `yield* coro` was meant: Python's "yield was used instead of yield from".
+      this._scheduleStep(new Error(`yield was used instead of yield* for ${repr(y)} in task ${this._repr()}: write \`yield* ${y instanceof CoroutineObject ? y.name : "coro"}(...)\``));
+    } else if (isFuture(y) || isThenable(y)) {
       let fut: Future<unknown>;
       if (isFuture(y)) {
         if (!y._bind(loop)) {
@@ -327,6 +348,10 @@ export class Task<T = unknown> extends Future<T> {
       }
       const wakeup = (this._wakeupBound ??= makeWakeup(this as Task<unknown>));
       fut._addDoneCallbackCtx(wakeup, this._context);
+      if (fut._delegatesCancel) {
+        (this._inlineWaiters ??= new Set()).add(fut);
+        return;
+      }
       this._futWaiter = fut;
       if (this._mustCancel && fut.cancel(this._cancelMessage)) this._mustCancel = false;
     } else if (y === undefined) {
@@ -343,6 +368,7 @@ export class Task<T = unknown> extends Future<T> {
 
   /** @internal */
   _wakeup(fut: Future<unknown>): void {
+    if (fut._delegatesCancel) this._inlineWaiters?.delete(fut);
     try {
       fut.result();
     } catch (exc) {
@@ -364,6 +390,7 @@ export class Task<T = unknown> extends Future<T> {
     if (this._state !== PENDING) return;
     this._futWaiter = null;
     this._extraWaiters = null;
+    this._inlineWaiters = null;
     try {
       if (failed) this._finishError(v);
       else if (this._mustCancel) {
@@ -446,17 +473,19 @@ export function ensureFuture<T>(x: AwaitableLike<T>, options?: { loop?: LoopLike
     return x as Future<T>;
   }
   if (!isRunnable(x)) throw new TypeError(`An asyncio.Future, a coroutine or an awaitable is required, got ${repr(x)}`);
-  return new Task<T>(x as CoroutineLike<T>, { loop: loop ?? _getRunningLoop() ?? getEventLoop() });
+  // With no loop running, the task belongs to the loop that first drives it (or, if nothing
+  // does, the next loop to run), as a Task made with `new Task()` does.
+  return new Task<T>(x as CoroutineLike<T>, { loop: loop ?? _getRunningLoop() ?? undefined });
 }
 
 /**
  * The task whose code runs now (also after an `await` in an async function a Task started),
- * or `null` outside any task.
+ * or `null` when code of `loop` (by default the running loop) runs outside any task.
+ * @throws Error "no running event loop" when no `loop` is given and none is running.
  */
-export function currentTask(loop?: LoopLike): Task<unknown> | null {
+export function currentTask(loop: LoopLike = getRunningLoop()): Task<unknown> | null {
   const task = contextTask() as Task<unknown> | undefined;
-  if (task === undefined || task.done()) return null;
-  if (loop !== undefined && task._loop !== loop) return null;
+  if (task === undefined || task.done() || task._loop !== loop) return null;
   return task;
 }
 
@@ -528,6 +557,10 @@ class GatheringFuture<T> extends Future<T> {
   constructor(children: Future<unknown>[], loop: LoopLike | null) {
     super(loop === null ? undefined : { loop });
     this._children = children;
+  }
+  protected override _onBound(): void {
+    const loop = this._loop as LoopLike;
+    for (const child of this._children) child._bind(loop);
   }
   override cancel(msg?: string): boolean {
     if (this.done()) return false;
@@ -614,7 +647,9 @@ export function gather<A extends readonly AwaitableLike<unknown>[]>(...args: [..
     let fut = argToFut.get(arg);
     if (fut === undefined) {
       fut = ensureFuture(arg as AwaitableLike<unknown>, loop === null ? undefined : { loop });
-      if (loop === null) loop = fut.getLoop();
+      // Children made while no loop runs stay unbound until the gather is bound (awaited, or
+      // run by a loop): their tasks start on the loop that drives the gather.
+      if (loop === null) loop = fut._loop;
       if (fut !== arg && fut instanceof Task) fut._logDestroyPending = false;
       nfuts++;
       argToFut.set(arg, fut);
@@ -623,6 +658,7 @@ export function gather<A extends readonly AwaitableLike<unknown>[]>(...args: [..
     }
     children.push(fut);
   }
+  if (loop !== null) for (const fut of children) fut._bind(loop);
   outer = new GatheringFuture<Results<A>>(children, loop);
   for (const fut of doneFuts) onChildDone(fut);
   return outer;
@@ -704,15 +740,15 @@ function* cancelAndWait(fut: Future<unknown>, loop: LoopLike): GeneratorCoroutin
 
 /**
  * Waits for `aw` for at most `timeout` seconds (`null`: no limit). On timeout, `aw` is
- * cancelled and waited for, then `TimeoutError` is thrown. Cancelling the waiter cancels `aw`.
+ * cancelled and waited for, then `TimeoutError` is thrown. Cancelling the waiter cancels `aw`,
+ * and a cancelled waiter is always cancelled, also when `aw` finished meanwhile (gh-86296).
  */
 export function waitFor<T>(aw: AwaitableLike<T>, timeout: number | null): CoroutineObject<T> {
   return new CoroutineObject<T>("waitFor", {
     *gen() {
       const loop = _currentLoop();
       const fut = ensureFuture(aw, { loop });
-      if (timeout === null || timeout === undefined) return yield* fut;
-      if (timeout <= 0) {
+      if (timeout !== null && timeout !== undefined && timeout <= 0) {
         if (fut.done()) return fut.result();
         yield* cancelAndWait(fut, loop);
         try {
@@ -722,36 +758,10 @@ export function waitFor<T>(aw: AwaitableLike<T>, timeout: number | null): Corout
           throw exc;
         }
       }
-      const waiter = new Future<boolean>({ loop });
-      const release = (): void => {
-        if (!waiter.done()) waiter.setResult(false);
-      };
-      const h = loop.callLater(timeout, release);
-      fut.addDoneCallback(release);
-      try {
-        try {
-          yield* waiter;
-        } catch (exc) {
-          if (isCancelledError(exc)) {
-            if (fut.done()) return fut.result();
-            fut.removeDoneCallback(release);
-            yield* cancelAndWait(fut, loop);
-          }
-          throw exc;
-        }
-        if (fut.done()) return fut.result();
-        fut.removeDoneCallback(release);
-        yield* cancelAndWait(fut, loop);
-        // The inner future may have finished while it was being cancelled.
-        try {
-          return fut.result();
-        } catch (exc) {
-          if (isCancelledError(exc)) throw new TimeoutError("", { cause: exc });
-          throw exc;
-        }
-      } finally {
-        h.cancel();
-      }
+      // Python 3.12's: `async with timeouts.timeout(timeout): return await fut`.
+      return yield* timeoutAfter(timeout ?? null).run(function* waitForBody() {
+        return yield* fut;
+      });
     },
   });
 }
@@ -786,8 +796,9 @@ export function shield<T>(aw: AwaitableLike<T>): Future<T> {
 }
 
 /**
- * The awaitables in the order they finish. Iterate it to get futures that settle one after
- * another with each next result (the 3.4 idiom: `for (const f of asCompleted(fs)) yield* f`),
+ * The awaitables in the order they finish. Iterate it to get coroutines that give one result
+ * after another, each the next to finish when it is awaited (the 3.4 idiom:
+ * `for (const f of asCompleted(fs)) yield* f`),
  * or use `for await` to get each finished future itself.
  * @throws TimeoutError (from the futures) when `timeout` seconds pass first.
  */
@@ -796,7 +807,7 @@ export function asCompleted<T>(aws: Iterable<AwaitableLike<T>>, options?: { time
 }
 
 /** The iterator `asCompleted()` returns: iterable and async-iterable. */
-export class AsCompleted<T> implements Iterable<Future<T>>, AsyncIterable<Future<T>> {
+export class AsCompleted<T> implements Iterable<CoroutineObject<T>>, AsyncIterable<Future<T>> {
   private readonly _done: Future<T>[] = [];
   private readonly _todo = new Set<Future<T>>();
   // Results are boxed: a Promise would flatten a future that resolves to a future.
@@ -843,22 +854,20 @@ export class AsCompleted<T> implements Iterable<Future<T>>, AsyncIterable<Future
     return w;
   }
 
-  /** Futures that settle, one by one, with the results in finishing order. */
-  *[Symbol.iterator](): Iterator<Future<T>> {
+  /**
+   * Coroutines that give the results in finishing order. Each takes the next result when it is
+   * awaited, not when it is handed out: awaiting the second one first gives the earliest result
+   * (as in Python).
+   */
+  *[Symbol.iterator](): Iterator<CoroutineObject<T>> {
     for (; this._handedOut < this._total; this._handedOut++) {
-      const next = this._next();
-      const out = new Future<T>({ loop: this._loop });
-      next.addDoneCallback((n) => {
-        if (out.done()) return;
-        const exc = n.exception();
-        if (exc !== null) return out.setException(exc);
-        const f = n.result().f;
-        const e = f.cancelled() ? f._makeCancelledError() : f.exception();
-        if (e !== null) out.setException(e);
-        else out.setResult(f.result());
-      });
-      yield out;
+      yield new CoroutineObject<T>("asCompleted.waitForOne", { gen: () => this._waitForOne() });
     }
+  }
+
+  private *_waitForOne(): GeneratorCoroutine<T> {
+    const { f } = yield* this._next();
+    return f.result();
   }
 
   /**

@@ -8,8 +8,10 @@
 
 import { CoroutineObject, callInTask, delegate, driveGenerator, type GeneratorCoroutine } from "./coroutines.js";
 import { TimeoutError, isCancelledError } from "./exceptions.js";
+import { contextTask } from "./context.js";
 import { getRunningLoop, type TimerHandle, type Handle } from "./events.js";
-import { currentTask, type Task } from "./tasks.js";
+// Types only: tasks.ts builds `waitFor` on this module.
+import type { Task } from "./tasks.js";
 
 const CREATED = "created";
 const ENTERED = "active";
@@ -91,12 +93,13 @@ export class Timeout {
 
   private _enter(): void {
     if (this._state !== CREATED) throw new Error("Timeout has already been entered");
-    const task = currentTask();
-    if (task === null) throw new Error("Timeout should be used inside a task");
+    const loop = getRunningLoop();
+    const task = contextTask() as Task<unknown> | undefined;
+    if (task === undefined || task.done() || task.getLoop() !== loop) throw new Error("Timeout should be used inside a task");
     this._state = ENTERED;
     this._task = task;
     this._cancelling = task.cancelling();
-    if (this._when === null && this._delay !== null) this._when = getRunningLoop().time() + this._delay;
+    if (this._when === null && this._delay !== null) this._when = loop.time() + this._delay;
     this.reschedule(this._when);
   }
 

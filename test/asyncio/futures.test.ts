@@ -1,10 +1,15 @@
 // Future: states, errors and their messages, reprs, callback scheduling, and both ways of
 // waiting on one (await and yield*), after CPython's test_futures.py.
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
 import { Future, CancelledError, InvalidStateError } from "../../src/asyncio/index.js";
 import { Recorder, collectGarbage, newLoop } from "../helpers.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 describe("Future states", () => {
   it("starts pending: not done, not cancelled", () => {
@@ -258,5 +263,35 @@ describe("Errors nobody retrieved", () => {
     await collectGarbage();
     expect(seen).toEqual([]);
     loop.close();
+  });
+
+  it("'Task exception was never retrieved' is reported when the loop closes, without waiting for the collector", async () => {
+    const loop = newLoop();
+    const seen: unknown[] = [];
+    loop.setExceptionHandler((_l, ctx) => seen.push([ctx.message, (ctx.exception as Error).message]));
+    const task = loop.createTask(async () => {
+      throw new Error("nobody asked");
+    });
+    await loop.runUntilComplete(asyncio.sleep(0.01));
+    expect(task.done()).toBe(true);
+    expect(seen).toEqual([]);
+    loop.close();
+    expect(seen).toEqual([["Task exception was never retrieved", "nobody asked"]]);
+    await collectGarbage();
+    expect(seen.length).toBe(1); // reported once
+  });
+
+  it("a script that never retrieves a task's error prints it when asyncio.run() ends (a child process)", () => {
+    const script = `import * as asyncio from "asyncio-ts";
+await asyncio.run(async () => {
+  asyncio.createTask(async () => { throw new Error("lost in a script"); });
+  await asyncio.sleep(0.01);
+});
+console.log("run ended");`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+    expect(r.stdout.trim()).toBe("run ended");
+    expect(r.stderr).toContain("Task exception was never retrieved");
+    expect(r.stderr).toContain("lost in a script");
+    expect(r.status).toBe(0);
   });
 });

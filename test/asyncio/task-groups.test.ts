@@ -105,3 +105,126 @@ describe("TaskGroup", () => {
     loop.close();
   });
 });
+
+// Translated from CPython's test_taskgroups.py, with async bodies (the form the README shows):
+// the group waits for its body however the body ends, and nested groups nest their errors.
+describe("TaskGroup: async bodies and nesting", () => {
+  class MyExc extends Error {
+    override name = "MyExc";
+  }
+  const crashAfter = async (t: number): Promise<never> => {
+    await asyncio.sleep(t);
+    throw new RangeError(String(t));
+  };
+  const errorTypes = (eg: unknown): string[] => [...new Set((eg as ExceptionGroup).exceptions.map((e) => (e as Error).name))];
+
+  it("an inner group's failure comes out nested in the outer group's ExceptionGroup (test_taskgroup_14)", async () => {
+    const loop = newFakeClockLoop();
+    const err = await loop.runUntilComplete(async () => {
+      try {
+        await new TaskGroup().run(async (g1) => {
+          g1.createTask(crashAfter(10));
+          await new TaskGroup().run(async (g2) => {
+            g2.createTask(crashAfter(0.1));
+          });
+        });
+        return null;
+      } catch (e) {
+        return e;
+      }
+    });
+    expect(err).toBeInstanceOf(ExceptionGroup);
+    expect(errorTypes(err)).toEqual(["ExceptionGroup"]);
+    expect(errorTypes((err as ExceptionGroup).exceptions[0])).toEqual(["RangeError"]);
+    loop.close();
+  });
+
+  it("a body that turns its cancellation into another error gets that error in the group (test_taskgroup_18)", async () => {
+    const loop = newFakeClockLoop();
+    let num = 0;
+    const r = loop.createTask(async () => {
+      await new TaskGroup().run(async () => {
+        try {
+          await asyncio.sleep(10);
+        } catch (e) {
+          if (!(e instanceof CancelledError)) throw e;
+          num += 10;
+          throw new MyExc();
+        }
+      });
+    });
+    loop.callLater(0.1, () => r.cancel());
+    const err = await loop.runUntilComplete(r).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExceptionGroup);
+    expect(errorTypes(err)).toEqual(["MyExc"]);
+    expect(num).toBe(10);
+    loop.close();
+  });
+
+  it("the body's clean-up runs to its end before run() returns", async () => {
+    const loop = newFakeClockLoop();
+    const rec = new Recorder();
+    const r = loop.createTask(async () => {
+      await new TaskGroup().run(async (tg) => {
+        tg.createTask(crashAfter(0.1));
+        try {
+          await asyncio.sleep(10);
+        } finally {
+          await asyncio.sleep(0.5);
+          rec.add("body cleaned up");
+        }
+      });
+    });
+    await loop.runUntilComplete(r).catch(() => rec.add("group raised"));
+    expect(rec.events).toEqual(["body cleaned up", "group raised"]);
+    loop.close();
+  });
+
+  it("after a nested group's child fails, the parent task has no cancellation left (cancelling() is 0)", async () => {
+    const loop = newFakeClockLoop();
+    const counts = await loop.runUntilComplete(async () => {
+      const task = asyncio.currentTask() as asyncio.Task<unknown>;
+      try {
+        await new TaskGroup().run(async (g1) => {
+          g1.createTask(asyncio.sleep(10));
+          await new TaskGroup().run(async (g2) => {
+            g2.createTask(crashAfter(0.1));
+          });
+        });
+      } catch {
+        // the ExceptionGroup is expected
+      }
+      const afterGroups = task.cancelling();
+      await asyncio.sleep(0.1); // and the task is not cancelled at its next await
+      return [afterGroups, task.cancelling()];
+    });
+    expect(counts).toEqual([0, 0]);
+    loop.close();
+  });
+
+  it("a cancellation from outside is not lost when the group also has errors: the task still ends cancelled", async () => {
+    const loop = newFakeClockLoop();
+    const rec = new Recorder();
+    const r = loop.createTask(async () => {
+      try {
+        await new TaskGroup().run(async (tg) => {
+          tg.createTask(async () => {
+            try {
+              await asyncio.sleep(10);
+            } finally {
+              throw new MyExc(); // fails while being cancelled
+            }
+          });
+          await asyncio.sleep(10);
+        });
+      } catch (e) {
+        rec.add([(e as Error).name, asyncio.currentTask()?.cancelling()]);
+      }
+      return "returned";
+    });
+    loop.callLater(0.1, () => r.cancel());
+    await expect(loop.runUntilComplete(r)).rejects.toThrow(CancelledError);
+    expect(rec.events).toEqual([["ExceptionGroup", 1]]);
+    loop.close();
+  });
+});

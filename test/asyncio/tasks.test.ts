@@ -1,10 +1,15 @@
 // Task and the coroutine helpers: scheduling, names and reprs, cancellation in both coroutine
 // styles however deep the await, gather/wait/waitFor/shield/asCompleted/sleep, after CPython's
 // test_tasks.py.
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
 import { CancelledError, Future, Task, TimeoutError } from "../../src/asyncio/index.js";
 import { Recorder, collectGarbage, newFakeClockLoop, newLoop } from "../helpers.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 describe("Task scheduling", () => {
   it("starts on the loop's next iteration, never inline", async () => {
@@ -299,9 +304,20 @@ describe("Running-loop bookkeeping", () => {
     loop1.close();
   });
 
-  it("getRunningLoop() outside a loop throws 'no running event loop'; currentTask() is null", () => {
+  it("getRunningLoop() and currentTask() outside a loop throw 'no running event loop', as in Python", () => {
     expect(() => asyncio.getRunningLoop()).toThrow("no running event loop");
-    expect(asyncio.currentTask()).toBeNull();
+    expect(() => asyncio.currentTask()).toThrow("no running event loop");
+  });
+
+  it("currentTask() is null in a loop's callback outside any task, and names the task inside one", async () => {
+    const loop = newLoop();
+    const seen: unknown[] = [];
+    loop.callSoon(() => seen.push(asyncio.currentTask()));
+    const task = loop.createTask(async () => seen.push(asyncio.currentTask()));
+    await loop.runUntilComplete(task);
+    expect(seen).toEqual([null, task]);
+    expect(asyncio.currentTask(loop)).toBeNull();
+    loop.close();
   });
 
   it("createTask() needs a running loop", () => {
@@ -623,3 +639,238 @@ describe("ensureFuture", () => {
     loop.close();
   });
 });
+
+// Behaviours found by translating CPython's own test_asyncio tests (issue 7), each in the
+// coroutine styles the API supports.
+describe("Parity with CPython's test_tasks and test_waitfor", () => {
+  // The inner future finishes, and the cancellation arrives before the waiting task resumes.
+  const waitForThenSleep = {
+    "an async task": (inner: Future<string>, end: () => void) => async () => {
+      await asyncio.waitFor(inner, 100);
+      await asyncio.sleep(0.01);
+      end();
+    },
+    "a generator task": (inner: Future<string>, end: () => void) =>
+      function* () {
+        yield* asyncio.waitFor(inner, 100);
+        yield* asyncio.sleep(0.01);
+        end();
+      },
+  };
+  it.each(Object.entries(waitForThenSleep))("a task cancelled in waitFor() is cancelled even when the inner future finished first (test_wait_for_issue86296; %s)", async (_style, body) => {
+    const loop = newLoop();
+    const inner = loop.createFuture<string>();
+    let reachedEnd = false;
+    const task = loop.createTask(body(inner, () => (reachedEnd = true)));
+    loop.callSoon(() =>
+      loop.callSoon(() => {
+        inner.setResult("done");
+        loop.callSoon(() => task.cancel());
+      }),
+    );
+    await expect(loop.runUntilComplete(task)).rejects.toThrow(CancelledError);
+    expect(inner.result()).toBe("done");
+    expect(reachedEnd).toBe(false);
+    loop.close();
+  });
+
+  it("waitFor() still times out, cancelling the inner task, and passes a plain result through", async () => {
+    const loop = newFakeClockLoop();
+    const r = await loop.runUntilComplete(async () => {
+      const slow = asyncio.createTask(asyncio.sleep(10));
+      const err = await Promise.resolve(asyncio.waitFor(slow, 1)).catch((e: unknown) => e);
+      return [err instanceof TimeoutError, slow.cancelled(), await asyncio.waitFor(asyncio.sleep(0.5, "fast"), 1), asyncio.currentTask()?.cancelling()];
+    });
+    expect(r).toEqual([true, true, "fast", 0]);
+    loop.close();
+  });
+
+  it("a cancellation asked for while an async task is not waiting cancels what it awaits next (test_cancel_awaited_task)", async () => {
+    const loop = newLoop();
+    const fut = loop.createFuture();
+    let nestedTask!: Task<unknown>;
+    const task: Task<unknown> = loop.createTask(async () => {
+      nestedTask = asyncio.createTask(async () => {
+        await fut;
+      });
+      await asyncio.sleep(0);
+      task.cancel();
+      await nestedTask;
+    });
+    await expect(loop.runUntilComplete(task)).rejects.toThrow(CancelledError);
+    expect(task.cancelled()).toBe(true);
+    expect(nestedTask.cancelled()).toBe(true);
+    expect(fut.cancelled()).toBe(true);
+    loop.close();
+  });
+
+  it("the same in a generator task", async () => {
+    const loop = newLoop();
+    const fut = loop.createFuture();
+    let nestedTask!: Task<unknown>;
+    const task: Task<unknown> = loop.createTask(function* () {
+      nestedTask = asyncio.createTask(function* () {
+        yield* fut;
+      });
+      yield* asyncio.sleep(0);
+      task.cancel();
+      yield* nestedTask;
+    });
+    await expect(loop.runUntilComplete(task)).rejects.toThrow(CancelledError);
+    expect([task.cancelled(), nestedTask.cancelled(), fut.cancelled()]).toEqual([true, true, true]);
+    loop.close();
+  });
+
+  it("an async task awaiting itself fails with 'Task cannot await on itself', and cancel() stays safe", async () => {
+    const loop = newLoop();
+    const task: Task<unknown> = loop.createTask(async () => {
+      await task;
+    });
+    await expect(loop.runUntilComplete(task)).rejects.toThrow("Task cannot await on itself");
+    const waiting: Task<unknown> = loop.createTask(async () => {
+      try {
+        await waiting;
+      } catch {
+        await asyncio.sleep(10);
+      }
+    });
+    await loop.runUntilComplete(asyncio.sleep(0.01));
+    expect(waiting.cancel()).toBe(true);
+    await expect(loop.runUntilComplete(waiting)).rejects.toThrow(CancelledError);
+    loop.close();
+  });
+
+  it("the same in a generator task", async () => {
+    const loop = newLoop();
+    const task: Task<unknown> = loop.createTask(function* () {
+      yield* task;
+    });
+    await expect(loop.runUntilComplete(task)).rejects.toThrow("Task cannot await on itself");
+    loop.close();
+  });
+
+  it("asCompleted() hands out coroutines that take the next result when awaited: the second awaited first gives the earliest (test_as_completed_reverse_wait)", async () => {
+    const loop = newFakeClockLoop();
+    const t0 = loop.time();
+    const r = await loop.runUntilComplete(async () => {
+      const futs = [...asyncio.asCompleted([asyncio.sleep(0.05, "a"), asyncio.sleep(0.1, "b")])];
+      expect(futs.length).toBe(2);
+      const x = await (futs[1] as PromiseLike<string>);
+      const tx = loop.time() - t0;
+      const y = await (futs[0] as PromiseLike<string>);
+      return [x, tx.toFixed(2), y, (loop.time() - t0).toFixed(2)];
+    });
+    expect(r).toEqual(["a", "0.05", "b", "0.10"]);
+    loop.close();
+  });
+
+  it("the same in a generator task", async () => {
+    const loop = newFakeClockLoop();
+    const r = await loop.runUntilComplete(function* () {
+      const futs = [...asyncio.asCompleted([asyncio.sleep(0.05, "a"), asyncio.sleep(0.1, "b")])];
+      const x = yield* futs[1] as Iterable<unknown>;
+      const y = yield* futs[0] as Iterable<unknown>;
+      return [x, y];
+    });
+    expect(r).toEqual(["a", "b"]);
+    loop.close();
+  });
+
+  it("`yield coro` where `yield* coro` was meant fails clearly; a bare `yield` lets the loop run once", async () => {
+    const loop = newLoop();
+    const r = await loop.runUntilComplete(function* () {
+      yield; // allowed
+      const value: unknown = yield asyncio.sleep(0.01, "x");
+      return value;
+    }).catch((e: unknown) => e);
+    expect(String(r)).toMatch(/yield was used instead of yield\* for <coroutine object sleep\(\)>/);
+    // The same generator driven by `await` (a coroutine() awaited from an async task).
+    const mistaken = asyncio.coroutine(function* mistaken(): Generator<unknown, unknown, unknown> {
+      return yield asyncio.sleep(0.01, "x");
+    });
+    await expect(loop.runUntilComplete(async () => await mistaken())).rejects.toThrow("yield was used instead of yield*");
+    loop.close();
+  });
+});
+
+describe("Coroutines awaited before their loop runs", () => {
+  it("belong to the loop that runs them: newEventLoop() + runUntilComplete(main()) with sleep, Lock and gather", async () => {
+    const loop = asyncio.newEventLoop();
+    const lock = new asyncio.Lock();
+    const main = async (): Promise<unknown[]> => {
+      await asyncio.sleep(0.01);
+      await lock.acquire();
+      const held = loop.createTask(async () => {
+        await lock.acquire(); // waits on the running loop
+        lock.release();
+        return "second holder";
+      });
+      await asyncio.sleep(0.01);
+      lock.release();
+      const pair = await asyncio.gather(asyncio.sleep(0.01, "a"), asyncio.sleep(0.02, 2));
+      return [...pair, await held];
+    };
+    try {
+      // main() runs up to its first await before runUntilComplete is called: the sleep it awaits
+      // has no loop yet, and must start on this one.
+      expect(await loop.runUntilComplete(main())).toEqual(["a", 2, "second holder"]);
+    } finally {
+      loop.close();
+    }
+  });
+
+  it("a gather awaited first thing belongs to that loop too", async () => {
+    const loop = asyncio.newEventLoop();
+    const main = async (): Promise<unknown> => await asyncio.gather(asyncio.sleep(0.01, 1), asyncio.sleep(0.01, 2));
+    try {
+      expect(await loop.runUntilComplete(main())).toEqual([1, 2]);
+    } finally {
+      loop.close();
+    }
+  });
+
+  it("asyncio.run(main()) with an async main that awaits first thing", async () => {
+    const main = async (): Promise<string> => {
+      await asyncio.sleep(0.01);
+      const [x] = await asyncio.gather(asyncio.sleep(0, "gathered"));
+      return x;
+    };
+    expect(await asyncio.run(main())).toBe("gathered");
+  });
+
+  it("a Task made before the loop runs starts on the loop that then runs (the 3.4 scripts' idiom)", async () => {
+    const loop = asyncio.newEventLoop();
+    const task = asyncio.ensureFuture(asyncio.sleep(0.01, "ran"));
+    loop.callLater(0.05, () => loop.stop());
+    await loop.runForever();
+    expect(task.result()).toBe("ran");
+    loop.close();
+  });
+});
+
+describe("Promises handed to the library", () => {
+  // A Promise that has failed before the library sees it must be observed at once: Node decides
+  // a rejection is unhandled at the end of the turn, before the task's first step.
+  it("a Promise that rejects before its first await, handed to createTask, gather or waitFor, never ends the process (50 rounds in a child process)", () => {
+    const script = `import * as asyncio from "asyncio-ts";
+async function fails(i) { throw new Error("round " + i); }
+function crunch() { let x = 0; for (let k = 0; k < 200000; k++) x += Math.sqrt(k); return x; }
+await asyncio.run(async () => {
+  for (let i = 0; i < 50; i++) {
+    try { await asyncio.createTask(fails(i)); } catch {}
+    crunch();
+    try { await asyncio.gather(fails(i)); } catch {}
+    crunch();
+    try { await asyncio.waitFor(fails(i), 1); } catch {}
+    crunch();
+    try { await asyncio.ensureFuture(fails(i)); } catch {}
+  }
+});
+console.log("survived 50 rounds");`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("survived 50 rounds");
+    expect(r.status).toBe(0);
+  });
+});
+
