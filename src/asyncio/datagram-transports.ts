@@ -19,7 +19,7 @@ import { Future, _setResultUnlessCancelled } from "./futures.js";
 import { logger } from "./log.js";
 import type { Address, BaseProtocol, DatagramProtocol } from "./protocols.js";
 import { bindError, connectError, makeProtocol, type ProtocolFactory } from "./socket-transports.js";
-import { LOG_THRESHOLD_FOR_CONNLOST_WRITES, type DatagramTransport } from "./transports.js";
+import { LOG_THRESHOLD_FOR_CONNLOST_WRITES, type DatagramExtraInfo, type DatagramTransport } from "./transports.js";
 
 /** Options of `loop.createDatagramEndpoint()`. */
 export interface CreateDatagramEndpointOptions {
@@ -123,6 +123,8 @@ export class DatagramSocketTransport implements DatagramTransport {
   // -- BaseTransport ----------------------------------------------------------------------------
 
   /** `"sockname"` (`[host, port]`), `"peername"` (`[host, port]` when connected, else `null`), `"socket"` (the `dgram.Socket`). */
+  getExtraInfo<K extends keyof DatagramExtraInfo>(name: K, defaultValue?: unknown): DatagramExtraInfo[K];
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     switch (name) {
       case "sockname":

@@ -23,6 +23,7 @@ export {
   QueueFull,
   QueueShutDown,
   TimeoutError,
+  isCancelledError,
 } from "./exceptions.js";
 
 // log.ts
@@ -42,6 +43,7 @@ export { BaseProtocol, BufferedProtocol, DatagramProtocol, Protocol, SubprocessP
 
 // transports.ts
 export type { BaseTransport, DatagramTransport, ReadTransport, SubprocessTransport, Transport, WriteTransport } from "./transports.js";
+export type { DatagramExtraInfo, PipeExtraInfo, SocketExtraInfo, SubprocessExtraInfo } from "./transports.js";
 
 // streams.ts
 export {

@@ -10,9 +10,9 @@ import { copyContext, runClean } from "./context.js";
 import { CoroutineObject } from "./coroutines.js";
 import { _getRunningLoop, _setLoopFactory, getEventLoop as getEventLoopAny, getRunningLoop as getRunningLoopAny, newEventLoop as newEventLoopAny } from "./events.js";
 import { Future } from "./futures.js";
-import type { BaseProtocol } from "./protocols.js";
+import type { Address, BaseProtocol } from "./protocols.js";
 import { Server, SocketTransport, bindError, connectError, makeProtocol, type ProtocolFactory } from "./socket-transports.js";
-import type { DatagramTransport, SubprocessTransport, Transport } from "./transports.js";
+import type { DatagramTransport, SocketExtraInfo, SubprocessTransport, Transport } from "./transports.js";
 import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from "./datagram-transports.js";
 import { makeSubprocessTransport, type SubprocessOptions } from "./subprocess-transports.js";
 
@@ -49,11 +49,11 @@ export class EventLoop extends BaseEventLoop {
    * @example
    * ```ts
    * const server = await loop.createServer(SimpleEchoProtocol, "127.0.0.1", 0);
-   * const [host, port] = server.sockets[0]!.getsockname() as [string, number];
+   * const [host, port] = server.sockets[0]!.getsockname();
    * ```
    */
-  createServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host?: string | string[] | null, port?: number | null, options?: CreateServerOptions): CoroutineObject<Server> {
-    return new CoroutineObject<Server>("createServer", {
+  createServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host?: string | string[] | null, port?: number | null, options?: CreateServerOptions): CoroutineObject<Server<Address>> {
+    return new CoroutineObject<Server<Address>>("createServer", {
       async: async () => {
         const hosts = host === null || host === undefined ? [null] : Array.isArray(host) ? host : [host];
         const addrs: (string | null)[] = [];
@@ -79,7 +79,7 @@ export class EventLoop extends BaseEventLoop {
           for (const s of servers) s.close();
           throw err;
         }
-        const server = new Server(this, servers, protocolFactory as ProtocolFactory);
+        const server = new Server<Address>(this, servers, protocolFactory as ProtocolFactory);
         if (options?.startServing ?? true) server._startServing();
         return server;
       },
@@ -91,28 +91,28 @@ export class EventLoop extends BaseEventLoop {
    * for `[transport, protocol]`, once `connectionMade` has run.
    * @throws ConnectionRefusedError "Connect call failed ('127.0.0.1', 4242): connection refused".
    */
-  createConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host: string, port: number, options?: CreateConnectionOptions): CoroutineObject<[Transport, P]> {
-    return new CoroutineObject<[Transport, P]>("createConnection", {
+  createConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host: string, port: number, options?: CreateConnectionOptions): CoroutineObject<[Transport<SocketExtraInfo<Address>>, P]> {
+    return new CoroutineObject<[Transport<SocketExtraInfo<Address>>, P]>("createConnection", {
       async: async () => {
         const sock = await connect(() =>
           runClean(() => netConnect({ host, port, allowHalfOpen: true, family: options?.family ?? 0, localAddress: options?.localAddr?.[0], localPort: options?.localAddr?.[1] })),
         ).catch((err: unknown) => {
           throw connectError(err, host, port);
         });
-        return await this._makeTransport(sock, protocolFactory);
+        return await this._makeTransport<Address, P>(sock, protocolFactory);
       },
     });
   }
 
   /** As `createServer`, on a Unix socket at `path`. */
-  createUnixServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string, options?: Pick<CreateServerOptions, "backlog" | "startServing">): CoroutineObject<Server> {
-    return new CoroutineObject<Server>("createUnixServer", {
+  createUnixServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string, options?: Pick<CreateServerOptions, "backlog" | "startServing">): CoroutineObject<Server<string>> {
+    return new CoroutineObject<Server<string>>("createUnixServer", {
       async: async () => {
         const s = runClean(() => netCreateServer({ allowHalfOpen: true }));
         await listen(s, { path, backlog: options?.backlog ?? 100 }).catch((err: unknown) => {
           throw bindError(err, path, "");
         });
-        const server = new Server(this, [s], protocolFactory as ProtocolFactory);
+        const server = new Server<string>(this, [s], protocolFactory as ProtocolFactory);
         if (options?.startServing ?? true) server._startServing();
         return server;
       },
@@ -120,14 +120,14 @@ export class EventLoop extends BaseEventLoop {
   }
 
   /** As `createConnection`, to a Unix socket at `path`. */
-  createUnixConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string): CoroutineObject<[Transport, P]> {
-    return new CoroutineObject<[Transport, P]>("createUnixConnection", {
+  createUnixConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string): CoroutineObject<[Transport<SocketExtraInfo<string>>, P]> {
+    return new CoroutineObject<[Transport<SocketExtraInfo<string>>, P]>("createUnixConnection", {
       async: async () => {
         const sock = await connect(() => runClean(() => netConnect({ path, allowHalfOpen: true }))).catch((err: unknown) => {
           throw connectError(err, path, "");
         });
         (sock as unknown as { _asyncioPath: string })._asyncioPath = path;
-        return await this._makeTransport(sock, protocolFactory);
+        return await this._makeTransport<string, P>(sock, protocolFactory);
       },
     });
   }
@@ -191,7 +191,7 @@ export class EventLoop extends BaseEventLoop {
     });
   }
 
-  private async _makeTransport<P extends BaseProtocol>(sock: Socket, protocolFactory: ProtocolFactory<P>): Promise<[Transport, P]> {
+  private async _makeTransport<A extends Address | string, P extends BaseProtocol>(sock: Socket, protocolFactory: ProtocolFactory<P>): Promise<[Transport<SocketExtraInfo<A>>, P]> {
     let protocol: P;
     try {
       protocol = makeProtocol(protocolFactory);
@@ -200,7 +200,7 @@ export class EventLoop extends BaseEventLoop {
       throw err;
     }
     const waiter = new Future<void>({ loop: this });
-    const transport = new SocketTransport(this, sock, protocol, {}, waiter, null, copyContext());
+    const transport = new SocketTransport<A>(this, sock, protocol, {}, waiter, null, copyContext());
     try {
       await waiter;
     } catch (err) {

@@ -12,12 +12,12 @@ import type { Socket, Server as NetServer } from "node:net";
 import type { BaseEventLoop } from "./base-events.js";
 import { copyContext, type Context } from "./context.js";
 import { CoroutineObject } from "./coroutines.js";
-import { toOSError } from "./exceptions.js";
+import { OSError, toOSError } from "./exceptions.js";
 import { WriteFlowControl, type FlowControlled } from "./flow-control.js";
 import { Future, _setResultUnlessCancelled } from "./futures.js";
 import { logger } from "./log.js";
-import { BaseProtocol, BufferedProtocol, Protocol } from "./protocols.js";
-import { LOG_THRESHOLD_FOR_CONNLOST_WRITES, type Transport } from "./transports.js";
+import { BaseProtocol, BufferedProtocol, Protocol, type Address } from "./protocols.js";
+import { LOG_THRESHOLD_FOR_CONNLOST_WRITES, type SocketExtraInfo, type Transport } from "./transports.js";
 
 
 
@@ -31,16 +31,17 @@ function addressOf(sock: Socket, which: "remote" | "local"): unknown {
 }
 
 /**
- * A stream transport over a connected `net.Socket`.
+ * A stream transport over a connected `net.Socket`; `A` is its kind of address (`Address` for
+ * TCP, a path for a Unix socket).
  * @internal Made by the loop's createServer/createConnection; users see it as a `Transport`.
  */
-export class SocketTransport implements Transport, FlowControlled {
+export class SocketTransport<A extends Address | string = Address | string> implements Transport<SocketExtraInfo<A>>, FlowControlled {
   private _protocol: BaseProtocol;
   private readonly _sock: Socket;
   private readonly _loop: BaseEventLoop;
   private readonly _context: Context | undefined;
   private readonly _extra: Record<string, unknown>;
-  private _server: Server | null;
+  private _server: Server<A> | null;
   private _closing = false;
   private _eof = false;
   private _connLost = 0;
@@ -52,11 +53,13 @@ export class SocketTransport implements Transport, FlowControlled {
   private readonly _buffered: boolean;
   private _onData: ((chunk: Buffer) => void) | null = null;
 
-  constructor(loop: BaseEventLoop, sock: Socket, protocol: BaseProtocol, extra: Record<string, unknown>, waiter: Future<void> | null, server: Server | null, context: Context | undefined) {
+  constructor(loop: BaseEventLoop, sock: Socket, protocol: BaseProtocol, extra: Record<string, unknown>, waiter: Future<void> | null, server: Server<A> | null, context: Context | undefined) {
     this._loop = loop;
     this._sock = sock;
     this._protocol = protocol;
-    this._extra = { ...extra, socket: sock };
+    // Read once, while connected, as Python's transports do: a socket that is gone later has no
+    // addresses left to ask for.
+    this._extra = { peername: addressOf(sock, "remote"), sockname: addressOf(sock, "local"), ...extra, socket: sock };
     this._server = server;
     this._context = context;
     this._buffered = protocol instanceof BufferedProtocol;
@@ -158,15 +161,10 @@ export class SocketTransport implements Transport, FlowControlled {
 
   // -- BaseTransport --------------------------------------------------------------------------
 
+  getExtraInfo<K extends keyof SocketExtraInfo<A> & string>(name: K, defaultValue?: unknown): SocketExtraInfo<A>[K];
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
-    switch (name) {
-      case "peername":
-        return this._extra["peername"] ?? addressOf(this._sock, "remote");
-      case "sockname":
-        return this._extra["sockname"] ?? addressOf(this._sock, "local");
-      default:
-        return name in this._extra ? this._extra[name] : defaultValue;
-    }
+    return name in this._extra ? this._extra[name] : defaultValue;
   }
 
   isClosing(): boolean {
@@ -286,20 +284,35 @@ export class SocketTransport implements Transport, FlowControlled {
 
 
 
-/** A listening socket of a Server, as `server.sockets` lists them. */
-export class ServerSocket {
+/**
+ * A listening socket of a Server, as `server.sockets` lists them; `A` is its kind of address
+ * (`Address` for a TCP server, a path for a Unix one).
+ */
+export class ServerSocket<A extends Address | string = Address | string> {
   /** @internal */
   constructor(private readonly _server: NetServer) {}
 
-  /** `[host, port]` for TCP, the path for a Unix socket. */
-  getsockname(): [string, number] | string {
+  /**
+   * The address it listens on: `[host, port]` for TCP, the path for a Unix socket.
+   * @throws OSError "[Errno 9] Bad file descriptor" (code `EBADF`) once the server is closed,
+   *   as Python's `socket.getsockname()` does.
+   */
+  getsockname(): A {
+    const a = this._address();
+    if (a === null) throw new OSError("[Errno 9] Bad file descriptor", "EBADF");
+    return a;
+  }
+
+  private _address(): A | null {
     const a = this._server.address();
-    if (a === null) return "";
-    return typeof a === "string" ? a : [a.address, a.port];
+    if (a === null) return null;
+    // Node reports a Unix socket's path as a string: a path is what a Unix server is typed with.
+    return (typeof a === "string" ? a : [a.address, a.port]) as A;
   }
 
   toString(): string {
-    return `<ServerSocket ${JSON.stringify(this.getsockname())}>`;
+    const a = this._address();
+    return `<ServerSocket ${a === null ? "closed" : JSON.stringify(a)}>`;
   }
 }
 
@@ -319,8 +332,12 @@ export function makeProtocol<P extends BaseProtocol>(factory: ProtocolFactory<P>
  * - `close()` stops listening; connections already made go on.
  * - `waitClosed()` waits until the server is closed and its last connection is gone.
  * - `serveForever()` serves until the awaiting task is cancelled, then closes the server.
+ *
+ * `A` is its kind of address: `loop.createServer()` and `startServer()` give a
+ * `Server<Address>`, so `server.sockets[0]!.getsockname()` is `[host, port]`; the Unix variants a
+ * `Server<string>`.
  */
-export class Server {
+export class Server<A extends Address | string = Address | string> {
   private readonly _loop: BaseEventLoop;
   private _servers: NetServer[] | null;
   private readonly _protocolFactory: ProtocolFactory;
@@ -330,7 +347,7 @@ export class Server {
   private _waiters: Future<void>[] | null = [];
   private _serveForeverFut: Future<void> | null = null;
   private readonly _pending: Socket[] = [];
-  /** @internal */ _transports = new Set<SocketTransport>();
+  /** @internal */ _transports = new Set<SocketTransport<A>>();
 
   /** @internal */
   constructor(loop: BaseEventLoop, servers: NetServer[], protocolFactory: ProtocolFactory) {
@@ -363,7 +380,7 @@ export class Server {
       this._loop.callExceptionHandler({ message: "Error in protocol factory while accepting a connection", exception: exc });
       return;
     }
-    const transport = new SocketTransport(this._loop, sock, protocol, {}, null, this, this._context);
+    const transport = new SocketTransport<A>(this._loop, sock, protocol, {}, null, this, this._context);
     this._transports.add(transport);
     sock.once("close", () => this._transports.delete(transport));
   };
@@ -391,8 +408,8 @@ export class Server {
   }
 
   /** The listening sockets; empty once closed. */
-  get sockets(): ServerSocket[] {
-    return this._servers === null ? [] : this._servers.map((s) => new ServerSocket(s));
+  get sockets(): ServerSocket<A>[] {
+    return this._servers === null ? [] : this._servers.map((s) => new ServerSocket<A>(s));
   }
 
   /** True while the server accepts connections. */

@@ -8,10 +8,10 @@ import type { LoopLike } from "./events.js";
 import { contextTask, runAsTask } from "./context.js";
 import { Future } from "./futures.js";
 import type { EventLoop, CreateServerOptions, CreateConnectionOptions } from "./node-events.js";
-import { Protocol } from "./protocols.js";
+import { Protocol, type Address } from "./protocols.js";
 import type { Server } from "./socket-transports.js";
 import { Task } from "./tasks.js";
-import type { Transport } from "./transports.js";
+import type { SocketExtraInfo, Transport } from "./transports.js";
 
 /** The default buffer limit of a StreamReader, as Python's (64 KiB). */
 export const DEFAULT_LIMIT = 2 ** 16;
@@ -369,8 +369,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
 const NEWLINE = Buffer.from("\n");
 
-/** The coroutine `clientConnected` of `startServer`: plain, async or generator function. */
-export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWriter) => unknown;
+/**
+ * The coroutine `clientConnected` of `startServer`: plain, async or generator function. `A` is
+ * the kind of address (`Address` for `startServer`, a path for `startUnixServer`).
+ */
+export type ClientConnectedCallback<A extends Address | string = Address | string> = (reader: StreamReader, writer: StreamWriter<SocketExtraInfo<A>>) => unknown;
 
 /**
  * The protocol between a transport and a StreamReader/StreamWriter pair, with the flow
@@ -500,15 +503,17 @@ export class StreamReaderProtocol extends Protocol {
 /**
  * Writes to a connection. `write()` never blocks; `await writer.drain()` waits while the
  * transport's buffer is over its high-water mark, which is how a fast writer keeps pace with
- * a slow reader.
+ * a slow reader. `E` types `getExtraInfo()`: a TCP connection's writer (from `openConnection`
+ * or `startServer`) is a `StreamWriter<SocketExtraInfo<Address>>`, a child's stdin a
+ * `StreamWriter<PipeExtraInfo>`.
  */
-export class StreamWriter {
+export class StreamWriter<E extends object = SocketExtraInfo> {
   /** The underlying transport. */
-  readonly transport: Transport;
+  readonly transport: Transport<E>;
   private readonly _protocol: StreamReaderProtocol;
   private readonly _reader: StreamReader | null;
 
-  constructor(transport: Transport, protocol: StreamReaderProtocol, reader: StreamReader | null) {
+  constructor(transport: Transport<E>, protocol: StreamReaderProtocol, reader: StreamReader | null) {
     this.transport = transport;
     this._protocol = protocol;
     this._reader = reader;
@@ -551,6 +556,17 @@ export class StreamWriter {
     });
   }
 
+  /**
+   * The transport's extra information (`"peername"`, `"sockname"`, `"socket"` for a socket),
+   * or `defaultValue` for a name it does not know.
+   * @example
+   * ```ts
+   * const [reader, writer] = await asyncio.openConnection("127.0.0.1", 8888);
+   * const [host, port] = writer.getExtraInfo("peername"); // string, number
+   * ```
+   */
+  getExtraInfo<K extends keyof E & string>(name: K, defaultValue?: unknown): E[K];
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return this.transport.getExtraInfo(name, defaultValue);
   }
@@ -600,19 +616,21 @@ export interface StartServerOptions extends CreateServerOptions {
  * }, "127.0.0.1", 0);
  * ```
  */
-export function startServer(clientConnected: ClientConnectedCallback, host?: string | null, port?: number | null, options?: StartServerOptions): CoroutineObject<Server> {
-  return new CoroutineObject<Server>("startServer", {
+export function startServer(clientConnected: ClientConnectedCallback<Address>, host?: string | null, port?: number | null, options?: StartServerOptions): CoroutineObject<Server<Address>> {
+  return new CoroutineObject<Server<Address>>("startServer", {
     async: async () => {
       const loop = _currentLoop() as EventLoop;
       const limit = options?.limit;
-      return await loop.createServer(() => new StreamReaderProtocol(new StreamReader({ limit, loop }), clientConnected), host, port, options);
+      // The protocol hands it the writers of TCP connections: `Address` is what they carry.
+      const cb = clientConnected as ClientConnectedCallback;
+      return await loop.createServer(() => new StreamReaderProtocol(new StreamReader({ limit, loop }), cb), host, port, options);
     },
   });
 }
 
 /** Connects to `host`:`port`; returns `[reader, writer]`. */
-export function openConnection(host: string, port: number, options?: CreateConnectionOptions & { limit?: number }): CoroutineObject<[StreamReader, StreamWriter]> {
-  return new CoroutineObject<[StreamReader, StreamWriter]>("openConnection", {
+export function openConnection(host: string, port: number, options?: CreateConnectionOptions & { limit?: number }): CoroutineObject<[StreamReader, StreamWriter<SocketExtraInfo<Address>>]> {
+  return new CoroutineObject<[StreamReader, StreamWriter<SocketExtraInfo<Address>>]>("openConnection", {
     async: async () => {
       const loop = _currentLoop() as EventLoop;
       const reader = new StreamReader({ limit: options?.limit, loop });
@@ -624,19 +642,21 @@ export function openConnection(host: string, port: number, options?: CreateConne
 }
 
 /** As `startServer`, on a Unix socket at `path`. */
-export function startUnixServer(clientConnected: ClientConnectedCallback, path: string, options?: Pick<StartServerOptions, "limit" | "backlog" | "startServing">): CoroutineObject<Server> {
-  return new CoroutineObject<Server>("startUnixServer", {
+export function startUnixServer(clientConnected: ClientConnectedCallback<string>, path: string, options?: Pick<StartServerOptions, "limit" | "backlog" | "startServing">): CoroutineObject<Server<string>> {
+  return new CoroutineObject<Server<string>>("startUnixServer", {
     async: async () => {
       const loop = _currentLoop() as EventLoop;
       const limit = options?.limit;
-      return await loop.createUnixServer(() => new StreamReaderProtocol(new StreamReader({ limit, loop }), clientConnected), path, options);
+      // The protocol hands it the writers of Unix connections: a path is what they carry.
+      const cb = clientConnected as ClientConnectedCallback;
+      return await loop.createUnixServer(() => new StreamReaderProtocol(new StreamReader({ limit, loop }), cb), path, options);
     },
   });
 }
 
 /** As `openConnection`, to a Unix socket at `path`. */
-export function openUnixConnection(path: string, options?: { limit?: number }): CoroutineObject<[StreamReader, StreamWriter]> {
-  return new CoroutineObject<[StreamReader, StreamWriter]>("openUnixConnection", {
+export function openUnixConnection(path: string, options?: { limit?: number }): CoroutineObject<[StreamReader, StreamWriter<SocketExtraInfo<string>>]> {
+  return new CoroutineObject<[StreamReader, StreamWriter<SocketExtraInfo<string>>]>("openUnixConnection", {
     async: async () => {
       const loop = _currentLoop() as EventLoop;
       const reader = new StreamReader({ limit: options?.limit, loop });

@@ -23,7 +23,7 @@ import { WriteFlowControl, type FlowControlled } from "./flow-control.js";
 import { Future } from "./futures.js";
 import { logger } from "./log.js";
 import { BaseProtocol, type Protocol, type SubprocessProtocol } from "./protocols.js";
-import { LOG_THRESHOLD_FOR_CONNLOST_WRITES, type ReadTransport, type SubprocessTransport, type WriteTransport } from "./transports.js";
+import { LOG_THRESHOLD_FOR_CONNLOST_WRITES, type PipeExtraInfo, type ReadTransport, type SubprocessExtraInfo, type SubprocessTransport, type WriteTransport } from "./transports.js";
 
 /** Python's `subprocess.PIPE`: connect the child's stream to a pipe the transport reads or writes. */
 export const PIPE = -1;
@@ -70,7 +70,7 @@ function callSoon<A extends unknown[]>(loop: BaseEventLoop, context: Context | u
  * Protocol: `connectionMade [-> dataReceived]* [-> eofReceived]? -> connectionLost`.
  * @internal Users meet it as `subprocessTransport.getPipeTransport(1)`.
  */
-export class ReadPipeTransport implements ReadTransport {
+export class ReadPipeTransport implements ReadTransport<PipeExtraInfo> {
   private _protocol: BaseProtocol;
   private readonly _loop: BaseEventLoop;
   private readonly _stream: Socket;
@@ -143,6 +143,8 @@ export class ReadPipeTransport implements ReadTransport {
     }
   };
 
+  getExtraInfo<K extends keyof PipeExtraInfo>(name: K, defaultValue?: unknown): PipeExtraInfo[K];
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return name === "pipe" ? this._stream : defaultValue;
   }
@@ -204,7 +206,7 @@ export class ReadPipeTransport implements ReadTransport {
  * Protocol: `connectionMade [-> pauseWriting -> resumeWriting]* -> connectionLost`.
  * @internal Users meet it as `subprocessTransport.getPipeTransport(0)`.
  */
-export class WritePipeTransport implements WriteTransport, FlowControlled {
+export class WritePipeTransport implements WriteTransport<PipeExtraInfo>, FlowControlled {
   private _protocol: BaseProtocol;
   private readonly _loop: BaseEventLoop;
   private readonly _stream: Socket;
@@ -247,6 +249,8 @@ export class WritePipeTransport implements WriteTransport, FlowControlled {
     this._protocol.connectionLost(exc);
   }
 
+  getExtraInfo<K extends keyof PipeExtraInfo>(name: K, defaultValue?: unknown): PipeExtraInfo[K];
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return name === "pipe" ? this._stream : defaultValue;
   }
@@ -510,6 +514,8 @@ export class BaseSubprocessTransport implements SubprocessTransport {
     return w;
   }
 
+  getExtraInfo<K extends keyof SubprocessExtraInfo>(name: K, defaultValue?: unknown): SubprocessExtraInfo[K];
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return name in this._extra ? this._extra[name] : defaultValue;
   }
@@ -550,7 +556,7 @@ export class BaseSubprocessTransport implements SubprocessTransport {
   }
 
   /** The transport of the child's stdin (0: a WriteTransport), stdout (1) or stderr (2), or null when not piped. */
-  getPipeTransport(fd: number): WriteTransport | ReadTransport | null {
+  getPipeTransport(fd: number): WriteTransport<PipeExtraInfo> | ReadTransport<PipeExtraInfo> | null {
     return this._pipes.get(fd)?.pipe ?? null;
   }
 

@@ -14,7 +14,7 @@ import { SubprocessProtocol } from "./protocols.js";
 import { DEFAULT_LIMIT, StreamReader, StreamReaderProtocol, StreamWriter } from "./streams.js";
 import { DEVNULL, PIPE, STDOUT, type BaseSubprocessTransport, type StdioSpec } from "./subprocess-transports.js";
 import { gather } from "./tasks.js";
-import type { ReadTransport, SubprocessTransport, Transport } from "./transports.js";
+import type { PipeExtraInfo, ReadTransport, SubprocessTransport, Transport } from "./transports.js";
 
 export { DEVNULL, PIPE, STDOUT };
 
@@ -42,7 +42,7 @@ export interface CreateSubprocessOptions {
  */
 export class SubprocessStreamProtocol extends SubprocessProtocol {
   /** The child's stdin, when piped. */
-  stdin: StreamWriter | null = null;
+  stdin: StreamWriter<PipeExtraInfo> | null = null;
   /** The child's stdout, when piped. */
   stdout: StreamReader | null = null;
   /** The child's stderr, when piped. */
@@ -79,11 +79,12 @@ export class SubprocessStreamProtocol extends SubprocessProtocol {
     }
     const stdinTransport = transport.getPipeTransport(0);
     if (stdinTransport !== null) {
-      // StreamWriter types its transport as a full Transport; it uses only the writing half.
-      const t = stdinTransport as Transport;
+      // StreamWriter and StreamReaderProtocol type their transport as a full socket Transport;
+      // they use only the writing half, and the writer's extra information is the pipe's.
+      const t = stdinTransport as Transport<PipeExtraInfo>;
       // The reader is never fed: StreamReaderProtocol requires one.
       this._stdinProtocol = new StreamReaderProtocol(new StreamReader({ loop: this._loop }));
-      this._stdinProtocol.connectionMade(t);
+      this._stdinProtocol.connectionMade(stdinTransport as Transport);
       this.stdin = new StreamWriter(t, this._stdinProtocol, null);
     }
   }
@@ -160,7 +161,7 @@ export class Process {
   /** The child's process id. */
   readonly pid: number | undefined;
   /** The child's stdin (a StreamWriter) when it was piped. */
-  readonly stdin: StreamWriter | null;
+  readonly stdin: StreamWriter<PipeExtraInfo> | null;
   /** The child's stdout (a StreamReader) when it was piped. */
   readonly stdout: StreamReader | null;
   /** The child's stderr (a StreamReader) when it was piped. */
@@ -232,7 +233,7 @@ export class Process {
     });
   }
 
-  private _feedStdin(stdin: StreamWriter, input: Uint8Array | string | null | undefined): CoroutineObject<null> {
+  private _feedStdin(stdin: StreamWriter<PipeExtraInfo>, input: Uint8Array | string | null | undefined): CoroutineObject<null> {
     return new CoroutineObject<null>("_feedStdin", {
       async: async () => {
         const debug = this._loop.getDebug();

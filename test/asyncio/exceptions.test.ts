@@ -63,6 +63,16 @@ describe("OSError and its subclasses", () => {
   });
 });
 
+describe("isCancelledError", () => {
+  it("is exported and tells a CancelledError, also one from another copy of the library", () => {
+    expect(asyncio.isCancelledError(new asyncio.CancelledError("stop"))).toBe(true);
+    const foreign = Object.assign(new Error("stop"), { code: "ERR_ASYNCIO_CANCELLED" });
+    expect(asyncio.isCancelledError(foreign)).toBe(true);
+    expect(asyncio.isCancelledError(new asyncio.TimeoutError())).toBe(false);
+    expect(asyncio.isCancelledError("ERR_ASYNCIO_CANCELLED")).toBe(false);
+  });
+});
+
 describe("Errors that are not OS errors", () => {
   it("keep their stable ERR_ASYNCIO code", () => {
     expect(new asyncio.CancelledError().code).toBe("ERR_ASYNCIO_CANCELLED");

@@ -217,6 +217,26 @@ describe("Protocol callbacks", () => {
     await loop.runUntilComplete(server.waitClosed());
     loop.close();
   });
+
+  it("peername and sockname are those of the connection, also after it is closed (as Python reads them at the start)", async () => {
+    const loop = newLoop();
+    const server = await loop.runUntilComplete(loop.createServer(Protocol, "127.0.0.1", 0));
+    const lost = loop.createFuture<void>();
+    class Client extends Protocol {
+      override connectionLost(): void {
+        lost.setResult(undefined);
+      }
+    }
+    const [t] = await loop.runUntilComplete(loop.createConnection(Client, "127.0.0.1", portOf(server)));
+    t.close();
+    await loop.runUntilComplete(lost);
+    const [host, port] = t.getExtraInfo("peername");
+    expect([host, port]).toEqual(["127.0.0.1", portOf(server)]);
+    expect(t.getExtraInfo("sockname")[0]).toBe("127.0.0.1");
+    server.close();
+    await loop.runUntilComplete(server.waitClosed());
+    loop.close();
+  });
 });
 
 describe("Flow control", () => {
@@ -448,7 +468,7 @@ describe("Server", () => {
     await loop.runUntilComplete(async () => {
       const server = await loop.createServer(Protocol, "127.0.0.1", 0, { startServing: false });
       expect(server.isServing()).toBe(false);
-      const [host, port] = server.sockets[0]!.getsockname() as [string, number];
+      const [host, port] = server.sockets[0]!.getsockname();
       expect(host).toBe("127.0.0.1");
       expect(port).toBeGreaterThan(0);
       const serving = asyncio.createTask(server.serveForever());
@@ -459,6 +479,20 @@ describe("Server", () => {
       expect(server.isServing()).toBe(false);
       await expect(loop.createConnection(Protocol, "127.0.0.1", port)).rejects.toThrow(ConnectionRefusedError);
     });
+    loop.close();
+  });
+
+  it("a listening socket held after close(): getsockname() throws OSError EBADF, as Python's closed socket", async () => {
+    const loop = newLoop();
+    const server = await loop.runUntilComplete(loop.createServer(Protocol, "127.0.0.1", 0));
+    const sock = server.sockets[0]!;
+    expect(String(sock)).toBe(`<ServerSocket ["127.0.0.1",${sock.getsockname()[1]}]>`);
+    server.close();
+    await loop.runUntilComplete(server.waitClosed());
+    expect(server.sockets).toEqual([]);
+    expect(() => sock.getsockname()).toThrow(OSError);
+    expect(() => sock.getsockname()).toThrow(expect.objectContaining({ code: "EBADF", message: "[Errno 9] Bad file descriptor" }));
+    expect(String(sock)).toBe("<ServerSocket closed>");
     loop.close();
   });
 

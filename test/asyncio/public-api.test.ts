@@ -27,7 +27,7 @@ const PUBLIC_NAMES = [
   "timeout", "timeoutAt", "wait", "waitFor", "wrapPromise",
   "FileNotFoundError", "PermissionError", "ProcessLookupError", "createSubprocessExec", "createSubprocessShell",
   "subprocess",
-  "Barrier", "BrokenBarrierError", "QueueShutDown",
+  "Barrier", "BrokenBarrierError", "QueueShutDown", "isCancelledError",
 ];
 
 /** `asyncio.subprocess`: Python's asyncio.subprocess module. */
