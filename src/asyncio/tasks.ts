@@ -572,6 +572,10 @@ class GatheringFuture<T> extends Future<T> {
 }
 
 type Results<A extends readonly unknown[]> = { -readonly [K in keyof A]: A[K] extends AwaitableLike<infer R> ? R : unknown };
+/** What gather gives with `returnExceptions`: each result, or the error its awaitable failed with. */
+type ResultsOrErrors<A extends readonly unknown[]> = { -readonly [K in keyof A]: A[K] extends AwaitableLike<infer R> ? R | Error : unknown };
+/** The result of an awaitable (of each, for a union of them). */
+type ResultOf<A> = A extends AwaitableLike<infer R> ? R : unknown;
 
 /** Options of `gather()`, passed as its last argument. */
 export interface GatherOptions {
@@ -591,8 +595,18 @@ function isGatherOptions(x: unknown): x is GatherOptions {
  * @example
  * ```ts
  * const [a, b] = await asyncio.gather(asyncio.sleep(0.1, "a"), asyncio.sleep(0.2, "b"));
+ * const [x, y] = await asyncio.gather(asyncio.sleep(0, "x"), asyncio.sleep(0, 2), { returnExceptions: true }); // string | Error, number | Error
  * ```
  */
+export function gather<A extends readonly AwaitableLike<unknown>[]>(...aws: A): Future<Results<A>>;
+export function gather<A extends readonly AwaitableLike<unknown>[]>(...args: [...A, GatherOptions & { returnExceptions?: false }]): Future<Results<A>>;
+/**
+ * As `gather(...aws)`; with `{ returnExceptions: true }` each place of the result holds the
+ * awaitable's result or the error it failed with (a CancelledError for one cancelled). The type
+ * says `Error`, as Python's says BaseException; a thrown value that is not an Error comes
+ * through as it is.
+ */
+export function gather<A extends readonly AwaitableLike<unknown>[]>(...args: [...A, GatherOptions]): Future<ResultsOrErrors<A>>;
 export function gather<A extends readonly AwaitableLike<unknown>[]>(...args: [...A] | [...A, GatherOptions]): Future<Results<A>> {
   let returnExceptions = false;
   let aws = args as unknown[];
@@ -680,8 +694,11 @@ export interface WaitOptions {
 
 /**
  * Waits for the awaitables until `returnWhen` says enough (or `timeout` passes) and returns
- * `[done, pending]`, two Sets of futures. Nothing is cancelled on timeout.
+ * `[done, pending]`, two Sets of futures. Nothing is cancelled on timeout. Awaitables of
+ * different result types give futures of their union.
  */
+export function wait<A extends AwaitableLike<unknown>>(aws: Iterable<A>, options?: WaitOptions): CoroutineObject<[Set<Future<ResultOf<A>>>, Set<Future<ResultOf<A>>>]>;
+export function wait<T>(aws: Iterable<AwaitableLike<T>>, options?: WaitOptions): CoroutineObject<[Set<Future<T>>, Set<Future<T>>]>;
 export function wait<T>(aws: Iterable<AwaitableLike<T>>, options?: WaitOptions): CoroutineObject<[Set<Future<T>>, Set<Future<T>>]> {
   const returnWhen = options?.returnWhen ?? ALL_COMPLETED;
   const timeout = options?.timeout ?? null;
@@ -800,8 +817,11 @@ export function shield<T>(aw: AwaitableLike<T>): Future<T> {
  * after another, each the next to finish when it is awaited (the 3.4 idiom:
  * `for (const f of asCompleted(fs)) yield* f`),
  * or use `for await` to get each finished future itself.
+ * Awaitables of different result types give results of their union.
  * @throws TimeoutError (from the futures) when `timeout` seconds pass first.
  */
+export function asCompleted<A extends AwaitableLike<unknown>>(aws: Iterable<A>, options?: { timeout?: number | null }): AsCompleted<ResultOf<A>>;
+export function asCompleted<T>(aws: Iterable<AwaitableLike<T>>, options?: { timeout?: number | null }): AsCompleted<T>;
 export function asCompleted<T>(aws: Iterable<AwaitableLike<T>>, options?: { timeout?: number | null }): AsCompleted<T> {
   return new AsCompleted(aws, options?.timeout ?? null);
 }
