@@ -322,44 +322,45 @@ export class Task<T = unknown> extends Future<T> {
 
   private _handleYield(y: unknown): void {
     const loop = this._loop as LoopLike;
-    if (y instanceof CoroutineObject || isGenerator(y)) {
-      // `yield coro` where `yield* coro` was meant: Python's "yield was used instead of yield from".
-      this._scheduleStep(new Error(`yield was used instead of yield* for ${repr(y)} in task ${this._repr()}: write \`yield* ${y instanceof CoroutineObject ? y.name : "coro"}(...)\``));
-    } else if (isFuture(y) || isThenable(y)) {
-      let fut: Future<unknown>;
-      if (isFuture(y)) {
-        if (!y._bind(loop)) {
-          this._scheduleStep(new Error(`Task ${this._repr()} got Future ${y._repr()} attached to a different loop`));
-          return;
-        }
-        if (!y._asyncioFutureBlocking) {
-          this._scheduleStep(new Error(`yield was used instead of yield* in task ${this._repr()} with ${y._repr()}`));
-          return;
-        }
-        if ((y as unknown) === this) {
-          this._scheduleStep(new Error(`Task cannot await on itself: ${this._repr()}`));
-          return;
-        }
-        y._asyncioFutureBlocking = false;
-        fut = y;
-      } else {
-        // A Promise yielded by a generator: waited on like a future (a convenience Python lacks).
-        fut = wrapPromise(y as PromiseLike<unknown>, loop);
-      }
-      const wakeup = (this._wakeupBound ??= makeWakeup(this as Task<unknown>));
-      fut._addDoneCallbackCtx(wakeup, this._context);
-      if (fut._delegatesCancel) {
-        (this._inlineWaiters ??= new Set()).add(fut);
+    let fut: Future<unknown>;
+    if (isFuture(y)) {
+      if (!y._bind(loop)) {
+        this._scheduleStep(new Error(`Task ${this._repr()} got Future ${y._repr()} attached to a different loop`));
         return;
       }
-      this._futWaiter = fut;
-      if (this._mustCancel && fut.cancel(this._cancelMessage)) this._mustCancel = false;
+      if (!y._asyncioFutureBlocking) {
+        this._scheduleStep(new Error(`yield was used instead of yield* in task ${this._repr()} with ${y._repr()}`));
+        return;
+      }
+      if ((y as unknown) === this) {
+        this._scheduleStep(new Error(`Task cannot await on itself: ${this._repr()}`));
+        return;
+      }
+      y._asyncioFutureBlocking = false;
+      fut = y;
     } else if (y === undefined) {
       // A bare `yield`: let the loop run once.
       this._scheduleStep(undefined);
+      return;
+    } else if (y instanceof CoroutineObject || isGenerator(y)) {
+      // `yield coro` where `yield* coro` was meant: Python's "yield was used instead of yield from".
+      this._scheduleStep(new Error(`yield was used instead of yield* for ${repr(y)} in task ${this._repr()}: write \`yield* ${y instanceof CoroutineObject ? y.name : "coro"}(...)\``));
+      return;
+    } else if (isThenable(y)) {
+      // A Promise yielded by a generator: waited on like a future (a convenience Python lacks).
+      fut = wrapPromise(y, loop);
     } else {
       this._scheduleStep(new Error(`Task got bad yield: ${repr(y)}`));
+      return;
     }
+    const wakeup = (this._wakeupBound ??= makeWakeup(this as Task<unknown>));
+    fut._addDoneCallbackCtx(wakeup, this._context);
+    if (fut._delegatesCancel) {
+      (this._inlineWaiters ??= new Set()).add(fut);
+      return;
+    }
+    this._futWaiter = fut;
+    if (this._mustCancel && fut.cancel(this._cancelMessage)) this._mustCancel = false;
   }
 
   private _scheduleStep(exc: unknown): void {
