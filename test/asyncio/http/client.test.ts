@@ -326,7 +326,7 @@ describe("ClientResponse", () => {
   });
 
   it("stops reading while its loop is stopped, and goes on when the loop runs again", async () => {
-    const TOTAL = 16 * 1024 * 1024;
+    const TOTAL = 32 * 1024 * 1024;
     const progress = { written: 0 };
     const srv = await serve((_req, res) => download(res, TOTAL, progress));
     const loop = newLoop();
