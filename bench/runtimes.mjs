@@ -22,23 +22,27 @@ export function setUpNodes(wanted) {
 }
 
 /**
- * The venv's python, with uvloop installed when asked for: `{ python, pythonError, uvloopError }`
- * (python is null when neither was asked for or the venv cannot be made).
+ * The venv's python, with uvloop installed when asked for and any other pip `packages` the rows
+ * need (the http benchmark's aiohttp): `{ python, pythonError, uvloopError }` (python is null
+ * when neither was asked for or the venv, or one of `packages`, cannot be had).
+ * @param {{ python: boolean, uvloop: boolean, packages?: string[] }} wanted
  */
-export function setUpPython({ python: wantsPython, uvloop: wantsUvloop }, log) {
+export function setUpPython({ python: wantsPython, uvloop: wantsUvloop, packages = [] }, log) {
   let python = null;
   let pythonError = null;
   let uvloopError = null;
   if (!wantsPython && !wantsUvloop) return { python, pythonError, uvloopError };
+  const noVenv = (e) => `CPython: no venv${packages.length ? ` with ${packages.join(", ")}` : ""} (${e.message})`;
   try {
-    python = ensureVenv(wantsUvloop ? ["uvloop"] : []);
+    python = ensureVenv(wantsUvloop ? [...packages, "uvloop"] : packages);
   } catch (e) {
+    if (!wantsUvloop) return { python: null, pythonError: noVenv(e), uvloopError };
     uvloopError = "uvloop: not installable";
     log(`${uvloopError} (${e.message}); going on without it`);
     try {
-      python = ensureVenv([]);
+      python = ensureVenv(packages);
     } catch (e2) {
-      pythonError = `CPython: no venv (${e2.message})`;
+      return { python: null, pythonError: noVenv(e2), uvloopError };
     }
   }
   if (python !== null && uvloopError === null && wantsUvloop) {

@@ -6,6 +6,7 @@
 const BENCHMARKS = {
   loop: { about: "event loop: callSoon, Futures, tasks, Queues, timers vs CPython, uvloop, plain Node", load: () => import("../bench/loop/run.mjs") },
   echo: { about: "echo servers on loopback: asyncio-ts protocols and streams vs CPython, uvloop, node:net", load: () => import("../bench/echo/run.mjs") },
+  http: { about: "HTTP servers: asyncio-ts low-level, web, REST, multi-process vs node:http, fastify, aiohttp (+ uvloop); wrk and autocannon", load: () => import("../bench/http/run.mjs") },
   kernel: { about: "Jupyter kernels: start-up, cell round trip, RSS vs tslab, Deno, ipykernel; echo while a cell compiles", load: () => import("../bench/kernel/run.mjs") },
 };
 

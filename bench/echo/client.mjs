@@ -15,8 +15,8 @@
 // allocates nothing per message. Prints one JSON line:
 //   {"ok":true,"ops":..,"bytes":..,"seconds":..,"serverCpu":..,"clientCpu":..}  (CPU in seconds)
 // Every phase is bounded: a time limit (--limit=, seconds) ends the run with an error.
-import { readFileSync } from "node:fs";
 import net from "node:net";
+import { cpuSeconds } from "../harness.mjs";
 
 const [workload, portArg, pidArg, ...rest] = process.argv.slice(2);
 const opt = (name, dflt) => Number((rest.find((a) => a.startsWith(`--${name}=`)) ?? `--${name}=${dflt}`).slice(name.length + 3));
@@ -25,17 +25,9 @@ const serverPid = Number(pidArg);
 const CLK_TCK = opt("clk-tck", 100);
 const HOST = "127.0.0.1";
 
-/** The server's user + system CPU time in seconds, from /proc/<pid>/stat (null without /proc). */
+/** The server's user + system CPU time in seconds (null without /proc). */
 function serverCpu() {
-  try {
-    const stat = readFileSync(`/proc/${serverPid}/stat`, "utf8");
-    // Fields after the command name (which is in parentheses and may hold spaces): utime is the
-    // 14th field of the line, stime the 15th.
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return null;
-  }
+  return cpuSeconds(serverPid, CLK_TCK);
 }
 
 function clientCpu() {

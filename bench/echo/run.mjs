@@ -4,13 +4,12 @@
 // one load generator (client.mjs, on the machine's Node) drives every row, and measures the
 // server's CPU time from /proc. Two workloads: 50 connections doing request/response with
 // 64-byte lines (messages/s), and one connection streaming 1 GiB (MB/s). See bench/README.md.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import os from "node:os";
 import { join } from "node:path";
-import { build, ensureNodeModules, nodeVersion, root } from "../../scripts/ensure.mjs";
+import { build, ensureNodeModules, root } from "../../scripts/ensure.mjs";
+import { clockTicks, findRef, fmtRate as fmtPerSecond, fmtRatio, libraryLine, machineLines, median, nodesText, pct, pythonLine, rowName, startServer as startProcess, stopServer, table, tail, track, us, waitExit, withCleanup } from "../harness.mjs";
 import { setUpNodes, setUpPython } from "../runtimes.mjs";
-import { fmtRatio, median, table } from "../loop/run.mjs";
 
 const here = join(root, "bench", "echo");
 
@@ -114,112 +113,27 @@ function setUp(opts) {
   pyRow("uvloop-protocol", "uvloop protocols", ["--api=protocol", "--uvloop"]);
   pyRow("uvloop-streams", "uvloop streams", ["--api=streams", "--uvloop"], true);
 
-  const clk = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
-  const clkTck = clk.status === 0 && Number(clk.stdout.trim()) > 0 ? Number(clk.stdout.trim()) : 100;
-  return { rows, nodes, python, clkTck };
+  return { rows, nodes, python, clkTck: clockTicks() };
 }
 
 function machineInfo(setup) {
-  const cpus = os.cpus();
   const lines = [
-    `date:     ${new Date().toISOString()}`,
-    `machine:  ${cpus[0]?.model ?? "unknown cpu"}, ${os.availableParallelism?.() ?? cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()} ${os.arch()}`,
-    `load:     ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (1/5/15 min averages at start; other work on the machine skews results)`,
-    `servers:  Node ${setup.nodes.map((n) => (n.error ? n.error : `${n.version} (${n.bin === process.execPath ? "the machine's node" : n.bin})`)).join(", ")}`,
+    ...machineLines(),
+    `servers:  Node ${nodesText(setup.nodes)}`,
     `client:   Node ${process.version} (the machine's node), one process for every row; loopback 127.0.0.1`,
   ];
-  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" });
-  if (head.status === 0) {
-    const dirty = spawnSync("git", ["status", "--porcelain", "--", "src"], { cwd: root, encoding: "utf8" }).stdout.trim() !== "";
-    lines.push(`library:  asyncio-ts at ${head.stdout.trim()}${dirty ? " + uncommitted changes in src/" : ""} (dist/ built from src/ just now)`);
-  }
-  if (setup.python !== null) {
-    const r = spawnSync(setup.python, ["-c", "import sys,platform\ntry:\n import uvloop; u=uvloop.__version__\nexcept Exception: u='not installed'\nprint(platform.python_implementation(), platform.python_version(), '| uvloop', u)"], { encoding: "utf8" });
-    lines.push(`python:   ${(r.stdout || r.stderr).trim()} (${setup.python})`);
-  }
+  const library = libraryLine();
+  if (library !== null) lines.push(library);
+  if (setup.python !== null) lines.push(pythonLine(setup.python));
   lines.push(`cpu time: the server's user+system time from /proc/<pid>/stat (${setup.clkTck} ticks/s), read by the client at the start and end of its measured window`);
   return lines.join("\n");
 }
 
 // -- Processes ------------------------------------------------------------------------------------
 
-/** Every child still alive, killed on the way out whatever happens. */
-const children = new Set();
-
-function killAll() {
-  for (const c of children) {
-    try {
-      c.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  children.clear();
-}
-
-function track(child) {
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  return child;
-}
-
-/** Waits for the child to exit, at most `ms`; kills it (SIGKILL) after that. Resolves to its exit code. */
-function waitExit(child, ms) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-}
-
-function tail(text, n = 3) {
-  return text.trim().split("\n").slice(-n).join(" | ");
-}
-
-/** Starts a server; resolves to { child, port, runtime, stderr() } once it printed its port. */
+/** Starts a server for the workload's mode; resolves once it printed its port (see harness.mjs). */
 function startServer(row, mode) {
-  const args = [...row.args, ...(row.streams ? [`--mode=${mode}`] : []), "--max-seconds=600"];
-  const child = track(spawn(row.cmd, args, { cwd: root, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ASYNCIO_DEBUG: "", PYTHONASYNCIODEBUG: "" } }));
-  let out = "";
-  let err = "";
-  child.stderr.on("data", (d) => {
-    if (err.length < 100_000) err += d;
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail("did not print its port within 20 s"), 20_000);
-    function fail(why) {
-      clearTimeout(timer);
-      child.kill("SIGKILL");
-      reject(new Error(`server ${why}: ${tail(err)}`));
-    }
-    child.once("error", (e) => fail(e.message));
-    child.once("exit", (code, signal) => fail(`exited (${signal ?? `code ${code}`}) before it was ready`));
-    child.stdout.on("data", (d) => {
-      out += d;
-      const nl = out.indexOf("\n");
-      if (nl === -1) return;
-      clearTimeout(timer);
-      child.removeAllListeners("exit");
-      try {
-        const info = JSON.parse(out.slice(0, nl));
-        resolve({ child, port: info.port, runtime: info.runtime, stderr: () => err });
-      } catch {
-        fail(`printed ${JSON.stringify(out.slice(0, 200))}`);
-      }
-    });
-  });
-}
-
-/** Stops a server: stdin closed and SIGTERM; SIGKILL if it is still there 3 s later. */
-async function stopServer(server) {
-  const { child } = server;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.stdin.end();
-  child.kill("SIGTERM");
-  await waitExit(child, 3000);
+  return startProcess(row.cmd, [...row.args, ...(row.streams ? [`--mode=${mode}`] : []), "--max-seconds=600"]);
 }
 
 /** Runs the client against a server; resolves to its JSON result. */
@@ -300,20 +214,8 @@ function summarize(workload, row, runs) {
 }
 
 function fmtRate(workload, x) {
-  if (!Number.isFinite(x)) return "-";
-  if (workload.name === "stream") return `${x.toFixed(0)} MB/s`;
-  return x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${(x / 1e3).toFixed(1)} k/s`;
-}
-
-const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : "-");
-const us = (x) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : "-");
-
-function rowName(s) {
-  return `${s.row.label}${s.row.runtime ? `, ${s.row.runtime}` : ""}`;
-}
-
-function findRef(results, family, nodeVersion) {
-  return results.find((s) => s.row.family === family && s.error === undefined && (nodeVersion === undefined || s.row.nodeVersion === nodeVersion));
+  if (workload.name === "stream") return Number.isFinite(x) ? `${x.toFixed(0)} MB/s` : "-";
+  return fmtPerSecond(x);
 }
 
 function errorCell(s) {
@@ -415,14 +317,7 @@ export async function main(argv) {
     console.log(USAGE);
     return;
   }
-  const onSignal = () => {
-    killAll();
-    process.exit(130);
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  process.once("exit", killAll);
-  try {
+  await withCleanup(async () => {
     const setup = setUp(opts);
     const workloads = opts.workloads.length > 0 ? WORKLOADS.filter((w) => opts.workloads.includes(w.name)) : WORKLOADS;
     const method = opts.runs === 1 ? "1 run per row (a fresh server process)" : `median of ${opts.runs} runs per row, each a fresh server process`;
@@ -455,9 +350,5 @@ export async function main(argv) {
       writeFileSync(opts.json, JSON.stringify({ date: new Date().toISOString(), quick: opts.quick, runs: opts.runs, measurements: record }, null, 2));
       log(`measurements written to ${opts.json}`);
     }
-  } finally {
-    killAll();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
+  });
 }

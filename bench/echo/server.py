@@ -76,11 +76,12 @@ async def main(api, mode, max_seconds, runtime):
         await server.serve_forever()
 
 
-if __name__ == "__main__":
-    api = arg("api", "protocol")
-    mode = arg("mode", "lines")
-    max_seconds = float(arg("max-seconds", "900"))
-    runtime = f"{platform.python_implementation()} {platform.python_version()}"
+def run(main, runtime):
+    """Runs main(runtime) to its end on a new default loop, or on uvloop with --uvloop.
+
+    Shared with the http benchmark's aiohttp server: the process exits at once on SIGTERM or
+    when its stdin closes, as the harness ends its servers.
+    """
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     threading.Thread(target=watch_stdin, daemon=True).start()
     if "--uvloop" in sys.argv:
@@ -91,4 +92,11 @@ if __name__ == "__main__":
     else:
         loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    loop.run_until_complete(main(api, mode, max_seconds, runtime))
+    loop.run_until_complete(main(runtime))
+
+
+if __name__ == "__main__":
+    api = arg("api", "protocol")
+    mode = arg("mode", "lines")
+    max_seconds = float(arg("max-seconds", "900"))
+    run(lambda runtime: main(api, mode, max_seconds, runtime), f"{platform.python_implementation()} {platform.python_version()}")

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import { join } from "node:path";
 import { build, cacheDir, ensureNodeModules, ensureVenv, root } from "../../scripts/ensure.mjs";
-import { median } from "../loop/run.mjs";
+import { median, table } from "../harness.mjs";
 
 const here = join(root, "bench", "kernel");
 const driver = join(here, "driver.py");
@@ -252,12 +252,6 @@ function measure(setup, opts) {
 }
 
 // -- Printing -------------------------------------------------------------------------------------
-
-export function table(headers, rows, align) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (align[i] === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
 
 const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(2)} ms` : "-");
 const sec = (x) => (Number.isFinite(x) ? `${x.toFixed(2)} s` : "-");

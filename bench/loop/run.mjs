@@ -4,9 +4,9 @@
 // pass), and each cell of the tables is the median of the runs. See bench/README.md.
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import os from "node:os";
 import { join } from "node:path";
 import { build, ensureNodeModules, nodeVersion, root } from "../../scripts/ensure.mjs";
+import { fmtRatio, libraryLine, machineLines, median, nodesText, pythonLine, table } from "../harness.mjs";
 import { setUpNodes, setUpPython } from "../runtimes.mjs";
 
 const here = join(root, "bench", "loop");
@@ -128,22 +128,10 @@ function setUp(opts) {
 }
 
 function machineInfo(setup) {
-  const cpus = os.cpus();
-  const lines = [
-    `date:     ${new Date().toISOString()}`,
-    `machine:  ${cpus[0]?.model ?? "unknown cpu"}, ${os.availableParallelism?.() ?? cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()} ${os.arch()}`,
-    `load:     ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (1/5/15 min averages at start; other work on the machine skews results)`,
-    `node:     ${setup.nodes.map((n) => (n.error ? n.error : `${n.version} (${n.bin === process.execPath ? "the machine's node" : n.bin})`)).join(", ")}`,
-  ];
-  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" });
-  if (head.status === 0) {
-    const dirty = spawnSync("git", ["status", "--porcelain", "--", "src"], { cwd: root, encoding: "utf8" }).stdout.trim() !== "";
-    lines.push(`library:  asyncio-ts at ${head.stdout.trim()}${dirty ? " + uncommitted changes in src/" : ""} (dist/ built from src/ just now)`);
-  }
-  if (setup.python !== null) {
-    const r = spawnSync(setup.python, ["-c", "import sys,platform\ntry:\n import uvloop; u=uvloop.__version__\nexcept Exception: u='not installed'\nprint(platform.python_implementation(), platform.python_version(), '| uvloop', u)"], { encoding: "utf8" });
-    lines.push(`python:   ${(r.stdout || r.stderr).trim()} (${setup.python})`);
-  }
+  const lines = [...machineLines(), `node:     ${nodesText(setup.nodes)}`];
+  const library = libraryLine();
+  if (library !== null) lines.push(library);
+  if (setup.python !== null) lines.push(pythonLine(setup.python));
   return lines.join("\n");
 }
 
@@ -169,12 +157,6 @@ function runOnce(row, workload, n, warmup) {
   }
 }
 
-export function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 function summarize(row, runs) {
   const ok = runs.filter((r) => r.error === undefined);
   const failed = runs.find((r) => r.error !== undefined);
@@ -197,17 +179,6 @@ function fmtRate(x) {
   if (x >= 1e6) return `${(x / 1e6).toFixed(2)} M/s`;
   if (x >= 1e3) return `${(x / 1e3).toFixed(1)} k/s`;
   return `${x.toFixed(0)} /s`;
-}
-
-export function fmtRatio(x) {
-  if (!Number.isFinite(x)) return "-";
-  return x >= 10 ? `${x.toFixed(1)}x` : `${x.toFixed(2)}x`;
-}
-
-export function table(headers, rows, align) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (align[i] === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
 /** The cell text for a row that has no numbers; a long error goes to a note under the table. */
