@@ -239,7 +239,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** @internal A future that settles when data (or EOF, or an error) arrives. */
   _waitForData(funcName: string): Future<void> {
-    if (this._waiter !== null) throw new Error(`${funcName}() called while another coroutine is already waiting for incoming data`);
+    // A waiter that is done was a read cancelled while it waited (Python clears it in a `finally`).
+    if (this._waiter !== null && !this._waiter.done()) throw new Error(`${funcName}() called while another coroutine is already waiting for incoming data`);
     if (this._paused) {
       this._paused = false;
       this._transport?.resumeReading();

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
-import { IncompleteReadError, LimitOverrunError, StreamReader, type StreamWriter } from "../../src/asyncio/index.js";
+import { CancelledError, IncompleteReadError, LimitOverrunError, StreamReader, TimeoutError, type StreamWriter } from "../../src/asyncio/index.js";
 import { newLoop, onCleanup, Recorder } from "../helpers.js";
 
 
@@ -224,6 +224,25 @@ describe("StreamReader", () => {
       await expect(r.readline()).rejects.toThrow("readline() called while another coroutine is already waiting for incoming data");
       r.feedData(Buffer.from("x\n"));
       expect((await first).toString()).toBe("x\n");
+    });
+    loop.close();
+  });
+
+  it("a read cancelled while it waited leaves the reader free for the next read (in both coroutine styles)", async () => {
+    const loop = newLoop();
+    await loop.runUntilComplete(async () => {
+      const r = new StreamReader();
+      const asyncRead = asyncio.createTask(async () => await r.read(10));
+      await asyncio.sleep(0);
+      asyncRead.cancel();
+      await expect(Promise.resolve(asyncRead)).rejects.toThrow(CancelledError);
+      await expect(Promise.resolve(asyncio.waitFor(r.readline(), 0.01))).rejects.toThrow(TimeoutError);
+      const genRead = asyncio.createTask(function* () {
+        return yield* r.readExactly(2);
+      });
+      r.feedData(Buffer.from("ok\n"));
+      expect((await genRead).toString()).toBe("ok");
+      expect((await r.readline()).toString()).toBe("\n");
     });
     loop.close();
   });
