@@ -382,7 +382,8 @@ function printTargets(all, opts) {
   }
   const tsFamilies = ROWS.filter((r) => r.ts && opts.rows.includes(r.family));
   if (columns.length === 0 || tsFamilies.length === 0) return;
-  const cell = (ok, text) => `${text} ${ok ? "met" : "MISSED"}`;
+  // A ratio that rounds to the bound but misses it is shown with one more decimal (1.104x, not 1.10x MISSED).
+  const cell = (ok, x, bound) => `${fmtRatio(x) === fmtRatio(bound) && !ok ? `${x.toFixed(3)}x` : fmtRatio(x)} ${ok ? "met" : "MISSED"}`;
   const lines = [];
   const find = (col, family) => col.results.find((s) => s.row.family === family && s.row.nodeVersion === col.nodeVersion);
   for (const r of tsFamilies.filter((x) => x.target !== undefined)) {
@@ -392,7 +393,7 @@ function printTargets(all, opts) {
       if (!s || s.error !== undefined) return s?.error?.startsWith("not available") ? "not available" : "n/a";
       if (!node) return "n/a";
       const x = s.cpuPerReq / node.cpuPerReq;
-      return Number.isFinite(x) ? cell(x <= r.target, fmtRatio(x)) : "n/a";
+      return Number.isFinite(x) ? cell(x <= r.target, x, r.target) : "n/a";
     })]);
   }
   for (const r of tsFamilies) {
@@ -401,7 +402,7 @@ function printTargets(all, opts) {
       const uv = findRef(col.results, "aiohttp-uvloop");
       if (!s || s.error !== undefined) return s?.error?.startsWith("not available") ? "not available" : "n/a";
       if (!uv) return "n/a";
-      return `${cell(s.rate / uv.rate >= VS_UVLOOP, fmtRatio(s.rate / uv.rate))}${notServerBound(s) || notServerBound(uv) ? "*" : ""}`;
+      return `${cell(s.rate / uv.rate >= VS_UVLOOP, s.rate / uv.rate, VS_UVLOOP)}${notServerBound(s) || notServerBound(uv) ? "*" : ""}`;
     })]);
   }
   console.log("\n## Targets (from the issue)\n");
