@@ -1,0 +1,53 @@
+// `asyncio-ts/http`: what `import aiohttp` gives (the client, the low-level server, MultiDict),
+// as explicit named re-exports (our `__all__`). aiorest is `asyncio-ts/rest`.
+
+// multidict.ts
+export { CIMultiDict, MultiDict, type MultiDictInit } from "./multidict.js";
+
+// parser.ts
+export { HttpParseError } from "./parser.js";
+
+// server.ts (aiohttp.server)
+export { RawRequestMessage, Response, ServerHttpProtocol, type ResponseOptions, type ServerHttpProtocolOptions } from "./server.js";
+
+// client.ts (aiohttp.client): request(), ClientSession, ClientResponse
+export {
+  ClientResponse,
+  ClientSession,
+  DEFAULT_TIMEOUT,
+  request,
+  type ClientSessionOptions,
+  type ClientTimeout,
+  type LooseHeaders,
+  type QueryParams,
+  type RequestBody,
+  type RequestFunctionOptions,
+  type RequestOptions,
+  type SSLOptions,
+} from "./client.js";
+
+// client-exceptions.ts (aiohttp.client_exceptions)
+export {
+  ClientConnectionError,
+  ClientConnectorCertificateError,
+  ClientConnectorDNSError,
+  ClientConnectorError,
+  ClientError,
+  ClientOSError,
+  ClientPayloadError,
+  ClientResponseError,
+  ClientSSLError,
+  ConnectionTimeoutError,
+  ContentTypeError,
+  InvalidURL,
+  ServerConnectionError,
+  ServerDisconnectedError,
+  ServerTimeoutError,
+  SocketTimeoutError,
+  TooManyRedirects,
+  type ClientResponseErrorInit,
+  type ConnectionKey,
+} from "./client-exceptions.js";
+
+// body-reader.ts: a response's `content` (aiohttp's StreamReader)
+export { BodyReader } from "./body-reader.js";
