@@ -9,8 +9,8 @@ import net from "node:net";
 import { describe, expect, it } from "vitest";
 import * as asyncio from "../../../src/asyncio/index.js";
 import * as aiohttp from "../../../src/asyncio/http/index.js";
-import type { LogRecord } from "../../../src/asyncio/index.js";
-import { newLoop, onCleanup } from "../../helpers.js";
+import { newLoop } from "../../helpers.js";
+import { captureLog, closeServer, portOf } from "./helpers.js";
 
 const CURL = "/usr/bin/curl";
 const hasCurl = existsSync(CURL);
@@ -18,9 +18,6 @@ const hasCurl = existsSync(CURL);
 type Message = aiohttp.RawRequestMessage;
 type Payload = asyncio.StreamReader;
 
-function portOf(server: asyncio.Server): number {
-  return (server.sockets[0]!.getsockname() as [string, number])[1];
-}
 
 /**
  * Serves `factory` on 127.0.0.1 port 0 on a new loop, runs `body(port)` as a task on it, then
@@ -32,9 +29,7 @@ async function withServer(factory: asyncio.ProtocolFactory, body: (port: number,
   try {
     await loop.runUntilComplete(() => body(portOf(srv), loop));
   } finally {
-    srv.close();
-    srv.closeClients();
-    await loop.runUntilComplete(srv.waitClosed());
+    await closeServer(loop, srv);
     loop.close();
   }
 }
@@ -96,16 +91,6 @@ function responses(text: string): { status: number; head: string; body: string }
   return out;
 }
 
-/** Captures what the `asyncio` logger reports during the test. */
-function captureLog(): LogRecord[] {
-  const records: LogRecord[] = [];
-  const handler = (r: LogRecord): void => {
-    records.push(r);
-  };
-  asyncio.logger.addHandler(handler);
-  onCleanup(() => asyncio.logger.removeHandler(handler));
-  return records;
-}
 
 // -- The class's slides ------------------------------------------------------------------------
 
@@ -208,9 +193,7 @@ describe("aiohttp: Basic server", () => {
     const res = await loop.runUntilComplete(() => fetch(`http://127.0.0.1:${port}/`));
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("<h1>It Works!</h1>");
-    srv.close();
-    srv.closeClients();
-    await loop.runUntilComplete(srv.waitClosed());
+    await closeServer(loop, srv);
     loop.close();
   });
 
@@ -623,6 +606,13 @@ describe("Bad input never crashes the server", () => {
       expect(text).toContain("7\r\npartial\r\n");
       expect(text).not.toContain("0\r\n\r\n");
     });
+  });
+});
+
+describe("asyncio-ts/http, the server's part", () => {
+  it("exports the server's names (the client adds its own)", () => {
+    const names = Object.keys(aiohttp);
+    for (const name of ["CIMultiDict", "HttpParseError", "MultiDict", "RawRequestMessage", "Response", "ServerHttpProtocol"]) expect(names).toContain(name);
   });
 });
 
