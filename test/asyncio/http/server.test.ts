@@ -286,6 +286,26 @@ describe("Connections", () => {
     });
   });
 
+  it("answers 100 pipelined requests sent at once, in order (reading pauses while they queue)", async () => {
+    await withServer(() => new EchoHandler(), async (port) => {
+      const many = Array.from({ length: 100 }, (_, i) => `GET /${i}${i % 10 === 0 ? "?slow" : ""} HTTP/1.1\r\nHost: x\r\n${i === 99 ? "Connection: close\r\n" : ""}\r\n`).join("");
+      const { text, closed } = await raw(port, [many], { timeoutMs: 10_000 });
+      expect(closed).toBe(true);
+      expect(responses(text).map((r) => r.body)).toEqual(Array.from({ length: 100 }, (_, i) => `GET /${i}${i % 10 === 0 ? "?slow" : ""} `));
+    });
+  });
+
+  it("answers an Upgrade or CONNECT request through handleRequest, then closes (nothing after it is HTTP)", async () => {
+    await withServer(() => new EchoHandler(), async (port) => {
+      for (const head of ["GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"]) {
+        const { text, closed } = await raw(port, [head + "\x16\x03\x01 not http"]);
+        expect(closed).toBe(true);
+        expect(responses(text)).toHaveLength(1);
+        expect(responses(text)[0]!.status).toBe(200);
+      }
+    });
+  });
+
   it("closes an HTTP/1.0 connection after the response, and keeps one that asks for keep-alive", async () => {
     await withServer(() => new EchoHandler(), async (port) => {
       const plain = await raw(port, ["GET /a HTTP/1.0\r\n\r\n"]);
@@ -385,6 +405,12 @@ describe("Bodies", () => {
       if (hasCurl) expect(Buffer.from(await curl([`http://127.0.0.1:${port}/`]), "latin1").toString()).toBe("first,second,é");
       const { text } = await raw(port, ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]);
       expect(text.slice(text.indexOf("\r\n\r\n") + 4)).toBe("6\r\nfirst,\r\n7\r\nsecond,\r\n2\r\n\xc3\xa9\r\n0\r\n\r\n");
+      // HTTP/1.0 has no chunks: the body ends where the connection does.
+      const old = await raw(port, ["GET / HTTP/1.0\r\n\r\n"]);
+      expect(old.closed).toBe(true);
+      expect(old.text).toMatch(/^HTTP\/1\.0 200 OK\r\n/);
+      expect(old.text).not.toContain("Transfer-Encoding");
+      expect(old.text.slice(old.text.indexOf("\r\n\r\n") + 4)).toBe("first,second,\xc3\xa9");
     });
   });
 
