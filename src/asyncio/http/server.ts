@@ -67,7 +67,10 @@ export interface ServerHttpProtocolOptions {
    * 75). `0` turns keep-alive off: every response says `Connection: close`.
    */
   keepAlive?: number;
-  /** Seconds a client has to send a request's headers once it began it (default 60, as node:http); then 408. */
+  /**
+   * Seconds a client has to complete a request's headers once part of them came (default 60, as
+   * node:http's headersTimeout); then 408.
+   */
   headersTimeout?: number;
   /** The most bytes of request line and headers (default: Node's, 16 KiB); more is a 431. */
   maxHeaderSize?: number;
@@ -93,7 +96,7 @@ const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
  * State machine of a connection:
  * `connectionMade -> idle [-> receiving headers -> handling (-> next queued request)* -> idle]* -> connectionLost`
  * - idle for `keepAlive` seconds: closed;
- * - headers not complete `headersTimeout` seconds after the request began: 408, closed;
+ * - headers not complete `headersTimeout` seconds after part of them came: 408, closed;
  * - a request llhttp rejects: answered with 400 (431 headers too large, 413 chunk extensions
  *   too large) once the requests before it are answered, then closed;
  * - after a response that does not keep the connection alive (HTTP/1.0, `Connection: close`,
