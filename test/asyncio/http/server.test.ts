@@ -739,7 +739,7 @@ describe("Response", () => {
     ]);
   });
 
-  it("waits in writeEof() while the client reads slowly (flow control), in both styles", async () => {
+  it("pauses a large write (flow control) and writeEof() waits for the buffer to drain", async () => {
     const big = Buffer.alloc(4 * 1024 * 1024, 0x61);
     let paused = false;
     class Big extends aiohttp.ServerHttpProtocol {
