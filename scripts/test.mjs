@@ -7,10 +7,11 @@ import { build, cacheDir, ensureNode24, ensureNodeModules, ensureVenv, nodeVersi
 
 /**
  * What the real-client tests need in the project's venv: the pytest ones (jupyter_client, the
- * conformance suite, `jupyter console` in a pty through pexpect) and the vitest one that drives
- * a `jupyter server` through @jupyterlab/services.
+ * conformance suite, `jupyter console` in a pty through pexpect), the vitest one that drives
+ * a `jupyter server` through @jupyterlab/services, and the lesson notebooks' (nbclient runs
+ * them, nbformat validates them, nbconvert makes their slides).
  */
-const CLIENT_PACKAGES = ["jupyter_client", "jupyter_console", "jupyter_kernel_test", "jupyter_server", "pexpect", "pytest", "pyzmq"];
+const CLIENT_PACKAGES = ["jupyter_client", "jupyter_console", "jupyter_kernel_test", "jupyter_server", "pexpect", "pytest", "pyzmq", "nbclient", "nbformat", "nbconvert"];
 
 const args = process.argv.slice(2);
 const only24 = args.includes("--node24-only");
@@ -59,16 +60,25 @@ for (const node of runs) {
   }
 }
 // The real front ends: jupyter_client, the official conformance suite and `jupyter console`,
-// through pytest.
+// through pytest; then the lesson notebooks, each run top to bottom through the kernel.
 if (python !== undefined && vitestArgs.length === 0) {
-  process.stderr.write(`\n=== real clients (pytest: jupyter_client, jupyter_kernel_test, jupyter console) on Node ${nodeVersion(process.execPath)} ===\n`);
-  const r = spawnSync(python, ["-m", "pytest", "-q", "-p", "no:cacheprovider", join(root, "test", "clients")], {
+  pytest("real clients (pytest: jupyter_client, jupyter_kernel_test, jupyter console)", join(root, "test", "clients"));
+  pytest("lesson notebooks (pytest: nbclient, nbformat, nbconvert)", join(root, "test", "notebooks"));
+}
+if (!ok && failed === 0) failed = 1; // a crash or an unhandled error fails the run even when every test passed
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}${xfailed ? `, ${xfailed} expected failures` : ""}`);
+process.exit(ok && failed === 0 ? 0 : 1);
+
+function pytest(title, dir) {
+  process.stderr.write(`\n=== ${title} on Node ${nodeVersion(process.execPath)} ===\n`);
+  const r = spawnSync(python, ["-m", "pytest", "-q", "-p", "no:cacheprovider", dir], {
     cwd: root,
     encoding: "utf8",
     env: { ...process.env, PATH: `${join(process.execPath, "..")}:${process.env.PATH}` },
   });
   process.stderr.write(r.stdout + r.stderr);
-  const summary = (r.stdout ?? "").trim().split("\n").at(-1) ?? "";
+  // The summary is the last "N passed ..." line (the notebooks' table of run times comes before it).
+  const summary = (r.stdout ?? "").trim().split("\n").findLast((l) => /\d+ (passed|failed|error)/.test(l)) ?? "";
   const count = (word) => Number(new RegExp(`(\\d+) ${word}`).exec(summary)?.[1] ?? 0);
   passed += count("passed");
   failed += count("failed") + count("error");
@@ -76,9 +86,6 @@ if (python !== undefined && vitestArgs.length === 0) {
   xfailed += count("xfailed");
   if (r.status !== 0) ok = false;
 }
-if (!ok && failed === 0) failed = 1; // a crash or an unhandled error fails the run even when every test passed
-console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}${xfailed ? `, ${xfailed} expected failures` : ""}`);
-process.exit(ok && failed === 0 ? 0 : 1);
 
 function step(name, fn) {
   process.stderr.write(`[test] ${name}\n`);
