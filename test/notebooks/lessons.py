@@ -145,7 +145,9 @@ def outputs_text(cell):
             parts.append(out.data.get("text/plain", ""))
         elif out.output_type == "error":
             parts.append(f"{out.ename}: {out.evalue}")
-    return "".join(parts) if all(p.endswith("\n") for p in parts[:-1]) else "\n".join(parts)
+    # One line break between outputs (streams bring their own), none at the very end.
+    text = "".join(p if p.endswith("\n") else p + "\n" for p in parts)
+    return text[:-1]
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -68,6 +68,8 @@ class Expect:
         elif self.what == "mime":
             types = [t for o in cell.get("outputs", []) if o.output_type in ("display_data", "execute_result") for t in o.data]
             assert self.text in types, f"no {self.text} output (had {types!r})"
+        elif self.what == "nothing":
+            assert cell.get("outputs") == [], f"the cell showed {shown!r}, expected nothing"
         else:
             raise AssertionError(f"unknown expectation {self.what}")
 
@@ -102,6 +104,11 @@ def error(prefix):
     return Expect("error", prefix)
 
 
+def nothing():
+    """The cell shows nothing at all (no output, no result)."""
+    return Expect("nothing", "")
+
+
 def mime(mimetype):
     """The cell displays something of this mime type (image/svg+xml, text/html, ...)."""
     return Expect("mime", mimetype)
@@ -118,6 +125,37 @@ EXPECTED = {
         "concepts-glimpse": "'HELLO, LOOP\\n'",
         "concepts-glimpse-close": "false",
         "solution-two-cells": "42",
+    },
+    "01-generators": {
+        "yield-example-call": nothing(),
+        "next-1": matches(r"^start\n\{ value: undefined, done: false \}$"),
+        "next-2": matches(r"^continue\n\{ value: undefined, done: false \}$"),
+        "next-3": matches(r"^stop\n\{ value: undefined, done: true \}$"),
+        "next-4": "{ value: undefined, done: true }",
+        "squares-define": stdout("0\n1\n4\n9\n16\n"),
+        "lazy-interleave": stdout("made 0\ngot 0\nmade 1\ngot 1\nmade 4\ngot 4\n"),
+        "once-first": "[ 0, 1, 4, 9, 16 ]",
+        "once-second": "[]",
+        "infinite-define": "[ 0, 1, 2, 3, 4 ]",
+        "why-asyncio-glimpse": stdout("a 1\nb 1\na 2\nb 2\na 3\nb 3\n"),
+        "solution-fibonacci": matches(r"0, 1, +1, +2, +3,\s+5, 8, 13, 21, 34"),
+        "solution-lazy-count": "3",
+    },
+    "02-yield-star": {
+        "yield-vs-star": matches(r"^\[ Object \[Generator\] \{\} \]\nyield\* gave back: inner is done\n\[ 1, 2 \]$"),
+        "spread-drops-return": "[ 'thinking' ]",
+        "yield-star-gets-return": output("{ value: 'the answer is 42', done: true }"),
+        "averager-define": output("{ value: { count: 2, average: 15 }, done: true }"),
+        "report-define": output("{ value: '3 values, average 4', done: true }"),
+        "throw-through": matches(r"^careful caught: stop that\n\{ value: 'recovered', done: false \}$"),
+        "return-through": matches(r"^careful: finally \(clean-up runs\)\n\{ value: 'cancelled', done: true \}$"),
+        "expansion-check": output("true"),
+        "expansion-throw": stdout("careful caught: by hand"),
+        "expansion-return": matches(r"^careful: finally \(clean-up runs\)\n\{ value: 'closed', done: true \}$"),
+        "future-waiter-first": "{ value: <Future pending>, done: false }",
+        "future-waiter-resume": "{ value: 'Hello, YOUR NAME', done: true }",
+        "solution-flatten": "[ 1, 2, 3, 4, 5 ]",
+        "solution-total": "[ 1, 2, 3, 'total: 6' ]",
     },
 }
 
@@ -140,11 +178,11 @@ def pending(notebook):
 DECK = [
     ("Preface", "00-welcome", "setup"),
     ("Concepts", "00-welcome", "concepts"),
-    ('Back to basics: "yield" (1)', pending("01-generators"), None),
-    ('Back to basics: "yield" (2)', pending("01-generators"), None),
-    ('asyncio uses "yield from"', pending("02-yield-star"), None),
-    ('Source code of "yield from"', pending("02-yield-star"), None),
-    ("In a generator / coroutine code", pending("02-yield-star"), None),
+    ('Back to basics: "yield" (1)', "01-generators", "yield-1"),
+    ('Back to basics: "yield" (2)', "01-generators", "yield-2"),
+    ('asyncio uses "yield from"', "02-yield-star", "asyncio-uses-yield-from"),
+    ('Source code of "yield from"', "02-yield-star", "expansion"),
+    ("In a generator / coroutine code", "02-yield-star", "return-value"),
     ("AsyncIO Debug", pending("03-event-loop"), None),
     ("Event Loops", pending("03-event-loop"), None),
     ("Coroutines", pending("04-coroutines"), None),
