@@ -1,15 +1,10 @@
 // The http benchmark's asyncio-ts multi-process server (the class's mpsrv.py on node:cluster):
-// a supervisor forks --workers=N workers, each running the class's basic server (it-works.mjs)
-// on its own asyncio-ts loop, all sharing one listening port.
-//
-// The API this expects from asyncio-ts/http (issue 8; the row says "not available" until it is
-// there, and this is the one place to change if it lands under another shape):
-//   new Supervisor({ workers, host, port, protocolFactory }).start()
-// run by the same script in the primary and in every worker, as node:cluster re-runs it.
-//
-// The primary prints {"port": .., "runtime": .., "workers": N} once every worker listens (in a
-// cluster, listen on port 0 gives every worker the same port), and serves until its stdin
-// closes, SIGTERM, or --max-seconds; workers end with their primary.
+// `new Supervisor({ workers, host, port, protocolFactory }).start()` from asyncio-ts/http, run
+// by this same script in the primary and in every worker (node:cluster runs it again in each).
+// The primary forks --workers=N workers, each serving the class's basic server (it-works.mjs)
+// on its own asyncio-ts loop, all on one port; start() settles in the primary once every
+// worker listens. The primary then prints {"port": .., "runtime": .., "workers": N} and serves
+// until its stdin closes, SIGTERM, or --max-seconds; workers end with their primary.
 import cluster from "node:cluster";
 import { itWorksHandler, styleArg } from "./it-works.mjs";
 import { asyncioTs, ready, serverArgs, serveUntilTold } from "./server-common.mjs";
@@ -20,11 +15,9 @@ const workers = Number((process.argv.find((a) => a.startsWith("--workers=")) ?? 
 const HttpRequestHandler = itWorksHandler(aiohttp, styleArg());
 
 const supervisor = new aiohttp.Supervisor({ workers, host: "127.0.0.1", port: 0, protocolFactory: () => new HttpRequestHandler({ keepAlive: 75 }) });
-if (cluster.isPrimary) {
-  let listening = 0;
-  cluster.on("listening", (worker, address) => {
-    if (++listening === workers) ready(address.port, { workers });
-  });
-  serveUntilTold(maxSeconds, () => cluster.disconnect?.());
-}
 await supervisor.start();
+if (cluster.isPrimary) {
+  serveUntilTold(maxSeconds, () => supervisor.close());
+  ready(supervisor.addresses[0][1], { workers });
+}
+await supervisor.waitClosed();
