@@ -20,7 +20,7 @@ const IT_WORKS = "<h1>It Works!</h1>";
 /**
  * The rows, in the order they are printed. `target`: the issue's bound on server CPU per request
  * as a multiple of node:http's; `ts`: an asyncio-ts row (the req/s target against aiohttp +
- * uvloop applies); `tree`: CPU counted over the process and its descendants (the workers);
+ * uvloop applies); `tree`: CPU counted over the process and its descendants (`workers` of them);
  * `json`: answers aiorest's {"hello": "world"} instead of the page.
  */
 const ROWS = [
@@ -28,8 +28,8 @@ const ROWS = [
   { family: "ts-lowlevel-gen", label: "asyncio-ts low-level (yield*)", script: "server-asyncio-ts-lowlevel.mjs", args: ["--style=gen"], ts: true, target: 1.1, short: "low-level (yield*)" },
   { family: "ts-web", label: "asyncio-ts web", script: "server-asyncio-ts-web.mjs", args: [], ts: true, target: 1.25, short: "web" },
   { family: "ts-rest", label: "asyncio-ts REST", script: "server-asyncio-ts-rest.mjs", args: [], ts: true, target: 1.3, short: "REST", json: true },
-  { family: "ts-cluster-1", label: "asyncio-ts multi-process, 1 worker", script: "server-asyncio-ts-cluster.mjs", args: ["--workers=1"], ts: true, tree: true, short: "multi-process x1" },
-  { family: "ts-cluster-2", label: "asyncio-ts multi-process, 2 workers", script: "server-asyncio-ts-cluster.mjs", args: ["--workers=2"], ts: true, tree: true, short: "multi-process x2" },
+  { family: "ts-cluster-1", label: "asyncio-ts multi-process, 1 worker", script: "server-asyncio-ts-cluster.mjs", args: ["--workers=1"], ts: true, tree: true, workers: 1, short: "multi-process x1" },
+  { family: "ts-cluster-2", label: "asyncio-ts multi-process, 2 workers", script: "server-asyncio-ts-cluster.mjs", args: ["--workers=2"], ts: true, tree: true, workers: 2, short: "multi-process x2" },
   { family: "node", label: "node:http", script: "server-node-http.mjs", args: [] },
   { family: "fastify", label: "fastify", script: "server-fastify.mjs", args: [] },
   { family: "aiohttp", label: "aiohttp (default loop)", python: true, args: [] },
@@ -322,11 +322,11 @@ function summarize(row, runs) {
 
 const fmtMs = (x) => (Number.isFinite(x) ? `${x.toFixed(2)} ms` : "-");
 
-/** Below this share of a core, a one-process server was not what limited the row. */
+/** Below this share of a core (of each worker's core), a server was not what limited the row. */
 const NOT_BOUND = 0.9;
 
 function notServerBound(s) {
-  return !s.row.tree && Number.isFinite(s.serverLoad) && s.serverLoad < NOT_BOUND;
+  return Number.isFinite(s.serverLoad) && s.serverLoad < NOT_BOUND * (s.row.workers ?? 1);
 }
 
 /** The req/s cell of a row without numbers; why goes to a note under the table. */
@@ -370,7 +370,7 @@ function printLoad(load, results, opts) {
   const keep = headers.map((_, i) => i !== 2 || opts.runs > 1);
   console.log(table(headers.filter((_, i) => keep[i]), body.map((r) => r.filter((_, i) => keep[i])), headers.filter((_, i) => keep[i]).map((_, i) => (i === 0 ? "l" : "r"))));
   console.log(`(node:http: the node:http row on the same Node version, for aiohttp the machine's Node)${load === "autocannon" ? "; autocannon measures latency in whole milliseconds" : ""}`);
-  if (starred) console.log(`* server below ${NOT_BOUND * 100}% of a core: not server-bound (the load generator or the machine's other work held it back); compare its CPU per request`);
+  if (starred) console.log(`* server below ${NOT_BOUND * 100}% of a core (multi-process: of a core per worker): not server-bound (the load generator or the machine's other work held it back); compare its CPU per request`);
   for (const s of results) if (s.note) console.log(`note: ${rowName(s)}: ${s.note}`);
 }
 
