@@ -63,9 +63,15 @@ export class EventLoop extends BaseEventLoop {
         }
         let chosenPort = port ?? 0;
         const servers: NetServer[] = [];
+        // Connections are kept from the moment a socket listens: in a node:cluster worker the
+        // primary may hand one over in the same turn as the news that the worker listens, before
+        // the Server below is there to take it.
+        const early: Socket[] = [];
+        const keep = (sock: Socket): void => void early.push(sock);
         try {
           for (const addr of dedupe(addrs)) {
             const s = runClean(() => netCreateServer({ allowHalfOpen: true, pauseOnConnect: false }));
+            s.on("connection", keep);
             await listen(s, { host: addr ?? undefined, port: chosenPort, backlog: options?.backlog ?? 100, ipv6Only: options?.ipv6Only ?? (addr !== null && addr.includes(":")) }).catch((err: unknown) => {
               throw bindError(err, addr ?? "0.0.0.0", chosenPort);
             });
@@ -77,10 +83,13 @@ export class EventLoop extends BaseEventLoop {
           }
         } catch (err) {
           for (const s of servers) s.close();
+          for (const sock of early) sock.destroy();
           throw err;
         }
         const server = new Server<Address>(this, servers, protocolFactory as ProtocolFactory);
+        for (const s of servers) s.off("connection", keep);
         if (options?.startServing ?? true) server._startServing();
+        for (const sock of early) servers[0]?.emit("connection", sock);
         return server;
       },
     });
