@@ -1,5 +1,6 @@
 // `asyncio-ts/http`: what `import aiohttp` gives (the client, the low-level server, MultiDict),
-// as explicit named re-exports (our `__all__`). aiorest is `asyncio-ts/rest`.
+// `from aiohttp import web` (the `web` namespace) and the multi-process server, as explicit named
+// re-exports (our `__all__`). aiorest is `asyncio-ts/rest`.
 
 // multidict.ts
 export { CIMultiDict, MultiDict, type MultiDictInit } from "./multidict.js";
@@ -51,3 +52,9 @@ export {
 
 // body-reader.ts: a response's `content` (aiohttp's StreamReader)
 export { BodyReader } from "./body-reader.js";
+
+// web.ts: `import { web } from "asyncio-ts/http"` (aiohttp's `from aiohttp import web`)
+export * as web from "./web.js";
+
+// cluster.ts: the multi-process server (the class's mpsrv.py)
+export { Supervisor, type SupervisorOptions } from "./cluster.js";
