@@ -90,7 +90,10 @@ export class SocketTransport<A extends Address | string = Address | string> impl
     this._reading = true;
     this._onData = (chunk: Buffer) => this._io(this._dataReceived, chunk);
     this._sock.on("data", this._onData);
+    // A socket the server paused while it was not serving yet stays paused when a "data"
+    // listener is added: resume it explicitly unless the protocol paused reading.
     if (this._readingPaused) this._sock.pause();
+    else this._sock.resume();
   };
 
   private readonly _dataReceived = (chunk: Buffer): void => {

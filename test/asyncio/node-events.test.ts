@@ -482,6 +482,34 @@ describe("Server", () => {
     loop.close();
   });
 
+  it("a connection made before startServing() is served once the server starts serving", async () => {
+    const loop = newLoop();
+    class Echo extends Protocol {
+      private transport: Transport | null = null;
+      override connectionMade(transport: Transport): void {
+        this.transport = transport;
+      }
+      override dataReceived(data: Buffer): void {
+        this.transport?.write(data);
+      }
+    }
+    const server = await loop.runUntilComplete(loop.createServer(Echo, "127.0.0.1", 0, { startServing: false }));
+    const port = server.sockets[0]!.getsockname()[1];
+    const client = net.connect(port, "127.0.0.1");
+    onCleanup(() => client.destroy());
+    await once(client, "connect");
+    client.write("early\n");
+    await loop.runUntilComplete(asyncio.sleep(0.02)); // the connection waits, unserved
+    const echoed = once(client, "data");
+    await loop.runUntilComplete(server.startServing());
+    await loop.runUntilComplete(asyncio.wrapPromise(echoed));
+    expect(String((await echoed)[0])).toBe("early\n");
+    client.destroy();
+    server.close();
+    await loop.runUntilComplete(server.waitClosed());
+    loop.close();
+  });
+
   it("a listening socket held after close(): getsockname() throws OSError EBADF, as Python's closed socket", async () => {
     const loop = newLoop();
     const server = await loop.runUntilComplete(loop.createServer(Protocol, "127.0.0.1", 0));
