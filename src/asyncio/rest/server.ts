@@ -11,7 +11,7 @@ import { logger } from "../log.js";
 import type { StreamReader } from "../streams.js";
 import { CIMultiDict, MultiDict } from "../http/multidict.js";
 import { Response, ServerHttpProtocol, type RawRequestMessage, type ServerHttpProtocolOptions } from "../http/server.js";
-import { Router } from "./router.js";
+import { Router } from "../http/router.js";
 
 /**
  * An error a handler throws to answer with `status` (aiorest's `RESTError`): the answer's body

@@ -1,9 +1,9 @@
 // aiohttp's `web_app` and `web_urldispatcher`: the Application (routes, middlewares, start-up and
-// shutdown hooks, shared values) and its router. Matching a path is ../../rest/router.ts's
+// shutdown hooks, shared values) and its router. Matching a path is ../router.ts's
 // (shared with aiorest); serving connections is protocol.ts's, starting servers runner.ts's.
 
 import { CoroutineObject, driveGenerator, functionKind, isGenerator, isThenable, type GeneratorCoroutine } from "../../coroutines.js";
-import { Router } from "../../rest/router.js";
+import { Router } from "../router.js";
 import { HTTPBadRequest, HTTPException, HTTPMethodNotAllowed, HTTPNotFound } from "./exceptions.js";
 import type { Request } from "./request.js";
 import type { StreamResponse } from "./response.js";

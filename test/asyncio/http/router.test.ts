@@ -1,7 +1,7 @@
-// The REST server's routes (src/asyncio/rest/router.ts): patterns with parameters, what is
+// The REST server's routes (src/asyncio/http/router.ts): patterns with parameters, what is
 // found, what is not (404) and what is there for other methods (405).
 import { describe, expect, it } from "vitest";
-import { Router, compilePattern } from "../../../src/asyncio/rest/router.js";
+import { Router, compilePattern } from "../../../src/asyncio/http/router.js";
 
 describe("Router", () => {
   it("finds exact paths and patterns, with the parameters decoded", () => {

@@ -1,5 +1,5 @@
-// Routes of the REST server: a method, a path pattern with `{name}` parameters, and a handler.
-// Matching only; calling handlers and writing answers is server.ts's.
+// Routes of the web layer and of aiorest: a method, a path pattern with `{name}` parameters, and a
+// handler. Matching only; calling handlers and writing answers is web/app.ts's and rest/server.ts's.
 
 /** The result of looking a request up: its route and parameters, or why there is none. */
 export type RouteMatch<H> =
