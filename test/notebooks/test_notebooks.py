@@ -176,6 +176,27 @@ EXPECTED = {
         "solution-own-loop": "3",
         "solution-find-slow": matches(r"^\[ 'Executing <Handle sluggish\(\)> took 0\.\d+ seconds' \]$"),
     },
+    "04-coroutines": {
+        "coroutine-object": "<coroutine object compute()>",
+        "coroutine-await": "13",
+        "bad-yield": error("Error: Task got bad yield: 42"),
+        "bare-yield-turns": "[ 'a1', 'b1', 'a2', 'b2', 'a3', 'b3' ]",
+        "not-started": "<coroutine object noisy()>",
+        "schedule-ways": matches(
+            r"^-- tasks made; the cell now waits for them --\n(\d\. .*: started\n){3}(\d\. .*: finished\n){3}"
+            r"\[\s*'1\. new Task',\s*'2\. loop\.createTask',\s*'3\. yield\* from a running coroutine'\s*\]$"
+        ),
+        "loop-must-run": matches(r"^<Task pending name='Task-\d+' coro=<noisy\(\) running>>$"),
+        "reuse-twice": error("Error: cannot reuse already awaited coroutine"),
+        "async-define": "[ 13, 13 ]",
+        "eager-vs-lazy": matches(r"^eager: started\n-- both called --\n.*lazy: started\nlazy: finished\n\[ 'eager done', 'lazy' \]$"),
+        "lazy-async": matches(r"^-- called --\npatient: started\n'patient done'$"),
+        "callback-style": "13",
+        "throwing-coroutine": "[ '1 / 4 = 0.25', 'could not divide: division by zero' ]",
+        "solution-convert": "[ '1 / 4 = 0.25', 'could not divide: division by zero' ]",
+        "solution-eager": stdout("called, not yet running\nannounce: running\n"),
+        "solution-together": "'2 and 4 in 0.1 s'",
+    },
     "05-futures": {
         "repl-create": "<Future pending>",
         "repl-done": "false",
@@ -294,9 +315,9 @@ DECK = [
     ("In a generator / coroutine code", "02-yield-star", "return-value"),
     ("AsyncIO Debug", "03-event-loop", "debug"),
     ("Event Loops", "03-event-loop", "event-loops"),
-    ("Coroutines", pending("04-coroutines"), None),
-    ("More Coroutine Fun Facts", pending("04-coroutines"), None),
-    ("Coroutines", pending("04-coroutines"), None),
+    ("Coroutines", "04-coroutines", "coroutines"),
+    ("More Coroutine Fun Facts", "04-coroutines", "fun-facts"),
+    ("Coroutines", "04-coroutines", "why-coroutines"),
     ("Futures in asyncio", "05-futures", "futures-in-asyncio"),
     ("Future exercise", "05-futures", "future-exercise"),
     ("Futures Eventually Have A Result", "05-futures", "eventually"),
@@ -332,7 +353,7 @@ DECK = [
     ("More Advanced Background", pending("13-resources"), None),
     ("Resources", pending("13-resources"), None),
     ("Example", "08-streams", "transfer-data"),
-    ("Coroutines", pending("04-coroutines"), None),
+    ("Coroutines", "04-coroutines", "return-or-throw"),
 ]
 
 DECK_FILE_CANDIDATES = [ROOT.parent / "shared" / "seed" / "using-asyncio-in-python-3.4.asciidoc"]
