@@ -362,9 +362,19 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
     return info;
   }
 
-  /** @internal Python's repr: `<Future pending>`, `<Future finished result='foo'>`. */
+  /**
+   * @internal Python's repr: `<Future pending>`, `<Future finished result='foo'>`. A future
+   * whose result holds the future itself (a kernel cell returning its own task) shows `...`
+   * there, as Python's `reprlib.recursive_repr` does.
+   */
   _repr(): string {
-    return `<${this.constructor.name} ${this._reprInfo().join(" ")}>`;
+    if (reprsInProgress.has(this)) return "...";
+    reprsInProgress.add(this);
+    try {
+      return `<${this.constructor.name} ${this._reprInfo().join(" ")}>`;
+    } finally {
+      reprsInProgress.delete(this);
+    }
   }
 
   /** The future's repr, as Python prints it. */
@@ -382,6 +392,9 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
 }
 
 Future.prototype._delegatesCancel = false;
+
+/** The futures whose repr is being made, so a repr that reaches its own future stops there. */
+const reprsInProgress = new Set<Future<unknown>>();
 
 function settle<A, R>(resolve: (v: R | PromiseLike<R>) => void, reject: (e: unknown) => void, fn: (a: A) => R | PromiseLike<R>, arg: A): void {
   try {

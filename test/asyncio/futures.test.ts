@@ -106,6 +106,16 @@ describe("Future reprs", () => {
   });
 });
 
+describe("Future reprs of futures that hold themselves", () => {
+  it("a task whose result holds the task shows '...' there, as Python's recursive_repr", async () => {
+    const loop = newLoop();
+    const task: asyncio.Task<unknown> = loop.createTask(async () => ({ value: task }));
+    await loop.runUntilComplete(task);
+    expect(String(task)).toMatch(/^<Task finished name='Task-\d+' coro=<<anonymous>\(\) done> result=\{ value: \.\.\. \}>$/);
+    loop.close();
+  });
+});
+
 describe("Future done callbacks", () => {
   it("run with the future, in the order added, on the loop and never inline", async () => {
     const loop = newLoop();
