@@ -367,6 +367,7 @@ CELL_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 RANDOM_LOOKING = re.compile(r"(^|-)[0-9a-f]{8,}($|-)")
 CALLOUT = "> **JavaScript is not Python:**"
 PREDICT = "**Predict:**"
+TRY = "**Try:**"
 IMAGE_REF = re.compile(r"!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img[^>]*\ssrc=\"([^\"]+)\"")
 
 
@@ -465,6 +466,7 @@ def test_callouts_and_predictions_follow_the_conventions(name):
     nb = load(name)
     cells = nb.cells
     assert any(c.cell_type == "markdown" and source(c).startswith(CALLOUT) for c in cells), f"at least one '{CALLOUT}' callout"
+    assert any(c.cell_type == "markdown" and TRY in source(c) for c in cells), f"something to try: at least one {TRY} in a Markdown cell"
     for i, cell in enumerate(cells):
         text = source(cell)
         if CALLOUT.strip("> ") in text and cell.cell_type == "markdown":
