@@ -10,7 +10,7 @@
 // - A loop that is not running runs nothing: callbacks only queue up.
 // - At most one wake-up (microtask, immediate or Node timer) is pending at any time.
 
-import { copyContext, runClean, type Context } from "./context.js";
+import { copyContext, runClean, runInContext, type Context } from "./context.js";
 import {
   Handle,
   TimerHandle,
@@ -373,7 +373,8 @@ export class BaseEventLoop implements EventLoopLike {
       const t0 = this.time();
       handle._run();
       const dt = this.time() - t0;
-      if (dt >= this.slowCallbackDuration) logger.warning(`Executing ${formatHandle(handle)} took ${dt.toFixed(3)} seconds`);
+      // Logged in the callback's own context, so that whoever scheduled it (a kernel cell) hears of it.
+      if (dt >= this.slowCallbackDuration) runInContext(handle._context, () => logger.warning(`Executing ${formatHandle(handle)} took ${dt.toFixed(3)} seconds`));
     }
   }
 

@@ -279,12 +279,18 @@ export class Task<T = unknown> extends Future<T> {
       }
     }
     if (coro instanceof CoroutineObject) {
-      if (coro._isAsyncOnly()) {
-        const c = coro as CoroutineObject<T>;
-        this._follow(runAsTask(this, () => c._startAsync()), MODE_PROMISE);
+      const c = coro as CoroutineObject<T>;
+      try {
+        if (c._isAsyncOnly()) {
+          this._follow(runAsTask(this, () => c._startAsync()), MODE_PROMISE);
+          return;
+        }
+        coro = c._takeGenerator();
+      } catch (e) {
+        // "cannot reuse already awaited coroutine": the task fails with it, as in Python.
+        this._finishError(e);
         return;
       }
-      coro = coro._takeGenerator();
     }
     if (isGenerator(coro)) {
       this._gen = coro as GeneratorCoroutine<T>;

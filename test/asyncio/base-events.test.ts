@@ -331,6 +331,30 @@ describe("Debug mode", () => {
     loop.close();
   });
 
+  it("logs a slow callback in the context of the code that scheduled it (a kernel cell hears of it)", async () => {
+    const loop = newLoop();
+    loop.setDebug(true);
+    loop.slowCallbackDuration = 0.02;
+    const cell = new asyncio.ContextVar<string>("cell");
+    const seen: unknown[] = [];
+    const handler = (record: LogRecord): void => void seen.push([record.levelName, cell.get()]);
+    asyncio.logger.addHandler(handler);
+    try {
+      cell.run("In [3]", () =>
+        loop.callSoon(function slow() {
+          const end = Date.now() + 30;
+          while (Date.now() < end);
+        }),
+      );
+      loop.callSoon(() => loop.stop());
+      await loop.runForever();
+    } finally {
+      asyncio.logger.removeHandler(handler);
+    }
+    expect(seen).toEqual([["WARNING", "In [3]"]]);
+    loop.close();
+  });
+
   it("names the slow task, not its step, when a task step is slow", async () => {
     const loop = newLoop();
     loop.setDebug(true);

@@ -793,6 +793,33 @@ describe("Parity with CPython's test_tasks and test_waitfor", () => {
   });
 });
 
+describe("A coroutine run twice", () => {
+  it("a Task made from an already-awaited coroutine fails with 'cannot reuse already awaited coroutine' (it hung)", async () => {
+    const loop = newLoop();
+    const coro = asyncio.coroutine(async function work() {
+      return 1;
+    });
+    const outcome = await loop.runUntilComplete(async () => {
+      const c = coro();
+      await c;
+      const t = asyncio.createTask(c);
+      const gen = asyncio.coroutine(function* again(): Generator<unknown, number, unknown> {
+        return 2;
+      })();
+      yieldAll(gen);
+      const t2 = asyncio.createTask(gen);
+      return [await Promise.resolve(t).catch((e: unknown) => String(e)), await Promise.resolve(t2).catch((e: unknown) => String(e))];
+    });
+    expect(outcome).toEqual(["Error: cannot reuse already awaited coroutine", "Error: cannot reuse already awaited coroutine"]);
+    loop.close();
+  });
+});
+
+/** Runs a lazy generator coroutine to its end by hand (claiming it). */
+function yieldAll(c: Iterable<unknown>): void {
+  for (const _ of c) void _;
+}
+
 describe("Coroutines awaited before their loop runs", () => {
   it("belong to the loop that runs them: newEventLoop() + runUntilComplete(main()) with sleep, Lock and gather", async () => {
     const loop = asyncio.newEventLoop();
