@@ -20,7 +20,7 @@ import type { BaseEventLoop } from "./base-events.js";
 import { copyContext, type Context } from "./context.js";
 import { BrokenPipeError, ProcessLookupError, osErrorClass, toOSError } from "./exceptions.js";
 import { WriteFlowControl, type FlowControlled } from "./flow-control.js";
-import { Future } from "./futures.js";
+import { Future, _setResultUnlessCancelled } from "./futures.js";
 import { logger } from "./log.js";
 import { BaseProtocol, type Protocol, type SubprocessProtocol } from "./protocols.js";
 import { LOG_THRESHOLD_FOR_CONNLOST_WRITES, type PipeExtraInfo, type ReadTransport, type SubprocessExtraInfo, type SubprocessTransport, type WriteTransport } from "./transports.js";
@@ -440,7 +440,11 @@ export class BaseSubprocessTransport implements SubprocessTransport {
     callSoon(this._loop, this._context, this._connectionMade);
     for (const schedule of this._pendingCalls ?? []) schedule();
     this._pendingCalls = null;
-    if (!waiter.cancelled()) waiter.setResult(undefined);
+    // The waiter is told after connectionMade has run, as the socket transports do: an
+    // `await waiter` asks for the result a microtask after it is reached, and the loop may run
+    // an iteration meanwhile, so a waiter done now could resume before connectionMade (the
+    // Process would then have no stdout).
+    callSoon(this._loop, this._context, _setResultUnlessCancelled, waiter, undefined);
   };
 
   private readonly _connectionMade = (): void => {

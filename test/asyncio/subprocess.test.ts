@@ -383,6 +383,31 @@ describe("loop.subprocessExec and SubprocessProtocol", () => {
     });
   });
 
+  it("resolves after connectionMade every time, so a Process always has its piped streams (40 children in a row)", async () => {
+    // The waiter used to be done before connectionMade ran; an `await` resuming in between (the
+    // loop can turn between reaching `await waiter` and its `then`) found no stdout, ~15% of runs.
+    const missing = await onNewLoop(async (loop) => {
+      let missed = 0;
+      for (let i = 0; i < 40; i++) {
+        let made = false;
+        class Watching extends SubprocessProtocol {
+          override connectionMade(): void {
+            made = true;
+          }
+        }
+        const [transport] = await loop.subprocessShell(() => new Watching(), "exit 0", { stdout: PIPE });
+        if (!made) missed++;
+        transport.close();
+        await (transport as unknown as { _wait(): PromiseLike<number> })._wait();
+        const proc = await asyncio.createSubprocessShell("echo hi", { stdout: PIPE });
+        if (proc.stdout === null) missed++;
+        await proc.communicate();
+      }
+      return missed;
+    });
+    expect(missing).toBe(0);
+  });
+
   it("close() kills a running child (as Python) and connectionLost follows", async () => {
     const events = await onNewLoop(async (loop) => {
       const [transport, protocol] = await loop.subprocessExec(() => new RecordingProtocol(loop), NODE, ["-e", "setInterval(() => {}, 1000)"], { stdin: DEVNULL, stdout: DEVNULL, stderr: DEVNULL });
