@@ -287,6 +287,121 @@ EXPECTED = {
         "solution-lines-per-client": matches(r"^client sent 3 lines\necho:a\necho:b\necho:c\n*$"),
         "solution-timeout": "'TimeoutError after 0.2 s'",
     },
+    "09-http-client": {
+        "server-start": matches(r"^The lesson's server is listening on http://127\.0\.0\.1:\d+/$"),
+        # The class's curl, both styles: the response's repr (status line, then headers), then the size.
+        "curl-run": matches(
+            r"^<ClientResponse\(http://127\.0\.0\.1:\d+/\) \[200 OK\]>\n"
+            r"<CIMultiDict\('Content-Type': 'text/html; charset=utf-8', 'Content-Length': '18'.*\)>\nDownloaded: 18$"
+        ),
+        "curl-async": matches(
+            r"^<ClientResponse\(http://127\.0\.0\.1:\d+/hello\.json\) \[200 OK\]>\n"
+            r"<CIMultiDict\('Content-Type': 'application/json; charset=utf-8'.*\)>\nDownloaded: 28$"
+        ),
+        "response-head": "[ 200, 'OK', 'application/json; charset=utf-8', 'application/json' ]",
+        "response-json": "{ hello: 'world', lesson: 9 }",
+        "stream-lines": matches(r"^\d\.\d s: line 1\n\d\.\d s: line 2\n\d\.\d s: line 3\n\d\.\d s: line 4$"),
+        "session-ports": "{ separate: 3, inOneSession: 1 }",
+        "session-echo": matches(r"method: 'POST',\s+query: \[ \[ 'q', 'asyncio' \], \[ 'page', '2' \] \],\s+body: '\{\"name\":\"Ada\"\}'"),
+        "status-404": "[ 404, 'Not Found', false ]",
+        "raise-for-status": error("ClientResponseError: 404, message='Not Found', url='http://127.0.0.1:"),
+        "refused": error("ClientConnectorError: Cannot connect to host 127.0.0.1:"),
+        "refused-caught": stdout("no server there: ECONNREFUSED"),
+        "timeout-caught": stdout("gave up after 0.2 s: TimeoutError"),
+        "many-at-once": matches(r"^'5 answers \(done, done, done, done, done\) in 0\.\d s'$"),
+        "close-all": "[ true, 0 ]",
+        "solution-chunks": stdout("Downloaded: 250000 bytes in "),
+        "solution-first": "[ 'waited 0.1 s', [ true, false ] ]",
+        "solution-retry": matches(r"^attempt 1: ECONNREFUSED\n(attempt \d+: ECONNREFUSED\n)*attempt \d+: answered\n'waited 0 s'$"),
+    },
+    "10-http-server": {
+        "basic-server-start": matches(r"^serving on \[ '127\.0\.0\.1', \d+ \]$"),
+        "basic-client": "[ 200, 'text/html; charset=UTF-8', '<h1>It Works!</h1>' ]",
+        "basic-raw": matches(r"^HTTP/1\.1 200 OK\r?\nContent-Type: text/html; charset=UTF-8\r?\nContent-Length: 18\r?\n.*\r?\n\r?\n<h1>It Works!</h1>$"),
+        "basic-any-path": "[ 200, '<h1>It Works!</h1>' ]",
+        "curl-helper": output("$ curl -i http://127.0.0.1:"),
+        "multidict-demo": matches(
+            r"^a plain object keeps: \{ tag: 'io', page: '2' \}\n"
+            r"\[\s+'async',\s+\[ 'async', 'io' \],\s+3,\s+\"<MultiDict\('tag': 'async', 'tag': 'io', 'page': '2'\)>\"\s+\]$"
+        ),
+        "complete-handler": matches(r"^serving on \[ '127\.0\.0\.1', \d+ \]$"),
+        "complete-get": "\"<h1>It Works!</h1><h2>Get params</h2><p><MultiDict('a': '1', 'a': '2', 'b': 'x y')></p>\"",
+        "complete-post": "\"<h1>It Works!</h1><h2>Get params</h2><p><MultiDict('q': '1')></p><h2>Post params</h2><p>name=Guido&lang=Python</p>\"",
+        "complete-curl": output("$ curl -d 'name=Guido&lang=Python' http://127.0.0.1:"),
+        # The multi-process server, run as a child process: two workers answer in turn, a killed
+        # one is replaced, SIGTERM stops every process.
+        "mpsrv-start": matches(r"^\{ port: \d+, primary: \d+, workers: \[ \d+, \d+ \] \}$"),
+        "mpsrv-query": stdout("answers came from 2 different worker processes, never from the primary: true"),
+        "mpsrv-kill": matches(r"WARNING:asyncio:Supervisor: worker (\d+) exited with signal SIGKILL; starting another in 0\.2 s\nworker \1 was replaced by worker \d+$"),
+        "mpsrv-stop": matches(r"Supervisor: SIGTERM, stopping the workers.*\[ 0, 'all workers stopped', \[ false, false, false, false \] \]$"),
+        "close-servers": "[ false, false ]",
+        "solution-async-echo": "[ '<h1>GET /hello</h1>', '<h1>DELETE /items/3</h1>' ]",
+        "solution-form": "[ 'Hello, Ada!', 'Hello, stranger!' ]",
+        "solution-router": "[ '/ 200', '/time 200', '/nope 404' ]",
+    },
+    "11-rest": {
+        "aiorest-hello": matches(r"^serving on http://127\.0\.0\.1:\d+/$"),
+        "aiorest-client": "[ 200, 'application/json; charset=utf-8', { hello: 'world' } ]",
+        "show-helper": "'200 {\"id\":1,\"title\":\"Fluent Python\",\"author\":\"Luciano Ramalho\"}'",
+        "books-calls": matches(
+            r'^200 \[\{"id":2,"title":"Using Asyncio in Python","author":"Caleb Hattingh"\}\]\n'
+            r'201 \{"id":3,"title":"Python Concurrency with asyncio","author":"Matthew Fowler"\}\n'
+            r'404 \{"error":"No book 99"\}\n400 \{"error":"A book needs a title and an author"\}$'
+        ),
+        "books-delete": matches(r'^200 \{"deleted":3\}\n\'200 \[\{"id":1,.*\{"id":2,.*\}\]\'$'),
+        # The errors the REST server answers by itself, each as JSON, and the 500 in its log.
+        "errors-table": matches(
+            r'GET /nope +404 \{"error":"Not Found"\}\n'
+            r'PUT /books/1 +405 \{"error":"Method Not Allowed"\} Allow: DELETE, GET\n'
+            r'POST \{not json +400 \{"error":"Request body is not valid JSON"\}\n'
+            r'GET /crash +500 \{"error":"Internal Server Error"\}\n'
+            r"the server's log: ERROR: Error handling request GET /crash: Error: something broke inside the handler$"
+        ),
+        "web-calls": matches(
+            r'^GET / +200 \{"hello":"world"\}\nGET /books/2 +200 \{"id":2,.*\}\n'
+            r'GET /books/42 +404 \{"error":"No book 42"\}\nDELETE /books/2 +405 405: Method Not Allowed$'
+        ),
+        "close-servers": "[ 0, false ]",
+        "solution-put": matches(r'^PUT /books/1 -> 200 .*\nGET /books/1 -> 200 \{"id":1,"title":"Fluent Python, 2nd edition".*\nPUT /books/77 -> 404 \{"error":"No book 77"\}$'),
+        "solution-authors": "[ 'Fluent Python, 2nd edition', 'Using Asyncio in Python' ]",
+        "solution-middleware": matches(r'^/books/1 -> 200 .*\n/books/42 -> 404 \{"error":"Not Found"\}\n/nope -> 404 \{"error":"Not Found"\}$'),
+    },
+    # Benchmarks: only the shape of the results (a rate above 0, no errors, a chart), never a speed.
+    "12-benchmarks": {
+        "machine": matches(r"the class: wrk -t12 -c400 -d30s; here: wrk -t\d+ -c50 -d2s$"),
+        "servers-check": matches(r"'low-level \(lesson 10\)': 200,\s+'aiorest \(lesson 11\)': 200,\s+'web \(lesson 11\)': 200,\s+'node:http': 200"),
+        "warm-up-run": matches(r"^'4 servers warmed up in \d+\.\d s'$"),
+        "autocannon-all": matches(
+            r"^low-level \(lesson 10\): [1-9][\d,]* req/s, latency p50 [\d.]+ ms, p99 [\d.]+ ms, 0 errors \(autocannon\)\n"
+            r"aiorest \(lesson 11\): [1-9][\d,]* req/s, .*, 0 errors \(autocannon\)\n"
+            r"web \(lesson 11\): [1-9][\d,]* req/s, .*, 0 errors \(autocannon\)\n"
+            r"node:http: [1-9][\d,]* req/s, .*, 0 errors \(autocannon\)$"
+        ),
+        "wrk-run": matches(r"(Requests/sec: +[1-9][\d.]*.*\nnode:http: [1-9][\d,]* req/s, .* \(wrk\)$|^wrk is not installed here)"),
+        "bar-chart": mime("image/svg+xml"),
+        "close-servers": "[ false, false, false ]",
+        "solution-pipelining": matches(r"pipelining 1: [1-9][\d,]* req/s.*\npipelining 10: [1-9][\d,]* req/s"),
+        "solution-connections": mime("image/svg+xml"),
+        "solution-slow-handler": matches(r"10 ms handler: [1-9][\d,]* req/s.*\nat most 5,000 req/s in theory$"),
+    },
+    "13-resources": {
+        "async-await-demo": "[ 9, 16 ]",
+        "asyncio-run-demo": stdout("main runs on a loop of its own: true\nasyncio.run returned \"main's result\" and closed its loop"),
+        "task-group-demo": "[ 'first', 'second' ]",
+        "task-group-failure": matches(
+            r"^the sibling was told: CancelledError\nExceptionGroup: unhandled errors in a TaskGroup \(1 sub-exception\)\n"
+            r"\[ 'Error: the first task failed' \]$"
+        ),
+        "timeout-demo": "[ 'connect', 'ask', 'TimeoutError' ]",
+        "barrier-demo": matches(r"^\[\s+'cat is ready',\s+'ant is ready',\s+'bee is ready',(\s+'\w+ runs',){2}\s+'\w+ runs'\s+\]$"),
+        "queue-shutdown-demo": "[ 2, 6 ]",
+        "solution-gather-vs-group": matches(
+            r"^gather threw Error: gather: failing failed, and left the slow worker running\ngather: slow finished\n"
+            r"the group threw Error: group: failing failed, after cancelling the slow worker$"
+        ),
+        "solution-deadline": "[ '3 pages before the deadline', '10 pages, no deadline hit' ]",
+        "solution-pipeline": "[ 1, 4, 9, 16, 25 ]",
+    },
 }
 
 
@@ -341,17 +456,17 @@ DECK = [
     ("Simple Callback Server", "08-streams", "simple-callback-server"),
     ("Echoing action", "08-streams", "echoing-action"),
     ("Scheduling The Task", "08-streams", "scheduling-the-task"),
-    ("aiohttp: Client", pending("09-http-client"), None),
-    ("aiohttp: Basic server", pending("10-http-server"), None),
-    ("aiohttp: Complete server", pending("10-http-server"), None),
-    ("aiohttp: multi-process server", pending("10-http-server"), None),
-    ("aiorest: example", pending("11-rest"), None),
-    ("Benchmarks with wrk", pending("12-benchmarks"), None),
-    ("Thank you!", pending("13-resources"), None),
+    ("aiohttp: Client", "09-http-client", "aiohttp-client"),
+    ("aiohttp: Basic server", "10-http-server", "basic-server"),
+    ("aiohttp: Complete server", "10-http-server", "complete-server"),
+    ("aiohttp: multi-process server", "10-http-server", "multi-process-server"),
+    ("aiorest: example", "11-rest", "aiorest-example"),
+    ("Benchmarks with wrk", "12-benchmarks", "benchmarks-with-wrk"),
+    ("Thank you!", "13-resources", "thank-you"),
     # The deck's last sections sit in a comment block (////); they are taught all the same.
     ("Why Separate them?", "07-transports-protocols", "why-separate"),
-    ("More Advanced Background", pending("13-resources"), None),
-    ("Resources", pending("13-resources"), None),
+    ("More Advanced Background", "13-resources", "advanced-background"),
+    ("Resources", "13-resources", "resources"),
     ("Example", "08-streams", "transfer-data"),
     ("Coroutines", "04-coroutines", "return-or-throw"),
 ]
