@@ -171,7 +171,9 @@ export class SocketTransport<A extends Address | string = Address | string> impl
   }
 
   isClosing(): boolean {
-    return this._closing;
+    // A socket Node has destroyed (a reset, a failed write) is closing before its "close" event
+    // reaches us, as Python's transport is from its fatal error on.
+    return this._closing || this._sock.destroyed;
   }
 
   close(): void {

@@ -348,6 +348,31 @@ describe("Closing", () => {
     loop.close();
   });
 
+  it("a connection whose socket Node destroyed is closing at once, before connectionLost runs", async () => {
+    const loop = newLoop();
+    const seen: unknown[] = [];
+    class Destroyer extends Protocol {
+      override connectionMade(tr: Transport): void {
+        (tr.getExtraInfo("socket") as net.Socket).destroy(); // as a reset or a failed write does
+        seen.push(["closing", tr.isClosing()]);
+      }
+      override connectionLost(): void {
+        seen.push("lost");
+      }
+    }
+    const server = await loop.runUntilComplete(loop.createServer(Destroyer, "127.0.0.1", 0));
+    const sock = net.connect(portOf(server), "127.0.0.1");
+    onCleanup(() => sock.destroy());
+    sock.on("error", () => {});
+    await loop.runUntilComplete(async () => {
+      for (let i = 0; i < 100 && !seen.includes("lost"); i++) await asyncio.sleep(0.005);
+    });
+    expect(seen).toEqual([["closing", true], "lost"]);
+    server.close();
+    await loop.runUntilComplete(server.waitClosed());
+    loop.close();
+  });
+
   it("write() after close() or after writeEof() throws a clear error", async () => {
     const loop = newLoop();
     const errors = loop.createFuture<string[]>();
