@@ -4,9 +4,10 @@
 // as it skips the library's prepack build.
 //
 // Why a second package: the library (package.json, `files`: dist/asyncio) needs nothing at run
-// time, while the kernel needs TypeScript (cells) and ZeroMQ (Jupyter's wire), ~60 MB and a
-// native addon. Its manifest is made here from package.json, so the version, engines and the
-// two dependencies' ranges have one source. It carries the library's build (dist/asyncio)
+// time, while the kernel needs oxc (parsing and transforming cells, native addons, with the one
+// runtime helper cells may call) and ZeroMQ (Jupyter's wire, a native addon). Its manifest is
+// made here from package.json, so the version, engines and the dependencies' ranges have one
+// source. It carries the library's build (dist/asyncio)
 // instead of depending on asyncio-ts: the kernel imports the library by relative path, so one
 // tarball installs and runs alone, with no publish order between the two packages.
 import { spawnSync } from "node:child_process";
@@ -15,20 +16,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, root } from "./ensure.mjs";
 
-/** What only the kernel needs at run time: TypeScript compiles cells, ZeroMQ carries Jupyter's messages. */
-const KERNEL_DEPENDENCIES = ["typescript", "zeromq"];
+/** What only the kernel needs at run time: oxc compiles cells (and lends `using` its helper), ZeroMQ carries Jupyter's messages. */
+const KERNEL_DEPENDENCIES = ["@oxc-project/runtime", "oxc-parser", "oxc-transform", "zeromq"];
 
 const args = process.argv.slice(2);
 if (!args.includes("--ignore-scripts")) build();
 
 const lib = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+// The kernel runs where oxc's native parser runs, a narrower range than the library's.
+const oxcEngines = JSON.parse(readFileSync(join(root, "node_modules", "oxc-parser", "package.json"), "utf8")).engines;
 const manifest = {
   name: "asyncio-ts-kernel",
   version: lib.version,
   description: "A Jupyter kernel for TypeScript that keeps one asyncio-ts event loop running across cells (with the asyncio-ts library it runs them on).",
   type: "module",
   license: lib.license,
-  engines: lib.engines,
+  engines: oxcEngines,
   // A command, not a module: nothing to import but the manifest.
   exports: { "./package.json": "./package.json" },
   bin: { "asyncio-ts-kernel": "./dist/cli/main.js" },

@@ -1,9 +1,11 @@
-// `asyncio-ts kernel -f CONNECTION_FILE`: what kernel.json runs. Boots the shared loop, binds
-// the sockets where the connection file says, and runs until a shutdown request (or SIGTERM).
+// `asyncio-ts kernel -f CONNECTION_FILE`: what kernel.json runs. Boots the shared loop, makes
+// the TypeScript language on it and the protocol layer around that, binds the sockets where
+// the connection file says, and runs until a shutdown request (or SIGTERM).
 
 import { readFileSync } from "node:fs";
 import { setEventLoop } from "../asyncio/index.js";
 import { readConnectionFile } from "../kernel/connection.js";
+import { TypeScriptInterpreter } from "../kernel/interpreter.js";
 import { Kernel } from "../kernel/kernel.js";
 import { KernelEventLoop } from "../kernel/kernel-loop.js";
 import { Signer } from "../kernel/wire.js";
@@ -18,11 +20,11 @@ export async function runKernel(connectionFile: string): Promise<number> {
   void loop.boot();
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
+  const language = new TypeScriptInterpreter({ loop, cwd: process.cwd() });
   const kernel = new Kernel({
     transport: new ZmqTransport(info),
     signer: new Signer(info.key, info.signature_scheme),
-    loop,
-    cwd: process.cwd(),
+    language,
     version: pkg.version,
     onShutdown: () => finish(0),
   });
@@ -30,8 +32,8 @@ export async function runKernel(connectionFile: string): Promise<number> {
   process.on("SIGINT", () => kernel.interrupt());
   process.on("SIGTERM", () => void kernel.close().then(() => finish(0)));
   // A user's mistake never takes the kernel down: what nobody caught is shown in a cell.
-  process.on("uncaughtException", (err) => kernel.reportUncaught(err, "uncaughtException"));
-  process.on("unhandledRejection", (reason) => kernel.reportUncaught(reason, "unhandledRejection"));
+  process.on("uncaughtException", (err) => language.reportUncaught(err, "uncaughtException"));
+  process.on("unhandledRejection", (reason) => language.reportUncaught(reason, "unhandledRejection"));
   // ZeroMQ's sockets do not hold Node's event loop open; this does, until shutdown.
   const keepAlive = setInterval(() => {}, 1 << 30);
   await kernel.start();

@@ -1,5 +1,6 @@
 // A worker thread that compiles large cells, so the kernel's event loop keeps serving (a server
-// started in an earlier cell keeps answering) while TypeScript works through thousands of lines.
+// started in an earlier cell keeps answering) while a cell of thousands of lines is parsed and
+// its syntax tree read into JavaScript objects.
 
 import { parentPort } from "node:worker_threads";
 import { CellSyntaxError, compileCell } from "./compiler.js";

@@ -1,27 +1,50 @@
 // Turns a TypeScript cell into JavaScript that runs as one async function on the kernel's
-// persistent global scope, as a REPL needs:
-// - top-level `const`/`let`/`var`, classes and functions become globals, so later cells see
+// persistent global scope, as a REPL needs, and says whether a console's input is complete.
+// - top-level `const`/`let`/`var` and imports become assignments to globals, so later cells see
 //   them and may declare them again;
-// - `import` becomes an awaited dynamic import bound to the same globals;
-// - `await` works at the top level;
+// - functions, classes, enums and namespaces stay declarations in the cell and are published
+//   as globals (functions before the cell's first line runs, as hoisting would; the others once
+//   declared);
+// - `import` becomes an awaited call of the kernel's importer, `import()` too;
+// - `await` works at the top level; `using` declarations are disposed when the cell ends;
 // - the last expression statement is the cell's result.
-// Types are stripped with TypeScript's own transpiler; the rewrite keeps every statement on the
-// lines it came from, so a stack frame's line maps back through the transpiler's source map.
-// Type checking is not done here (issue "TypeScript intelligence").
+// The cell is parsed with oxc-parser, rewritten in place (every edit keeps the line breaks it
+// replaces, so the rewritten TypeScript has the cell's lines), then stripped of types by
+// oxc-transform, whose source map leads a stack frame back to the cell's line. No type checking
+// here (checker.ts).
 
-import type * as TS from "typescript";
-import { typescript } from "./typescript.js";
+import { Visitor, parseSync, type BindingPattern, type Program, type Statement } from "oxc-parser";
+import { transformSync, type HelperMode } from "oxc-transform";
+
+/** An error as oxc-parser and oxc-transform report it (each package declares its own type). */
+interface OxcProblem {
+  severity: string;
+  message: string;
+  labels: readonly { start: number }[];
+}
+
+/** How a cell's JavaScript maps back to the cell: a source map (v3 `mappings`) and the wrapper's offset. */
+export interface CellSourceMap {
+  /** The `mappings` of the transform's source map, from the unwrapped JavaScript to the cell. */
+  mappings: string;
+  /** Columns the wrapper adds before the JavaScript's first line (its other lines are as mapped). */
+  firstLineOffset: number;
+  /** The wrapper's last line (1-based), which calls the cell's function: no line of the cell. */
+  wrapperLine: number;
+}
 
 /** A cell ready to run. */
 export interface CompiledCell {
   /** JavaScript: an expression whose value is the Promise of the cell's result, boxed as `{ [RESULT_KEY]: value }`. */
   code: string;
-  /** Names the cell declares as globals (variables and classes): the kernel defines them first. */
+  /** Names the cell declares at its top level: the kernel defines them as globals first. */
   declared: string[];
-  /** The transpiler's source map (JS -> TS), for mapping stack frames back to cell lines. */
-  sourceMap: string | undefined;
+  /** For mapping stack frames back to cell lines. */
+  sourceMap: CellSourceMap;
   /** True when the cell ends with an expression, so it has a result to show. */
   hasResult: boolean;
+  /** The runtime helpers the code calls as `babelHelpers.name` (`usingCtx` for `using`), see HELPERS_GLOBAL. */
+  helpers: string[];
 }
 
 /** A syntax error in a cell, with its line and column (1-based) in the cell. */
@@ -36,42 +59,63 @@ export class CellSyntaxError extends SyntaxError {
   }
 }
 
-/** The key of the box a cell's result comes back in. */
+/** The key of the box a cell's result comes back in (and the cell's local that holds it). */
 export const RESULT_KEY = "__asyncioTsResult";
 
 /** The name of the function the kernel provides for `import` in cells. */
 export const IMPORT_FUNCTION = "__asyncioTsImport";
 
+/** The global the kernel puts oxc's runtime helpers on; a cell that needs one sees it as `babelHelpers`. */
+export const HELPERS_GLOBAL = "__asyncioTsHelpers";
+
+/**
+ * What the cell is lowered to: what Node 20, the oldest Node the kernel runs on, can run.
+ * (`using` declarations are rewritten for it; TC39 decorators are not, see `decoratorIn`.)
+ */
+const TARGET = "node20";
+
 /**
  * Compiles a cell.
- * @throws CellSyntaxError when the cell does not parse.
+ * @throws CellSyntaxError when the cell does not parse, or uses what cannot run (decorators).
  */
 export function compileCell(source: string, fileName = "cell.ts"): CompiledCell {
-  const ts = typescript();
-  const out = ts.transpileModule(source, {
-    fileName,
-    // The transpiler's own (syntactic) diagnostics: no separate parse just to find syntax errors.
-    reportDiagnostics: true,
-    compilerOptions: {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.ESNext,
-      verbatimModuleSyntax: true,
-      sourceMap: true,
-      inlineSources: false,
-      removeComments: false,
-      experimentalDecorators: false,
-    },
-  });
-  // Syntax errors are the diagnostics of the file (option diagnostics have none).
-  const first = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error && d.file !== undefined);
-  if (first !== undefined) {
-    const pos = first.file !== undefined && first.start !== undefined ? first.file.getLineAndCharacterOfPosition(first.start) : { line: 0, character: 0 };
-    throw new CellSyntaxError(ts.flattenDiagnosticMessageText(first.messageText, "\n"), pos.line + 1, pos.character + 1);
+  const parsed = parseSync(fileName, source, { lang: "ts", sourceType: "module" });
+  const parseError = parsed.errors.find((e) => e.severity === "Error");
+  if (parseError !== undefined) throw syntaxError(parseError, source);
+  const program = parsed.program;
+  const decorator = source.includes("@") ? decoratorIn(program) : -1;
+  if (decorator >= 0) {
+    const { line, column } = position(source, decorator);
+    throw new CellSyntaxError("Decorators cannot run in a cell yet: oxc-transform leaves them as they are, and Node does not run them", line, column);
   }
-  // The transpiler's "use strict" prologue goes (the wrapper is strict), its line stays, so the
-  // source map's line numbers still hold.
-  const js = out.outputText.replace(/^"use strict";/, "").replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n");
-  return rewrite(js, out.sourceMapText);
+  const rewrite = rewriteCell(source, program, parsed.module.dynamicImports);
+  const out = transformSync(fileName, rewrite.source, {
+    lang: "ts",
+    sourceType: "module",
+    target: TARGET,
+    sourcemap: true,
+    // Helpers as `babelHelpers.x` (bound by the wrapper below), not `import`s of a runtime package.
+    helpers: { mode: "External" as HelperMode },
+    // `import { T }` of a type is kept as a value import (it reads as undefined), as tsc's
+    // verbatimModuleSyntax does; the rewrite has turned imports into calls anyway.
+    typescript: { onlyRemoveTypeImports: true },
+  });
+  const transformError = out.errors.find((e) => e.severity === "Error");
+  if (transformError !== undefined) throw syntaxError(transformError, rewrite.source);
+  const helpers = Object.keys(out.helpersUsed);
+  // Everything added goes on the first line or after the last, so lines keep their numbers.
+  const prefix = `(async function () { "use strict"; let ${RESULT_KEY};${helpers.length > 0 ? ` const babelHelpers = ${HELPERS_GLOBAL};` : ""} ${rewrite.prologue}`;
+  const body = prefix + out.code;
+  const code = `${body}\nreturn { ${RESULT_KEY} }; })()`;
+  let wrapperLine = 2;
+  for (let i = body.indexOf("\n"); i >= 0; i = body.indexOf("\n", i + 1)) wrapperLine++;
+  return {
+    code,
+    declared: rewrite.declared,
+    sourceMap: { mappings: out.map?.mappings ?? "", firstLineOffset: prefix.length, wrapperLine },
+    hasResult: rewrite.hasResult,
+    helpers,
+  };
 }
 
 interface Edit {
@@ -80,206 +124,285 @@ interface Edit {
   text: string;
 }
 
-/** `import("x")` anywhere goes through the kernel's importer too (a pass of its own, first). */
-function rewriteDynamicImports(js: string): string {
-  // Most cells have none: skip the extra parse.
-  if (!/\bimport\s*\(/.test(js)) return js;
-  const ts = typescript();
-  const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
-  const edits: Edit[] = [];
-  const visit = (node: TS.Node): void => {
-    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
-      edits.push({ start: node.expression.getStart(sf), end: node.expression.end, text: IMPORT_FUNCTION });
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(sf);
-  return edits.length === 0 ? js : applyEdits(js, edits);
+interface Rewritten {
+  /** The cell as TypeScript that assigns globals instead of declaring locals; the same lines. */
+  source: string;
+  /** What publishes the cell's functions, before anything else runs. */
+  prologue: string;
+  declared: string[];
+  hasResult: boolean;
 }
 
-function rewrite(transpiled: string, sourceMap: string | undefined): CompiledCell {
-  const ts = typescript();
-  const js = rewriteDynamicImports(transpiled);
-  const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
+/** Statements with no run-time effect: they neither run nor end a cell with a result. */
+function isTypeOnly(stmt: Statement): boolean {
+  switch (stmt.type) {
+    case "TSInterfaceDeclaration":
+    case "TSTypeAliasDeclaration":
+    case "TSDeclareFunction":
+    case "TSNamespaceExportDeclaration":
+      return true;
+    case "ImportDeclaration":
+      return stmt.importKind === "type";
+    case "ExportAllDeclaration":
+      return stmt.exportKind === "type";
+    case "ExportNamedDeclaration":
+      return stmt.exportKind === "type" || (stmt.declaration !== null && isTypeOnly(stmt.declaration as Statement));
+    default:
+      return "declare" in stmt && stmt.declare === true;
+  }
+}
+
+function rewriteCell(source: string, program: Program, dynamicImports: readonly { start: number }[]): Rewritten {
   const edits: Edit[] = [];
   const declared = new Set<string>();
   const functions: string[] = [];
-  let importCount = 0;
-  const statements = sf.statements;
+  let imports = 0;
+  const body = program.body as Statement[];
+  const last = body.findLast((s) => !isTypeOnly(s));
   let hasResult = false;
 
-  statements.forEach((stmt, index) => {
-    const isLast = index === statements.length - 1;
-    if (ts.isImportDeclaration(stmt)) {
-      edits.push({ start: stmt.getStart(sf), end: stmt.end, text: importText(stmt, `__asyncioTsModule${importCount++}`, declared, sf) });
-    } else if (ts.isVariableStatement(stmt)) {
-      edits.push({ start: stmt.getStart(sf), end: stmt.end, text: variableText(stmt, declared, sf) });
-    } else if (ts.isFunctionDeclaration(stmt)) {
-      if (stmt.name !== undefined) functions.push(stmt.name.text);
-      stripExport(stmt, edits, sf);
-    } else if (ts.isClassDeclaration(stmt)) {
-      if (stmt.name !== undefined) {
-        declared.add(stmt.name.text);
-        const start = classStart(stmt, sf);
-        edits.push({ start, end: start, text: `${stmt.name.text} = ` });
-        edits.push({ start: stmt.end, end: stmt.end, text: ";" });
-      }
-      stripExport(stmt, edits, sf);
-    } else if (ts.isExportDeclaration(stmt)) {
-      edits.push({ start: stmt.getStart(sf), end: stmt.end, text: "" });
-    } else if (ts.isExportAssignment(stmt)) {
-      const expr = stmt.expression.getText(sf);
-      edits.push({ start: stmt.getStart(sf), end: stmt.end, text: isLast ? `return { ${RESULT_KEY}: (${expr}) };` : `${expr};` });
-      hasResult ||= isLast;
-    } else if (isLast && ts.isExpressionStatement(stmt)) {
-      hasResult = true;
-      // Boxed: an async function returning a Future (a thenable) would resolve to its result.
-      edits.push({ start: stmt.getStart(sf), end: stmt.getStart(sf), text: `return { ${RESULT_KEY}: (` });
-      const exprEnd = stmt.expression.end;
-      edits.push({ start: exprEnd, end: stmt.end, text: ") };" });
-    }
-  });
+  /** `expr` becomes the cell's result: `__asyncioTsResult = (expr)`. */
+  const result = (start: number, end: number): void => {
+    hasResult = true;
+    edits.push({ start, end: start, text: `${RESULT_KEY} = (` }, { start: end, end, text: ")" });
+  };
+  /** Published once declared: later cells see it; in this cell it stays a declaration. */
+  const publishAfter = (name: string, end: number): void => {
+    declared.add(name);
+    edits.push({ start: end, end, text: `;globalThis.${name} = ${name};` });
+  };
 
-  let body = applyEdits(js, edits);
-  const prologue = functions.map((f) => `globalThis[${JSON.stringify(f)}] = ${f};`).join(" ");
-  // Everything added goes on the first line or after the last, so lines keep their numbers.
-  body = `(async function () { "use strict"; ${prologue}${body}\n})()`;
-  return { code: body, declared: [...declared], sourceMap, hasResult };
+  for (const stmt of body) {
+    const isLast = stmt === last;
+    let node: Statement = stmt;
+    // Type-only imports and exports go here, not in the transform: it would leave `export {}`.
+    if ((stmt.type === "ImportDeclaration" || stmt.type === "ExportNamedDeclaration" || stmt.type === "ExportAllDeclaration") && isTypeOnly(stmt)) {
+      edits.push({ start: stmt.start, end: stmt.end, text: "" });
+      continue;
+    }
+    if (stmt.type === "ExportNamedDeclaration" || stmt.type === "ExportAllDeclaration") {
+      // Cells are not modules: `export` is accepted and ignored; re-exports mean nothing.
+      if (stmt.type === "ExportAllDeclaration" || stmt.declaration === null) {
+        edits.push({ start: stmt.start, end: stmt.end, text: "" });
+        continue;
+      }
+      edits.push({ start: stmt.start, end: stmt.declaration.start, text: "" });
+      node = stmt.declaration as Statement;
+    } else if (stmt.type === "ExportDefaultDeclaration" || stmt.type === "TSExportAssignment") {
+      const decl = stmt.type === "ExportDefaultDeclaration" ? stmt.declaration : stmt.expression;
+      edits.push({ start: stmt.start, end: decl.start, text: "" });
+      if ((decl.type === "FunctionDeclaration" || decl.type === "ClassDeclaration") && decl.id !== null) {
+        node = decl as Statement;
+      } else if (decl.type === "TSInterfaceDeclaration") {
+        continue;
+      } else {
+        // An expression (or an anonymous function or class): parenthesized, so that `{` or
+        // `function` do not start a statement; `;` so that `(` does not call the line before.
+        if (isLast) result(decl.start, decl.end);
+        else edits.push({ start: decl.start, end: decl.start, text: ";(" }, { start: decl.end, end: decl.end, text: ")" });
+        continue;
+      }
+    }
+    if (isTypeOnly(node)) continue;
+    switch (node.type) {
+      case "ImportDeclaration":
+        edits.push({ start: stmt.start, end: stmt.end, text: importText(node, `__asyncioTsModule${imports++}`, declared) });
+        break;
+      case "TSImportEqualsDeclaration":
+        // `import x = require("m")`: the module itself, as a default import of CommonJS gives it.
+        if (node.importKind !== "type" && node.moduleReference.type === "TSExternalModuleReference") {
+          const temp = `__asyncioTsModule${imports++}`;
+          declared.add(node.id.name);
+          const load = `const ${temp} = await ${IMPORT_FUNCTION}(${JSON.stringify(node.moduleReference.expression.value)});`;
+          edits.push({ start: stmt.start, end: stmt.end, text: `${load} ${node.id.name} = ("default" in ${temp}) ? ${temp}.default : ${temp};` });
+        }
+        break;
+      case "VariableDeclaration": {
+        // `using` and `await using` stay local: their resources are disposed when the cell ends.
+        if (node.kind === "using" || node.kind === "await using") break;
+        const first = node.declarations[0];
+        if (first === undefined) break;
+        edits.push({ start: node.start, end: first.start, text: "" });
+        for (const d of node.declarations) {
+          bindingNames(d.id, declared);
+          const id = d.id;
+          if (id.type === "Identifier") {
+            // `x: T` and `x!: T` become `x`.
+            if (id.typeAnnotation != null || d.definite === true) edits.push({ start: id.start, end: id.end, text: id.name });
+            // `let x;` declares x anew: undefined. `var x;` leaves a value in place, as JavaScript does.
+            if (d.init === null && node.kind !== "var") edits.push({ start: id.end, end: id.end, text: " = undefined" });
+          } else if (d.init !== null) {
+            // A destructuring pattern is an assignment pattern once in parentheses.
+            const annotation = "typeAnnotation" in id ? id.typeAnnotation : null;
+            if (annotation != null) edits.push({ start: annotation.start, end: id.end, text: "" });
+            edits.push({ start: id.start, end: id.start, text: ";(" }, { start: d.end, end: d.end, text: ")" });
+          }
+        }
+        break;
+      }
+      case "FunctionDeclaration":
+        if (node.id !== null && node.body !== null) {
+          declared.add(node.id.name);
+          functions.push(node.id.name);
+        }
+        break;
+      case "ClassDeclaration":
+      case "TSEnumDeclaration":
+        if (node.id !== null) publishAfter(node.id.name, stmt.end);
+        break;
+      case "TSModuleDeclaration": {
+        // `namespace A.B {}` declares A.
+        let id = node.id;
+        while (id.type === "TSQualifiedName") id = id.left as typeof id;
+        if (id.type === "Identifier") publishAfter(id.name, stmt.end);
+        break;
+      }
+      case "ExpressionStatement":
+        if (isLast) result(node.expression.start, node.expression.end);
+        break;
+      default:
+        break;
+    }
+  }
+  for (const d of dynamicImports) edits.push({ start: d.start, end: d.start + "import".length, text: IMPORT_FUNCTION });
+  return {
+    source: applyEdits(source, edits),
+    prologue: functions.map((f) => `globalThis.${f} = ${f};`).join(" "),
+    declared: [...declared],
+    hasResult,
+  };
 }
 
 /** Keeps the original line breaks of the replaced text, so later lines keep their numbers. */
 function padLines(original: string, text: string): string {
-  const want = (original.match(/\n/g) ?? []).length;
-  const have = (text.match(/\n/g) ?? []).length;
-  return want > have ? text + "\n".repeat(want - have) : text;
+  let want = 0;
+  for (let i = original.indexOf("\n"); i >= 0; i = original.indexOf("\n", i + 1)) want++;
+  return want === 0 ? text : text + "\n".repeat(want);
 }
 
-function applyEdits(js: string, edits: Edit[]): string {
+function applyEdits(source: string, edits: Edit[]): string {
+  if (edits.length === 0) return source;
   edits.sort((a, b) => a.start - b.start || a.end - b.end);
   let out = "";
   let pos = 0;
   for (const e of edits) {
-    out += js.slice(pos, e.start) + padLines(js.slice(e.start, e.end), e.text);
+    out += source.slice(pos, e.start) + padLines(source.slice(e.start, e.end), e.text);
     pos = e.end;
   }
-  return out + js.slice(pos);
+  return out + source.slice(pos);
 }
 
-function bindingNames(name: TS.BindingName, into: Set<string>): void {
-  const ts = typescript();
-  if (ts.isIdentifier(name)) into.add(name.text);
-  else
-    for (const el of name.elements) {
-      if (ts.isOmittedExpression(el)) continue;
-      bindingNames(el.name, into);
-    }
-}
-
-function variableText(stmt: TS.VariableStatement, declared: Set<string>, sf: TS.SourceFile): string {
-  const ts = typescript();
-  const isVar = (stmt.declarationList.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const)) === 0;
-  const parts: string[] = [];
-  for (const decl of stmt.declarationList.declarations) {
-    bindingNames(decl.name, declared);
-    const target = decl.name.getText(sf);
-    if (decl.initializer !== undefined) {
-      // A destructuring pattern is an assignment pattern once in parentheses.
-      parts.push(ts.isIdentifier(decl.name) ? `${target} = ${decl.initializer.getText(sf)}` : `(${target} = ${decl.initializer.getText(sf)})`);
-    } else if (!isVar) {
-      // `let x;` declares x anew: undefined. `var x;` leaves a value in place, as JavaScript does.
-      parts.push(`${target} = undefined`);
-    }
+function bindingNames(pattern: BindingPattern | { type: "RestElement"; argument: BindingPattern }, into: Set<string>): void {
+  switch (pattern.type) {
+    case "Identifier":
+      into.add(pattern.name);
+      break;
+    case "ObjectPattern":
+      for (const p of pattern.properties) bindingNames(p.type === "Property" ? p.value : p, into);
+      break;
+    case "ArrayPattern":
+      for (const el of pattern.elements) if (el !== null) bindingNames(el, into);
+      break;
+    case "AssignmentPattern":
+      bindingNames(pattern.left, into);
+      break;
+    case "RestElement":
+      bindingNames(pattern.argument, into);
+      break;
   }
-  return parts.length === 0 ? "" : `${parts.join(", ")};`;
 }
 
-function importText(stmt: TS.ImportDeclaration, temp: string, declared: Set<string>, sf: TS.SourceFile): string {
-  const ts = typescript();
-  const spec = (stmt.moduleSpecifier as TS.StringLiteral).text;
-  const clause = stmt.importClause;
-  const load = `await ${IMPORT_FUNCTION}(${JSON.stringify(spec)})`;
-  if (clause === undefined) return `${load};`;
+function importText(stmt: Extract<Statement, { type: "ImportDeclaration" }>, temp: string, declared: Set<string>): string {
+  const load = `await ${IMPORT_FUNCTION}(${JSON.stringify(stmt.source.value)})`;
+  if (stmt.specifiers.length === 0) return `${load};`;
   const parts: string[] = [`const ${temp} = ${load};`];
-  if (clause.name !== undefined) {
-    declared.add(clause.name.text);
-    // A CommonJS module's default export is the module itself.
-    parts.push(`${clause.name.text} = ("default" in ${temp}) ? ${temp}.default : ${temp};`);
-  }
-  const bindings = clause.namedBindings;
-  if (bindings !== undefined) {
-    if (ts.isNamespaceImport(bindings)) {
-      declared.add(bindings.name.text);
-      parts.push(`${bindings.name.text} = ${temp};`);
+  for (const s of stmt.specifiers) {
+    const local = s.local.name;
+    if (s.type === "ImportSpecifier" && s.importKind === "type") continue;
+    declared.add(local);
+    if (s.type === "ImportDefaultSpecifier") {
+      // A CommonJS module's default export is the module itself.
+      parts.push(`${local} = ("default" in ${temp}) ? ${temp}.default : ${temp};`);
+    } else if (s.type === "ImportNamespaceSpecifier") {
+      parts.push(`${local} = ${temp};`);
     } else {
-      for (const el of bindings.elements) {
-        if (el.isTypeOnly) continue;
-        const local = el.name.text;
-        const imported = (el.propertyName ?? el.name).getText(sf);
-        declared.add(local);
-        // A name that is only a type has no value: it reads as undefined, never an error.
-        parts.push(`${local} = ${temp}[${JSON.stringify(imported.replace(/^["']|["']$/g, ""))}];`);
-      }
+      const imported = s.imported.type === "Identifier" ? s.imported.name : String(s.imported.value);
+      // A name that is only a type has no value: it reads as undefined, never an error.
+      parts.push(`${local} = ${temp}[${JSON.stringify(imported)}];`);
     }
   }
   return parts.join(" ");
 }
 
-function classStart(stmt: TS.ClassDeclaration, sf: TS.SourceFile): number {
-  const ts = typescript();
-  const mods = ts.getModifiers(stmt) ?? [];
-  const last = mods.filter((m) => m.kind === ts.SyntaxKind.ExportKeyword || m.kind === ts.SyntaxKind.DefaultKeyword).at(-1);
-  if (last === undefined) return stmt.getStart(sf);
-  return last.end + sf.text.slice(last.end).search(/\S/);
+/** Where the cell's first decorator is, or -1. */
+function decoratorIn(program: Program): number {
+  let at = -1;
+  new Visitor({
+    Decorator(node) {
+      if (at < 0 || node.start < at) at = node.start;
+    },
+  }).visit(program);
+  return at;
 }
 
-function stripExport(stmt: TS.FunctionDeclaration | TS.ClassDeclaration, edits: Edit[], sf: TS.SourceFile): void {
-  const ts = typescript();
-  for (const m of ts.getModifiers(stmt) ?? []) {
-    if (m.kind === ts.SyntaxKind.ExportKeyword || m.kind === ts.SyntaxKind.DefaultKeyword) edits.push({ start: m.getStart(sf), end: m.end, text: "" });
+/** The 1-based line and column of a UTF-16 offset. */
+function position(source: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = source.indexOf("\n"); i >= 0 && i < offset; i = source.indexOf("\n", i + 1)) {
+    line++;
+    lineStart = i + 1;
   }
+  return { line, column: offset - lineStart + 1 };
 }
 
-const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+function syntaxError(e: OxcProblem, source: string): CellSyntaxError {
+  const { line, column } = position(source, e.labels[0]?.start ?? 0);
+  return new CellSyntaxError(e.message, line, column);
+}
+
+// -- is_complete ----------------------------------------------------------------------------------
+
+/** `is_complete` for a console: complete, incomplete (with an indent), or invalid. */
+export interface CompleteStatus {
+  status: "complete" | "incomplete" | "invalid";
+  indent?: string;
+}
 
 /**
- * For each line of the compiled JavaScript (0-based), the cell line (0-based) it came from,
- * read from the transpiler's source map; `-1` where a line maps to nothing.
+ * Whether `code` is complete, incomplete (more lines can complete it) or invalid (no more lines
+ * can). The rule, on oxc-parser's errors:
+ * - no error: complete;
+ * - a string literal or a regular expression left open: invalid (neither may span lines);
+ * - a block comment or a template literal left open: incomplete (both may);
+ * - every error at the end of the input (`function f() {`, `const x =`, `1 +`): incomplete;
+ * - otherwise the input goes on with a probe line (`_`): if its first error moves or goes away,
+ *   the error was the input stopping early (`const f = (a) =>` is reported before the arrow):
+ *   incomplete; if it stays (`}`, `const = 1;`), invalid.
  */
-export function lineTable(sourceMap: string | undefined): number[] {
-  if (sourceMap === undefined) return [];
-  const mappings = (JSON.parse(sourceMap) as { mappings: string }).mappings;
-  const table: number[] = [];
-  let srcLine = 0;
-  for (const line of mappings.split(";")) {
-    let first = -1;
-    for (const seg of line.split(",")) {
-      if (seg === "") continue;
-      const fields = decodeVlq(seg);
-      // Fields: generated column, source index, source line delta, source column, name.
-      if (fields.length >= 3) {
-        srcLine += fields[2] as number;
-        if (first < 0) first = srcLine;
-      }
-    }
-    table.push(first);
+export function isComplete(code: string): CompleteStatus {
+  const end = code.trimEnd().length;
+  if (end === 0) return { status: "complete" };
+  const errors = parseErrors(code);
+  const first = errors[0];
+  if (first === undefined) return { status: "complete" };
+  const at = first.labels[0]?.start ?? 0;
+  if (/^Unterminated (string|regular expression)/.test(first.message)) {
+    return code[at] === "`" ? incomplete(code) : { status: "invalid" };
   }
-  return table;
+  if (first.message.startsWith("Unterminated multiline comment")) return incomplete(code);
+  if (errors.every((e) => (e.labels[0]?.start ?? 0) >= end)) return incomplete(code);
+  const probed = parseErrors(`${code}\n_`)[0];
+  return probed === undefined || (probed.labels[0]?.start ?? 0) !== at ? incomplete(code) : { status: "invalid" };
 }
 
-function decodeVlq(seg: string): number[] {
-  const out: number[] = [];
-  let value = 0;
-  let shift = 0;
-  for (const ch of seg) {
-    const digit = BASE64.indexOf(ch);
-    value += (digit & 31) << shift;
-    if (digit & 32) {
-      shift += 5;
-    } else {
-      out.push(value & 1 ? -(value >>> 1) : value >>> 1);
-      value = 0;
-      shift = 0;
-    }
-  }
-  return out;
+function parseErrors(code: string): OxcProblem[] {
+  return parseSync("input.ts", code, { lang: "ts", sourceType: "module" }).errors.filter((e) => e.severity === "Error");
+}
+
+/** The next line's indent: the last line's, one level deeper after an opening bracket. */
+function incomplete(code: string): CompleteStatus {
+  const lastLine = code.split("\n").at(-1) ?? "";
+  const indent = (/^\s*/.exec(lastLine)?.[0] ?? "") + (/[{([]\s*$/.test(code.trimEnd()) ? "  " : "");
+  return { status: "incomplete", indent };
 }

@@ -4,9 +4,7 @@
 
 import { inspect } from "node:util";
 import { isFuture, type Future } from "../asyncio/index.js";
-
-/** A mime bundle: `{ "text/plain": ..., "text/html": ... }`. */
-export type MimeBundle = Record<string, unknown>;
+import type { MimeBundle } from "./language.js";
 
 /** An object that renders itself: return a mime bundle. */
 export interface RichDisplay {

@@ -1,7 +1,8 @@
-// The language layer: runs TypeScript cells on the kernel's persistent loop and global scope.
-// Each cell runs as a Task on the loop, in the cell's output context; its last expression is
-// its result (a Promise is awaited first; a Future or Task is shown as it is). Knows nothing
-// of the Jupyter protocol (kernel.ts does).
+// The TypeScript language: runs cells on the kernel's persistent loop and global scope. Each
+// cell is compiled (compiler.ts), checked when a checker is plugged in (checker.ts), and run as
+// a Task on the loop in the cell's output context; its last expression is its result (a
+// Promise is awaited first; a Future or Task is shown as it is). Knows nothing of the Jupyter
+// protocol (kernel.ts does); implements the Language that the protocol layer calls.
 
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -9,16 +10,16 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import * as asyncio from "../asyncio/index.js";
-import type { Task } from "../asyncio/index.js";
+import { Future, type Context, type ContextVar, type ExceptionContext, type Task } from "../asyncio/index.js";
+import { NO_CHECKER, diagnosticsError, type CellDiagnostic, type CheckedCell, type Checker } from "./checker.js";
 import { CompileService } from "./compile-service.js";
-import { CellSyntaxError, IMPORT_FUNCTION, RESULT_KEY, lineTable, type CompiledCell } from "./compiler.js";
-import { cellVar, type CellSink } from "./output.js";
+import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, RESULT_KEY, isComplete, type CompiledCell } from "./compiler.js";
+import { mimeBundle, richOutput } from "./display.js";
+import { completeFromGlobals, inspectFromGlobals } from "./introspection.js";
 import type { KernelEventLoop } from "./kernel-loop.js";
-
-/** How a cell ended. */
-export type CellOutcome =
-  | { status: "ok"; hasResult: boolean; value: unknown }
-  | { status: "error"; ename: string; evalue: string; traceback: string[]; error: unknown };
+import type { CellOutput, Completion, ErrorContent, Evaluation, ExecuteOptions, ExecuteOutcome, Inspection, IsCompleteResult, Language, LanguageInfo } from "./language.js";
+import { cellVar, routeStdio } from "./output.js";
+import { StackFormatter } from "./stacks.js";
 
 /** Marks a cell's error as an interruption, as Python's KeyboardInterrupt. */
 export class KeyboardInterrupt extends Error {
@@ -28,26 +29,86 @@ export class KeyboardInterrupt extends Error {
   }
 }
 
+/** Options of the TypeScript language. */
+export interface TypeScriptInterpreterOptions {
+  /** The loop every cell shares, booted by the caller. */
+  loop: KernelEventLoop;
+  /** Where npm packages of the notebook are looked up (`node_modules` next to the notebook, then up). */
+  cwd: string;
+  /** Type checking, type-aware completion and inspection. Default: none (NO_CHECKER). */
+  checker?: Checker;
+  /** Where the language logs what has no cell to go to. Default: standard error. */
+  log?: (line: string) => void;
+}
+
 /**
- * Runs cells. `cwd` is where npm packages of the notebook are looked up (`node_modules` next
- * to the notebook, then up).
+ * The TypeScript whose syntax cells are written in: 7.0, whose syntax is 5.9's and 6.0's, which
+ * oxc-parser parses. (The kernel loads no TypeScript to run cells; a checker brings its own.)
  */
-export class Interpreter {
-  private _count = 0;
-  private readonly _lineTables = new Map<string, number[]>();
+const TYPESCRIPT_SYNTAX = "7.0";
+
+/**
+ * oxc's runtime helpers a compiled cell may call (`babelHelpers.x`): what Node 20 lacks.
+ * Listed one by one so that each is a plain import of the package the kernel depends on.
+ */
+const HELPER_MODULES: Record<string, () => Promise<{ default: unknown }>> = {
+  usingCtx: () => import("@oxc-project/runtime/helpers/usingCtx"),
+};
+
+/** A cell that ran, or how it failed. */
+type Ran = { status: "ok"; value: unknown; hasResult: boolean } | ({ status: "error" } & ErrorContent);
+
+/** Runs TypeScript cells: the Language the kernel's protocol layer calls. */
+export class TypeScriptInterpreter implements Language {
+  readonly loop: KernelEventLoop;
+  readonly cwd: string;
+  /** Compiles cells; large ones on a worker thread, so the loop keeps serving meanwhile. */
+  readonly compiler = new CompileService();
+  readonly languageInfo: LanguageInfo = {
+    name: "typescript",
+    version: TYPESCRIPT_SYNTAX,
+    mimetype: "text/typescript",
+    file_extension: ".ts",
+    codemirror_mode: { name: "javascript", typescript: true },
+    pygments_lexer: "typescript",
+  };
+  readonly banner = `asyncio-ts: TypeScript on one persistent asyncio event loop (Node ${process.version})`;
+  private readonly _checker: Checker;
+  private readonly _log: (line: string) => void;
+  private readonly _stacks = new StackFormatter();
+  private readonly _require: NodeRequire;
+  private readonly _helpers: Record<string, unknown> = {};
+  private _nextId = 0;
   private _current: Task<unknown> | null = null;
   private _interrupted = false;
   private _onInterrupt: (() => void) | null = null;
-  private readonly _require: NodeRequire;
-  /** Compiles cells; large ones on a worker thread, so the loop keeps serving meanwhile. */
-  readonly compiler = new CompileService();
+  private _restoreStdio: (() => void) | null = null;
+  /** The last cell that showed output: errors nobody caught and that belong to no cell go there. */
+  private _lastCell: CellOutput | null = null;
 
-  constructor(
-    readonly loop: KernelEventLoop,
-    readonly cwd: string,
-  ) {
-    this._require = createRequire(join(cwd, "__notebook__.js"));
-    (globalThis as Record<string, unknown>)[IMPORT_FUNCTION] = (spec: string) => this.importModule(spec);
+  constructor(options: TypeScriptInterpreterOptions) {
+    this.loop = options.loop;
+    this.cwd = options.cwd;
+    this._checker = options.checker ?? NO_CHECKER;
+    this._log = options.log ?? ((line) => process.stderr.write(`[asyncio-ts kernel] ${line}\n`));
+    this._require = createRequire(join(this.cwd, "__notebook__.js"));
+  }
+
+  /** Installs the cells' globals (display, input, the importer), the output routing and the loop's exception handler. */
+  start(): void {
+    this._restoreStdio = routeStdio();
+    this._installGlobals();
+    this.loop.onCloseRequest = () => process.stderr.write("(The kernel's event loop stays open: every cell shares it. Restart the kernel for a fresh one.)\n");
+    this.loop.setExceptionHandler((loop, context) => {
+      const cell = cellOf(context);
+      if (cell === undefined) loop.defaultExceptionHandler(context);
+      else cell.error(this._backgroundError(context.exception, context.message));
+    });
+  }
+
+  /** Starts the checker (which may take a while) once the kernel has answered its first request. */
+  warmUp(): void {
+    this._checker.start();
   }
 
   /** Imports what a cell imports: the library under both its names, Node's built-ins, the notebook's packages. */
@@ -78,40 +139,113 @@ export class Interpreter {
    * Interrupts the running cell: a cell waiting in an `await` is cancelled. (A cell stuck in
    * synchronous code is stopped by SIGINT itself, through vm's breakOnSigint.)
    */
-  interrupt(): boolean {
+  interrupt(): void {
     const t = this._current;
-    if (t === null || t.done()) return false;
+    if (t === null || t.done()) return;
     this._interrupted = true;
-    const delivered = t.cancel("interrupted");
+    t.cancel("interrupted");
     this._onInterrupt?.();
-    return delivered;
   }
 
-  /** Runs one cell in `sink`'s output context. */
-  async execute(code: string, sink: CellSink): Promise<CellOutcome> {
-    const n = ++this._count;
-    const filename = `cell-${n}.ts`;
+  /** Runs one cell in `cell`'s output context. `exit` / `quit` asks a console to leave (IPython's ask_exit). */
+  async execute(code: string, cell: CellOutput, options: ExecuteOptions): Promise<ExecuteOutcome> {
+    if (/^(exit|quit)(\(\))?;?$/.test(code.trim())) {
+      cell.payload({ source: "ask_exit", keepkernel: false });
+      return { status: "ok", result: null };
+    }
+    if (!options.silent) this._lastCell = cell;
+    const r = await this._run(code, cell, `In[${cell.executionCount}]`, true);
+    if (r.status === "error") return r;
+    return { status: "ok", result: r.hasResult && r.value !== undefined ? mimeBundle(r.value) : null };
+  }
+
+  /** Evaluates one of `user_expressions`, unchecked, in `cell`'s context. */
+  async evaluate(expression: string, cell: CellOutput): Promise<Evaluation> {
+    const r = await this._run(`(${expression})`, cell, `In[${cell.executionCount}] (user expression)`, false);
+    return r.status === "ok" ? { status: "ok", data: mimeBundle(r.value) } : r;
+  }
+
+  async complete(code: string, cursor: number): Promise<Completion> {
+    return (await this._checker.complete(code, cursor)) ?? completeFromGlobals(code, cursor);
+  }
+
+  async inspect(code: string, cursor: number, detailLevel: number): Promise<Inspection> {
+    return (await this._checker.inspect(code, cursor, detailLevel)) ?? inspectFromGlobals(code, cursor);
+  }
+
+  isComplete(code: string): IsCompleteResult {
+    return isComplete(code);
+  }
+
+  /**
+   * An error nobody caught (a Node callback that threw, a rejected Promise nobody awaited):
+   * shown under the cell whose code it came from, else under the last cell; the kernel goes on.
+   */
+  reportUncaught(err: unknown, kind: "uncaughtException" | "unhandledRejection"): void {
+    const cell = cellVar.get() ?? this._lastCell;
+    const message = kind === "unhandledRejection" ? "Unhandled promise rejection" : "Uncaught exception";
+    if (cell === null) this._log(`${message}: ${err instanceof Error ? err.stack : String(err)}`);
+    else cell.error(this._backgroundError(err, message));
+  }
+
+  /** An error as Jupyter shows it: name, message, and a traceback whose frames name cell lines. */
+  formatError(e: unknown): ErrorContent {
+    return this._stacks.format(e);
+  }
+
+  /** Stops the running cell, the compile worker, the checker and the loop; puts stdio back. */
+  async close(): Promise<void> {
+    this.interrupt();
+    await this.compiler.close();
+    await this._checker.close();
+    await this.loop.shutdown();
+    this._restoreStdio?.();
+    this._restoreStdio = null;
+  }
+
+  // -- Running a cell ---------------------------------------------------------------------------
+
+  private async _run(code: string, cell: CellOutput, label: string, checked: boolean): Promise<Ran> {
+    const id = this._nextId++;
+    const file = `cell-${id}.js`;
+    const info: CheckedCell = { id, code, executionCount: cell.executionCount };
+    // `// @ts-nocheck` as the first line: the cell runs unchecked (its declarations still count).
+    const check = checked && !/^\s*\/\/\s*@ts-nocheck\b/.test(code);
+    // Compiled and checked at once: the checker works outside this thread meanwhile.
+    const diagnostics = check ? this._checker.check(info).catch((e: unknown) => this._checkerFailed(e)) : Promise.resolve([]);
     let compiled: CompiledCell;
     try {
-      compiled = await this.compiler.compile(code, filename);
+      compiled = await this.compiler.compile(code, `cell-${id}.ts`);
     } catch (e) {
-      return this._failure(e, filename);
+      return this._failure(e, label);
     }
-    this._lineTables.set(`cell-${n}.js`, lineTable(compiled.sourceMap));
+    const errors = await diagnostics;
+    if (errors.length > 0) return { status: "error", ...diagnosticsError(errors, label) };
+    this._stacks.addCell(file, label, compiled.sourceMap);
     for (const name of compiled.declared) if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = undefined;
-    const script = compiled.code;
+    try {
+      await this._loadHelpers(compiled.helpers);
+      return await this._runTask(compiled, file, id, cell);
+    } catch (e) {
+      return this._failure(e, label);
+    } finally {
+      if (checked) this._checker.commit(info, compiled.declared);
+    }
+  }
+
+  private async _runTask(compiled: CompiledCell, file: string, id: number, cell: CellOutput): Promise<Ran> {
     this._interrupted = false;
-    const task = cellVar.run(sink, () =>
+    const task = cellVar.run(cell, () =>
       this.loop.createTask(
         async () => {
-          const boxed = await (vm.runInThisContext(script, { filename: `cell-${n}.js`, breakOnSigint: true }) as Promise<Record<string, unknown> | undefined>);
+          const boxed = await (vm.runInThisContext(compiled.code, { filename: file, breakOnSigint: true }) as Promise<Record<string, unknown> | undefined>);
           let value = boxed?.[RESULT_KEY];
           // A Promise is awaited, as a script would; a Future, Task or coroutine is shown as it is.
           if (value instanceof Promise) value = await value;
           // Boxed again: the task's own Promise would otherwise adopt a Future it returns.
           return { value };
         },
-        { name: `Cell-${n}` },
+        { name: `Cell-${id}` },
       ),
     );
     this._current = task as Task<unknown>;
@@ -124,44 +258,84 @@ export class Interpreter {
     interrupted.catch(() => {});
     try {
       const { value } = (await Promise.race([task, interrupted])) as { value: unknown };
-      return { status: "ok", hasResult: compiled.hasResult && value !== undefined, value };
+      return { status: "ok", value, hasResult: compiled.hasResult };
     } catch (e) {
-      if (isInterrupt(e, this._interrupted)) return this._failure(new KeyboardInterrupt(), filename);
-      return this._failure(e, filename);
+      throw isInterrupt(e, this._interrupted) ? new KeyboardInterrupt() : e;
     } finally {
       this._current = null;
       this._onInterrupt = null;
     }
   }
 
-  /** An error as Jupyter shows it: name, message, and a traceback whose frames name cell lines. */
-  formatError(e: unknown): { ename: string; evalue: string; traceback: string[] } {
-    if (!(e instanceof Error)) return { ename: "Error", evalue: String(e), traceback: [`Uncaught ${String(e)}`] };
-    const ename = e.name;
-    const evalue = e.message;
-    const stack = (e.stack ?? `${ename}: ${evalue}`).split("\n");
-    let frames = stack.slice(1).map((l) => this._mapFrame(l));
-    // What ran the cell (the kernel, vm, the task machinery) is noise: stop at the last cell frame.
-    const lastCell = frames.findLastIndex((l) => l.includes("In ["));
-    if (lastCell >= 0) frames = frames.slice(0, lastCell + 1);
-    frames = frames.filter((l) => !/In \[\d+\]:\d+:\d+/.test(l) && !/node:internal|node:vm/.test(l));
-    const head = evalue === "" ? ename : `${ename}: ${evalue}`;
-    return { ename, evalue, traceback: [head, ...frames] };
-  }
-
-  private _mapFrame(line: string): string {
-    return line.replace(/(cell-(\d+))\.js:(\d+):(\d+)/, (_all, _base: string, num: string, l: string, c: string) => {
-      const table = this._lineTables.get(`cell-${num}.js`);
-      const mapped = table?.[Number(l) - 1];
-      return mapped !== undefined && mapped >= 0 ? `In [${num}], line ${mapped + 1}` : `In [${num}]:${l}:${c}`;
-    });
-  }
-
-  private _failure(e: unknown, filename: string): CellOutcome {
-    if (e instanceof CellSyntaxError) {
-      return { status: "error", ename: "SyntaxError", evalue: e.message, traceback: [`SyntaxError: ${e.message} in ${filename}`], error: e };
+  private async _loadHelpers(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      if (name in this._helpers) continue;
+      const load = HELPER_MODULES[name];
+      if (load === undefined) throw new Error(`This cell needs oxc's runtime helper '${name}', which the kernel does not provide`);
+      this._helpers[name] = (await load()).default;
     }
-    return { status: "error", ...this.formatError(e), error: e };
+  }
+
+  private _checkerFailed(e: unknown): CellDiagnostic[] {
+    // A checker that fails must not keep cells from running: they run unchecked.
+    this._log(`the checker failed, the cell runs unchecked: ${e instanceof Error ? e.stack : String(e)}`);
+    return [];
+  }
+
+  private _failure(e: unknown, label: string): { status: "error" } & ErrorContent {
+    if (e instanceof CellSyntaxError) {
+      return { status: "error", ename: "SyntaxError", evalue: e.message, traceback: [`SyntaxError: ${e.message}`, `    at Cell ${label}, line ${e.line}`] };
+    }
+    return { status: "error", ...this._stacks.format(e) };
+  }
+
+  private _backgroundError(err: unknown, message?: string): ErrorContent {
+    const f = this._stacks.format(err);
+    const head = message !== undefined && message !== "" ? [message] : [];
+    return { ename: f.ename, evalue: f.evalue, traceback: [...head, ...f.traceback] };
+  }
+
+  // -- The cells' globals -----------------------------------------------------------------------
+
+  private _installGlobals(): void {
+    const g = globalThis as Record<string, unknown>;
+    const hidden = (name: string, value: unknown): void => {
+      Object.defineProperty(g, name, { value, configurable: true, writable: true, enumerable: false });
+    };
+    hidden(IMPORT_FUNCTION, (spec: string) => this.importModule(spec));
+    hidden(HELPERS_GLOBAL, this._helpers);
+    const display = (value: unknown, options?: { displayId?: string; metadata?: Record<string, unknown> }): void => {
+      const cell = cellVar.get();
+      if (cell === undefined) throw new Error("display() works in a cell");
+      cell.display(mimeBundle(value), options);
+    };
+    // display.html(...), display.markdown(...), ...: build the bundle and display it at once.
+    for (const [kind, make] of Object.entries(richOutput)) {
+      (display as unknown as Record<string, unknown>)[kind] = (data: never, options?: { displayId?: string }) => display(make(data), options);
+    }
+    g["display"] = display;
+    g["updateDisplay"] = (value: unknown, options: { displayId: string }): void => {
+      const cell = cellVar.get();
+      if (cell === undefined) throw new Error("updateDisplay() works in a cell");
+      cell.display(mimeBundle(value), { ...options, update: true });
+    };
+    g["clearOutput"] = (wait = false): void => cellVar.get()?.clearOutput(wait);
+    // page(text): shown in the front end's pager (a payload of the execute reply), as IPython's.
+    g["page"] = (text: unknown): void => {
+      cellVar.get()?.payload({ source: "page", data: { "text/plain": String(text) }, start: 0 });
+    };
+    // input(): a Future, so that an interrupt cancels the cell waiting for the answer.
+    g["input"] = (prompt = "", options?: { password?: boolean }): Future<string> => {
+      const cell = cellVar.get();
+      if (cell === undefined) throw new Error("input() works in a cell");
+      const answer = cell.requestInput(String(prompt), options?.password === true);
+      const fut = new Future<string>({ loop: this.loop });
+      answer.then(
+        (line) => fut.done() || fut.setResult(line),
+        () => fut.done() || fut.cancel("interrupted"),
+      );
+      return fut;
+    };
   }
 }
 
@@ -204,6 +378,22 @@ function pickCondition(entry: unknown): string | null {
     }
   }
   return null;
+}
+
+/**
+ * The cell an exception handler's report belongs to: the current one, else the one whose
+ * context the failing callback or task ran in (the loop reports after leaving that context,
+ * as Python's `Handle._run` does).
+ */
+function cellOf(report: ExceptionContext): CellOutput | undefined {
+  const current = cellVar.get();
+  if (current !== undefined) return current;
+  for (const key of ["handle", "task", "future"]) {
+    const context = (report[key] as { _context?: Context } | undefined)?._context;
+    const cell = context?.get(cellVar as ContextVar<unknown>) as CellOutput | undefined;
+    if (cell !== undefined) return cell;
+  }
+  return undefined;
 }
 
 /** How long an interrupted cell may take to end by itself before the kernel ends it. */

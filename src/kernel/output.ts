@@ -6,21 +6,10 @@
 import { Console } from "node:console";
 import { Writable } from "node:stream";
 import { ContextVar } from "../asyncio/context.js";
-import type { MimeBundle } from "./display.js";
-
-/** Where a cell's output goes. */
-export interface CellSink {
-  /** The execution count of the cell (for logs and names). */
-  readonly executionCount: number;
-  stream(name: "stdout" | "stderr", text: string): void;
-  display(bundle: MimeBundle, options?: { displayId?: string; update?: boolean; metadata?: Record<string, unknown> }): void;
-  clearOutput(wait: boolean): void;
-  /** An error from code the cell started, after the cell itself finished. */
-  backgroundError(err: unknown, message?: string): void;
-}
+import type { CellOutput } from "./language.js";
 
 /** The cell whose code runs now (through any number of callbacks and awaits). */
-export const cellVar = new ContextVar<CellSink>("asyncio-ts.cell");
+export const cellVar = new ContextVar<CellOutput>("asyncio-ts.cell");
 
 type Write = typeof process.stdout.write;
 

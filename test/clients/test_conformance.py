@@ -17,8 +17,10 @@ class AsyncioTsKernelTests(jkt.KernelTests):
         {"text": "JSON.str", "matches": {"stringify"}},
     ]
     complete_code_samples = ["1 + 1", "const x = 1;", "function f() {\n  return 1;\n}"]
-    incomplete_code_samples = ["function f() {", "const a = [1,", "if (true) {"]
-    invalid_code_samples = ["const = 1;", "1 +* 2"]
+    # Incomplete where more lines can complete it; invalid where none can (an unterminated string
+    # literal may not span lines).
+    incomplete_code_samples = ["function f() {", "const x =", "1 +", "const a = [1,", "if (true) {"]
+    invalid_code_samples = ["}", 'const s = "abc', "const = 1;", "1 +* 2"]
 
     code_page_something = 'page("a page of text")'
     code_generate_error = 'throw new Error("boom")'

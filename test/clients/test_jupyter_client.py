@@ -4,6 +4,7 @@ restart and shutdown."""
 
 import json
 import os
+import re
 import socket
 import time
 
@@ -124,6 +125,34 @@ def test_interrupt_ends_a_stuck_cell_and_keeps_the_state(kernel, code):
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == "KeyboardInterrupt"
     assert result_text(run(kc, "kept")[1]) == ["'still here'"]
+
+
+def test_a_runtime_error_shows_cell_lines_and_library_sources_not_the_kernels_frames(kernel):
+    _, kc = kernel
+    run(kc, 'import * as asyncio from "asyncio";\nconst f = new asyncio.Future<number>();')
+    reply, _ = run(kc, "function read(): number {\n  return f.result();\n}\nread()")
+    assert (reply["ename"], reply["evalue"]) == ("InvalidStateError", "Result is not ready.")
+    traceback = reply["traceback"]
+    assert traceback[0] == "InvalidStateError: Result is not ready."
+    # The library's frame, through its source map, as the package ships its sources.
+    assert re.fullmatch(r"    at Future\.result \(asyncio-ts/futures\.ts:\d+\)", traceback[1]), traceback
+    assert traceback[2:] == ["    at read (Cell In[2], line 2)", "    at Cell In[2], line 4"], traceback
+    assert not any(re.search(r"dist/|/kernel/|_drainShell|node:internal", line) for line in traceback), traceback
+
+
+def test_is_complete_for_a_console(kernel):
+    _, kc = kernel
+
+    def status(code):
+        kc.is_complete(code)
+        return kc.get_shell_msg(timeout=TIMEOUT)["content"]
+
+    assert status("function f() {") == {"status": "incomplete", "indent": "  "}
+    assert status("const x =")["status"] == "incomplete"
+    assert status("1 +")["status"] == "incomplete"
+    assert status("}") == {"status": "invalid"}
+    assert status('const s = "abc') == {"status": "invalid"}
+    assert status("const s = 1;") == {"status": "complete"}
 
 
 def test_stop_on_error_aborts_the_queued_cells(kernel):

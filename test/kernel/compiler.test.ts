@@ -1,19 +1,35 @@
-// The cell compiler: REPL semantics for TypeScript cells, proved by running compiled cells in
-// a fresh vm context one after another, as the kernel runs them.
+// The cell compiler (on oxc): REPL semantics for TypeScript cells, proved by running compiled
+// cells in a fresh vm context one after another, as the kernel runs them; line mapping through
+// the source map; is_complete.
 import vm from "node:vm";
 import { describe, expect, it } from "vitest";
-import { CellSyntaxError, IMPORT_FUNCTION, RESULT_KEY, compileCell } from "../../src/kernel/compiler.js";
+import usingCtx from "@oxc-project/runtime/helpers/usingCtx";
+import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, RESULT_KEY, compileCell, isComplete } from "../../src/kernel/compiler.js";
+import { StackFormatter } from "../../src/kernel/stacks.js";
 
-/** A tiny stand-in for the kernel: one global scope, cells run in order. */
+/** A tiny stand-in for the kernel: one global scope, cells run in order, frames formatted. */
 function session(modules: Record<string, unknown> = {}) {
-  const context = vm.createContext({ [IMPORT_FUNCTION]: async (spec: string) => modules[spec] ?? { spec } });
+  const context = vm.createContext({ [IMPORT_FUNCTION]: async (spec: string) => modules[spec] ?? { spec }, [HELPERS_GLOBAL]: { usingCtx }, Symbol });
+  const stacks = new StackFormatter();
+  let n = 0;
   return {
     context,
+    stacks,
     async run(source: string): Promise<unknown> {
       const cell = compileCell(source);
+      const file = `cell-${n}.js`;
+      stacks.addCell(file, `In[${++n}]`, cell.sourceMap);
       for (const name of cell.declared) if (!(name in context)) (context as Record<string, unknown>)[name] = undefined;
-      const boxed = (await (vm.runInContext(cell.code, context) as Promise<Record<string, unknown> | undefined>)) ?? {};
+      const boxed = (await (vm.runInContext(cell.code, context, { filename: file }) as Promise<Record<string, unknown> | undefined>)) ?? {};
       return boxed[RESULT_KEY];
+    },
+    /** The traceback of the error the cell throws. */
+    async traceback(source: string): Promise<string[]> {
+      const err = await this.run(source).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      return stacks.format(err).traceback;
     },
   };
 }
@@ -69,20 +85,28 @@ describe("Cells", () => {
     expect(await s.run("[Real, OnlyAType]")).toEqual([1, undefined]);
   });
 
-  it("have a result only when they end with an expression", () => {
+  it("have a result only when they end with an expression (type declarations after it do not count)", () => {
     expect(compileCell("1 + 1").hasResult).toBe(true);
+    expect(compileCell("1 + 1\ninterface After { a: number }").hasResult).toBe(true);
     expect(compileCell("const a = 1;").hasResult).toBe(false);
     expect(compileCell("if (true) { 1 }").hasResult).toBe(false);
   });
 
-  it("keep each statement on a line the source map maps back to its cell line", async () => {
-    const { lineTable } = await import("../../src/kernel/compiler.js");
+  it("publish classes, enums and namespaces once declared", async () => {
     const s = session();
-    const err = (await s.run("const a = 1;\nconst b: string = 'x';\nthrow new Error('line three');").catch((e: Error) => e)) as Error;
-    const cell = compileCell("const a = 1;\nconst b: string = 'x';\nthrow new Error('line three');");
-    const jsLine = cell.code.split("\n").findIndex((l) => l.includes("throw new Error('line three')"));
-    expect(lineTable(cell.sourceMap)[jsLine]).toBe(2);
-    expect(err.message).toBe("line three");
+    await s.run("abstract class Base { abstract n(): number }\nclass Two extends Base { n() { return 2 } }\nenum Color { Red, Green }\nnamespace Util { export const three = 3 }");
+    expect(await s.run("[new Two().n(), Color.Green, Color[0], Util.three]")).toEqual([2, 1, "Red", 3]);
+  });
+
+  it("dispose of `using` resources when the cell ends, and keep what the cell declared after them", async () => {
+    const s = session();
+    await s.run("const log: string[] = [];\nusing r = { [Symbol.dispose]() { log.push('disposed') } };\nlog.push('body');\nconst after = 1;");
+    expect(await s.run("[log, after]")).toEqual([["body", "disposed"], 1]);
+  });
+
+  it("strip what only types say: annotations, `!`, `as`, `satisfies`, generics, declare", async () => {
+    const s = session();
+    expect(await s.run("declare const d: number;\nlet x!: number;\nconst o = { a: 1 } satisfies Record<string, number>;\nconst id = <T,>(v: T): T => v;\n[typeof d, x, (o.a as number) + id<number>(1)]")).toEqual(["undefined", undefined, 2]);
   });
 
   it("report syntax errors with the cell's line and column", () => {
@@ -104,12 +128,30 @@ describe("Cells", () => {
 });
 
 describe("Line mapping", () => {
-  it("maps compiled lines back to cell lines, across removed type declarations", async () => {
-    const { lineTable } = await import("../../src/kernel/compiler.js");
-    const cell = compileCell("const a = 1;\ninterface X {\n  a: 1;\n}\nthrow new Error('line five');");
-    const table = lineTable(cell.sourceMap);
-    const jsLine = cell.code.split("\n").findIndex((l) => l.includes("line five"));
-    expect(table[jsLine]).toBe(4);
-    expect(table[cell.code.split("\n").findIndex((l) => l.includes("a = 1"))]).toBe(0);
+  it("maps frames back to cell lines, across removed type declarations and rewritten declarations", async () => {
+    const s = session();
+    expect(await s.traceback("const a = 1;\ninterface X {\n  a: 1;\n}\nthrow new Error('line five');")).toEqual(["Error: line five", "    at Cell In[1], line 5"]);
+    expect(await s.traceback('import * as m from "m";\nconst { p }: {\n  p: number;\n} = { p: 1 };\nfunction f() {\n  throw new Error("six");\n}\nf()')).toEqual(["Error: six", "    at f (Cell In[2], line 6)", "    at Cell In[2], line 8"]);
+  });
+
+  it("a frame on the cell's first line maps too (the wrapper shares that line)", async () => {
+    const s = session();
+    expect(await s.traceback("null!.x")).toEqual([expect.stringMatching(/^TypeError: /), "    at Cell In[1], line 1"]);
+  });
+});
+
+describe("is_complete", () => {
+  it("incomplete where more input can complete it: an open block, a trailing operator, an open template or comment", () => {
+    expect(isComplete("function f() {")).toEqual({ status: "incomplete", indent: "  " });
+    expect(isComplete("  if (x) {\n    y")).toEqual({ status: "incomplete", indent: "    " });
+    for (const code of ["const x =", "1 +", "const a = [1,", "f(", "const f = (a) =>", "`abc", "/* note", "try {}"]) expect(isComplete(code).status, code).toBe("incomplete");
+  });
+
+  it("invalid where no more input can: an unterminated string literal, any other syntax error", () => {
+    for (const code of ["}", 'const s = "abc', "const s = 'abc", "const r = /abc", "const = 1;", "1 +* 2", "1 )\nconst y = 2;"]) expect(isComplete(code).status, code).toBe("invalid");
+  });
+
+  it("complete when it parses", () => {
+    for (const code of ["", "const a = 1;", "1 + 1", "function f() {\n  return 1;\n}", "// only a comment"]) expect(isComplete(code), code).toEqual({ status: "complete" });
   });
 });

@@ -1,231 +1,333 @@
-// The kernel's protocol layer over an in-memory transport: replies, busy/idle, outputs before
-// idle, late output under its own cell, the REPL exercise, forged and broken messages.
+// The protocol layer over an in-memory transport, against a stub language that compiles
+// nothing: busy/idle around every request, the order of outputs, execution counts, silent and
+// store_history, stop_on_error, user_expressions, stdin, history, cursor offsets in code points,
+// forged and broken messages, shutdown. (The TypeScript language: interpreter.test.ts.)
 import { afterEach, describe, expect, it } from "vitest";
-import { Kernel, isComplete } from "../../src/kernel/kernel.js";
-import { KernelEventLoop } from "../../src/kernel/kernel-loop.js";
-import { makeMessage, type Message } from "../../src/kernel/messages.js";
-import { InMemoryTransport, type Channel } from "../../src/kernel/transport.js";
-import { Signer, deserialize, serialize } from "../../src/kernel/wire.js";
-import { setEventLoop } from "../../src/asyncio/index.js";
+import { Kernel } from "../../src/kernel/kernel.js";
+import type { CellOutput, Completion, Evaluation, ExecuteOptions, ExecuteOutcome, Inspection, IsCompleteResult, Language } from "../../src/kernel/language.js";
+import { makeMessage } from "../../src/kernel/messages.js";
+import { InMemoryTransport } from "../../src/kernel/transport.js";
+import { Signer, serialize } from "../../src/kernel/wire.js";
+import { connect } from "./harness.js";
+
+/**
+ * A language whose cells are lines of commands:
+ * `print TEXT`, `result TEXT`, `fail NAME: MESSAGE`, `wait MS`, `later MS TEXT` (prints after
+ * the cell ended), `page TEXT`, `input PROMPT` (prints the answer), `hang` (until interrupted),
+ * `throw` (the language itself fails).
+ */
+class StubLanguage implements Language {
+  readonly languageInfo = { name: "stub", version: "1.0", mimetype: "text/plain", file_extension: ".stub" };
+  readonly banner = "a stub language";
+  readonly events: string[] = [];
+  cursors: number[] = [];
+  private _release: (() => void) | null = null;
+
+  start(): void {
+    this.events.push("start");
+  }
+
+  warmUp(): void {
+    this.events.push("warmUp");
+  }
+
+  async execute(code: string, cell: CellOutput, options: ExecuteOptions): Promise<ExecuteOutcome> {
+    this.events.push(`execute ${JSON.stringify(code)} #${cell.executionCount}${options.silent ? " silent" : ""}`);
+    let result: ExecuteOutcome = { status: "ok", result: null };
+    for (const line of code.split("\n")) {
+      const [command = "", ...rest] = line.split(" ");
+      const arg = rest.join(" ");
+      switch (command) {
+        case "print":
+          cell.stream("stdout", `${arg}\n`);
+          break;
+        case "result":
+          result = { status: "ok", result: { "text/plain": arg } };
+          break;
+        case "fail": {
+          const [ename = "Error", evalue = ""] = arg.split(": ");
+          return { status: "error", ename, evalue, traceback: [`${ename}: ${evalue}`] };
+        }
+        case "wait":
+          await new Promise((r) => setTimeout(r, Number(arg)));
+          break;
+        case "later": {
+          const [ms, ...text] = rest;
+          setTimeout(() => cell.stream("stdout", `${text.join(" ")}\n`), Number(ms));
+          break;
+        }
+        case "page":
+          cell.payload({ source: "page", data: { "text/plain": arg }, start: 0 });
+          break;
+        case "input":
+          try {
+            cell.stream("stdout", `got ${await cell.requestInput(arg, false)}\n`);
+          } catch (e) {
+            return { status: "error", ename: "InputError", evalue: (e as Error).message, traceback: [] };
+          }
+          break;
+        case "hang":
+          await new Promise<void>((r) => (this._release = r));
+          return { status: "error", ename: "KeyboardInterrupt", evalue: "", traceback: ["KeyboardInterrupt"] };
+        case "throw":
+          throw new Error("the language broke");
+      }
+    }
+    return result;
+  }
+
+  async evaluate(expression: string): Promise<Evaluation> {
+    this.events.push(`evaluate ${expression}`);
+    if (expression.startsWith("bad")) return { status: "error", ename: "NameError", evalue: expression, traceback: [] };
+    return { status: "ok", data: { "text/plain": `value of ${expression}` } };
+  }
+
+  complete(code: string, cursor: number): Completion {
+    this.cursors.push(cursor);
+    // Completes the word before the cursor with "match".
+    const start = cursor - (/\w*$/.exec(code.slice(0, cursor))?.[0].length ?? 0);
+    return { matches: ["match"], cursorStart: start, cursorEnd: cursor, types: [{ text: "match", type: "function" }] };
+  }
+
+  inspect(code: string, cursor: number, detailLevel: number): Inspection {
+    this.cursors.push(cursor);
+    return { found: true, data: { "text/plain": `${code.slice(0, cursor)}| at detail ${detailLevel}` } };
+  }
+
+  isComplete(code: string): IsCompleteResult {
+    return code.endsWith("{") ? { status: "incomplete", indent: "  " } : { status: "complete" };
+  }
+
+  interrupt(): void {
+    this.events.push("interrupt");
+    this._release?.();
+    this._release = null;
+  }
+
+  async close(): Promise<void> {
+    this.events.push("close");
+  }
+}
 
 const signer = new Signer("test-key");
 let kernels: Kernel[] = [];
 afterEach(async () => {
   for (const k of kernels.splice(0)) await k.close();
-  setEventLoop(null);
 });
 
-async function startKernel(cwd = process.cwd()) {
-  const loop = new KernelEventLoop();
-  setEventLoop(loop);
-  void loop.boot();
+async function startKernel(options: { onShutdown?: (restart: boolean) => void } = {}) {
   const transport = new InMemoryTransport();
-  const kernel = new Kernel({ transport, signer, loop, cwd, log: () => {} });
+  const language = new StubLanguage();
+  const kernel = new Kernel({ transport, signer, language, log: () => {}, ...options });
   kernels.push(kernel);
   await kernel.start();
-  const received: { channel: Channel; msg: Message }[] = [];
-  transport.onSend((channel, frames) => received.push({ channel, msg: deserialize(frames, signer) }));
-  const client = {
-    received,
-    send(channel: Channel, type: string, content: Record<string, unknown>): Message {
-      const msg = makeMessage(type, content, null, "client-session");
-      transport.receive(channel, serialize(msg, signer, [Buffer.from("client")]));
-      return msg as Message;
-    },
-    /** Messages (type and content) with `parent` as their parent, in order. */
-    of(parent: Message): { channel: Channel; type: string; content: Record<string, unknown> }[] {
-      return received.filter((r) => (r.msg.parent_header as { msg_id?: string }).msg_id === parent.header.msg_id).map((r) => ({ channel: r.channel, type: r.msg.header.msg_type, content: r.msg.content }));
-    },
-    async until(parent: Message, pred: (types: string[]) => boolean): Promise<void> {
-      for (let i = 0; i < 500; i++) {
-        if (pred(client.of(parent).map((m) => m.type))) return;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      throw new Error(`timed out: ${JSON.stringify(client.of(parent).map((m) => m.type))}`);
-    },
-    async execute(code: string, extra: Record<string, unknown> = {}) {
-      const msg = client.send("shell", "execute_request", { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true, ...extra });
-      await client.until(msg, (t) => t.includes("execute_reply") && t.at(-1) === "status" && client.of(msg).at(-1)?.content["execution_state"] === "idle");
-      return { msg, out: client.of(msg) };
-    },
-  };
-  return { kernel, loop, transport, client };
+  return { kernel, language, transport, client: connect(transport, signer) };
 }
 
-describe("The kernel over an in-memory transport", () => {
-  it("answers kernel_info between busy and idle", async () => {
-    const { client } = await startKernel();
-    const req = client.send("shell", "kernel_info_request", {});
-    await client.until(req, (t) => t.length === 3);
-    const out = client.of(req);
+describe("Every request", () => {
+  it("is answered between busy and idle, and kernel_info carries the language's info", async () => {
+    const { client, language } = await startKernel();
+    const out = await client.request("kernel_info_request", {});
     expect(out.map((m) => [m.channel, m.type])).toEqual([["iopub", "status"], ["shell", "kernel_info_reply"], ["iopub", "status"]]);
-    expect(out[0]!.content).toEqual({ execution_state: "busy" });
-    expect(out[1]!.content["protocol_version"]).toBe("5.3");
-    expect((out[1]!.content["language_info"] as { name: string }).name).toBe("typescript");
+    expect(out.map((m) => m.content["execution_state"])).toEqual(["busy", undefined, "idle"]);
+    expect(out[1]!.content).toMatchObject({ status: "ok", protocol_version: "5.3", language_info: language.languageInfo, banner: "a stub language" });
   });
 
-  it("runs the REPL exercise cell by cell, with every output before idle", async () => {
-    const { client } = await startKernel();
-    await client.execute('import * as asyncio from "asyncio";\nconst future = new asyncio.Future<string>();');
-    let r = await client.execute("future.done()");
-    expect(r.out.map((m) => m.type)).toEqual(["status", "execute_input", "execute_result", "execute_reply", "status"]);
-    expect(r.out[2]!.content["data"]).toEqual({ "text/plain": "false" });
-    r = await client.execute("future.result()");
-    const err = r.out.find((m) => m.type === "error")!.content;
-    expect([err["ename"], err["evalue"]]).toEqual(["InvalidStateError", "Result is not ready."]);
-    expect(r.out.find((m) => m.type === "execute_reply")!.content["status"]).toBe("error");
-    await client.execute('future.setResult("Your Name")');
-    r = await client.execute("future.result()");
-    expect(r.out.find((m) => m.type === "execute_result")!.content["data"]).toEqual({ "text/plain": "'Your Name'" });
-    r = await client.execute("future");
-    const data = r.out.find((m) => m.type === "execute_result")!.content["data"] as Record<string, string>;
-    expect(data["text/plain"]).toBe("<Future finished result='Your Name'>");
-    expect(data["text/html"]).toContain("finished");
+  it("the language starts before the first request and warms up once, after the first kernel_info reply", async () => {
+    const { client, language } = await startKernel();
+    expect(language.events).toEqual(["start"]);
+    await client.request("kernel_info_request", {});
+    await client.request("kernel_info_request", {});
+    await new Promise((r) => setTimeout(r, 10));
+    expect(language.events).toEqual(["start", "warmUp"]);
   });
 
-  it("shows a pending Future as it is, and awaits a Promise", async () => {
+  it("a request the language fails on gets an error reply, and the kernel goes on", async () => {
     const { client } = await startKernel();
-    let r = await client.execute("new (await import('asyncio')).Future()");
-    expect(r.out.find((m) => m.type === "execute_reply")!.content["status"]).toBe("ok");
-    expect((r.out.find((m) => m.type === "execute_result")!.content["data"] as Record<string, string>)["text/plain"]).toBe("<Future pending>");
-    r = await client.execute("Promise.resolve(41).then((x) => x + 1)");
-    expect((r.out.find((m) => m.type === "execute_result")!.content["data"] as Record<string, string>)["text/plain"]).toBe("42");
+    const r = await client.execute("throw");
+    expect(r.reply).toMatchObject({ status: "error", ename: "Error", evalue: "the language broke" });
+    expect((await client.execute("result fine")).reply["status"]).toBe("ok");
   });
 
-  it("console output of a cell is a stream message of that cell, before its result", async () => {
-    const { client } = await startKernel();
-    const r = await client.execute("console.log('hello'); 7");
-    expect(r.out.map((m) => m.type)).toEqual(["status", "execute_input", "stream", "execute_result", "execute_reply", "status"]);
-    expect(r.out[2]!.content).toEqual({ name: "stdout", text: "hello\n" });
-  });
-
-  it("output of a background task goes to the cell that started it, after that cell finished", async () => {
-    const { client } = await startKernel();
-    const first = await client.execute('import * as asyncio from "asyncio";\nasyncio.createTask(async () => { await asyncio.sleep(0.05); console.log("late"); });\nundefined');
-    const second = await client.execute("1 + 1");
-    await client.until(first.msg, (t) => t.filter((x) => x === "stream").length === 1);
-    const late = client.of(first.msg).find((m) => m.type === "stream")!;
-    expect(late.content).toEqual({ name: "stdout", text: "late\n" });
-    expect(client.of(second.msg).some((m) => m.type === "stream")).toBe(false);
-  });
-
-  it("a server started in one cell answers a client in the next", async () => {
-    const { client } = await startKernel();
-    await client.execute(
-      'import * as asyncio from "asyncio";\nconst server = await asyncio.startServer(async (r, w) => { w.write(Buffer.concat([Buffer.from("echo:"), await r.readline()])); await w.drain(); w.close(); }, "127.0.0.1", 0);\nconst port = (server.sockets[0].getsockname() as [string, number])[1];',
-    );
-    const r = await client.execute('const [reader, writer] = await asyncio.openConnection("127.0.0.1", port);\nwriter.write("hi\\n");\n(await reader.readline()).toString()');
-    expect((r.out.find((m) => m.type === "execute_result")!.content["data"] as Record<string, string>)["text/plain"]).toBe("'echo:hi\\n'");
-    await client.execute("server.close(); await server.waitClosed();");
-  });
-
-  it("loop.runUntilComplete(task) in a cell does what the class's script does", async () => {
-    const { client } = await startKernel();
-    const r = await client.execute(
-      'import * as asyncio from "asyncio";\nconst myCoro = asyncio.coroutine(function* myCoro() { console.log("Hello, YOUR NAME"); });\nconst task = new asyncio.Task(myCoro());\nconst loop = asyncio.getEventLoop();\nloop.runUntilComplete(task)',
-    );
-    expect(r.out.filter((m) => m.type === "stream").map((m) => m.content["text"])).toEqual(["Hello, YOUR NAME\n"]);
-    const again = await client.execute("loop.close(); loop.isClosed()");
-    expect((again.out.find((m) => m.type === "execute_result")!.content["data"] as Record<string, string>)["text/plain"]).toBe("false");
-  });
-
-  it("stop_on_error aborts the cells queued behind a failing one", async () => {
-    const { client } = await startKernel();
-    const a = client.send("shell", "execute_request", { code: "throw new Error('boom')", stop_on_error: true });
-    const b = client.send("shell", "execute_request", { code: "console.log('should not run')", stop_on_error: true });
-    await client.until(b, (t) => t.includes("execute_reply"));
-    expect(client.of(a).find((m) => m.type === "execute_reply")!.content["status"]).toBe("error");
-    expect(client.of(b).find((m) => m.type === "execute_reply")!.content["status"]).toBe("aborted");
-    expect(client.of(b).some((m) => m.type === "stream")).toBe(false);
-    const c = await client.execute("'runs again'");
-    expect(c.out.find((m) => m.type === "execute_reply")!.content["status"]).toBe("ok");
+  it("shell requests are handled one at a time in order; control requests do not wait for them", async () => {
+    const { client, language } = await startKernel();
+    const slow = client.send("shell", "execute_request", { code: "hang" });
+    const complete = client.send("shell", "complete_request", { code: "ab", cursor_pos: 2 });
+    await client.until(slow, (t) => t.includes("execute_input"));
+    const interrupt = await client.request("interrupt_request", {}, "control");
+    expect(interrupt.map((m) => m.type)).toEqual(["status", "interrupt_reply", "status"]);
+    await client.done(complete);
+    const order = client.received.map((r) => r.msg.header.msg_type).filter((t) => t.endsWith("_reply"));
+    expect(order).toEqual(["interrupt_reply", "execute_reply", "complete_reply"]);
+    expect(language.events).toContain("interrupt");
   });
 
   it("a forged signature is never executed, and garbage frames are survived", async () => {
-    const { client, transport } = await startKernel();
-    const evil = makeMessage("execute_request", { code: "globalThis.__pwned = true" }, null, "x");
+    const { client, transport, language } = await startKernel();
+    const evil = makeMessage("execute_request", { code: "print pwned" }, null, "x");
     transport.receive("shell", serialize(evil, new Signer("wrong key"), [Buffer.from("c")]));
     transport.receive("shell", [Buffer.from("garbage")]);
     transport.receive("shell", [Buffer.from("<IDS|MSG>"), Buffer.from("sig"), Buffer.from("{")]);
-    const r = await client.execute("typeof (globalThis as any).__pwned");
-    expect((r.out.find((m) => m.type === "execute_result")!.content["data"] as Record<string, string>)["text/plain"]).toBe("'undefined'");
+    await client.execute("result alive");
+    expect(language.events.filter((e) => e.startsWith("execute"))).toEqual(['execute "result alive" #1']);
+  });
+});
+
+describe("execute_request", () => {
+  it("publishes the input, then the outputs, the result, the reply and idle, in that order", async () => {
+    const { client } = await startKernel();
+    const r = await client.execute("print hello\nresult 42");
+    expect(r.out.map((m) => m.type)).toEqual(["status", "execute_input", "stream", "execute_result", "execute_reply", "status"]);
+    expect(r.out[1]!.content).toEqual({ code: "print hello\nresult 42", execution_count: 1 });
+    expect(r.out[2]!.content).toEqual({ name: "stdout", text: "hello\n" });
+    expect(r.out[3]!.content).toEqual({ execution_count: 1, data: { "text/plain": "42" }, metadata: {} });
+    expect(r.reply).toEqual({ status: "ok", execution_count: 1, user_expressions: {}, payload: [] });
   });
 
-  it("interrupt cancels a cell stuck in an await, and the state is kept", async () => {
+  it("counts executions; silent and store_history: false cells do not count, and a silent cell publishes nothing", async () => {
+    const { client, language } = await startKernel();
+    expect((await client.execute("result a")).reply["execution_count"]).toBe(1);
+    const silent = await client.execute("print hidden\nresult b", { silent: true });
+    expect(silent.out.map((m) => m.type)).toEqual(["status", "execute_reply", "status"]);
+    expect(silent.reply["execution_count"]).toBe(1);
+    const unstored = await client.execute("result c", { store_history: false });
+    expect(unstored.reply["execution_count"]).toBe(1);
+    expect(unstored.out.find((m) => m.type === "execute_input")!.content["execution_count"]).toBe(1);
+    expect((await client.execute("result d")).reply["execution_count"]).toBe(2);
+    expect(language.events.filter((e) => e.startsWith("execute"))).toEqual(['execute "result a" #1', 'execute "print hidden\\nresult b" #1 silent', 'execute "result c" #1', 'execute "result d" #2']);
+  });
+
+  it("a failing cell publishes its error and replies with it", async () => {
+    const { client } = await startKernel();
+    const r = await client.execute("fail ValueError: bad value");
+    expect(r.out.map((m) => m.type)).toEqual(["status", "execute_input", "error", "execute_reply", "status"]);
+    expect(r.out[2]!.content).toEqual({ ename: "ValueError", evalue: "bad value", traceback: ["ValueError: bad value"] });
+    expect(r.reply).toMatchObject({ status: "error", execution_count: 1, ename: "ValueError", evalue: "bad value", user_expressions: {}, payload: [] });
+  });
+
+  it("stop_on_error aborts the cells queued behind a failing one, and only those", async () => {
+    const { client, language } = await startKernel();
+    const a = client.send("shell", "execute_request", { code: "wait 20\nfail Error: boom", stop_on_error: true });
+    const b = client.send("shell", "execute_request", { code: "print must not run", stop_on_error: true });
+    await client.done(b);
+    expect(client.of(a).find((m) => m.type === "execute_reply")!.content["status"]).toBe("error");
+    expect(client.of(b).map((m) => m.type)).toEqual(["status", "execute_reply", "status"]);
+    expect(client.of(b).find((m) => m.type === "execute_reply")!.content).toEqual({ status: "aborted", execution_count: 1 });
+    expect(language.events.some((e) => e.includes("must not run"))).toBe(false);
+    expect((await client.execute("result runs again")).reply["status"]).toBe("ok");
+  });
+
+  it("stop_on_error: false lets the queued cells run", async () => {
+    const { client } = await startKernel();
+    const a = client.send("shell", "execute_request", { code: "wait 20\nfail Error: boom", stop_on_error: false });
+    const b = client.send("shell", "execute_request", { code: "result still runs" });
+    await client.done(b);
+    expect(client.of(a).find((m) => m.type === "execute_reply")!.content["status"]).toBe("error");
+    expect(client.of(b).find((m) => m.type === "execute_reply")!.content["status"]).toBe("ok");
+  });
+
+  it("user_expressions are evaluated after a cell that succeeded, each with its own status", async () => {
+    const { client, language } = await startKernel();
+    const ok = await client.execute("result 1", { user_expressions: { good: "x", broken: "bad y" } });
+    expect(ok.reply["user_expressions"]).toEqual({
+      good: { status: "ok", data: { "text/plain": "value of x" }, metadata: {} },
+      broken: { status: "error", ename: "NameError", evalue: "bad y", traceback: [] },
+    });
+    const failed = await client.execute("fail Error: no", { user_expressions: { good: "z" } });
+    expect(failed.reply["user_expressions"]).toEqual({});
+    expect(language.events.filter((e) => e.startsWith("evaluate"))).toEqual(["evaluate x", "evaluate bad y"]);
+  });
+
+  it("output a cell makes after it finished carries that cell's parent, not the next cell's", async () => {
+    const { client } = await startKernel();
+    const first = await client.execute("later 30 late line");
+    const second = await client.execute("result 2");
+    await client.until(first.msg, (t) => t.includes("stream"));
+    const late = client.of(first.msg).filter((m) => m.type === "stream");
+    expect(late.map((m) => m.content)).toEqual([{ name: "stdout", text: "late line\n" }]);
+    expect(client.of(second.msg).some((m) => m.type === "stream")).toBe(false);
+  });
+
+  it("payload items a cell adds (page) go into its reply", async () => {
+    const { client } = await startKernel();
+    const r = await client.execute("page some text");
+    expect(r.reply["payload"]).toEqual([{ source: "page", data: { "text/plain": "some text" }, start: 0 }]);
+    expect((await client.execute("result x")).reply["payload"]).toEqual([]);
+  });
+});
+
+describe("stdin", () => {
+  it("an input request goes out on stdin with the cell as parent, and the reply's value comes back", async () => {
+    const { client } = await startKernel();
+    const cell = client.send("shell", "execute_request", { code: "input Your name: ", allow_stdin: true });
+    const [request] = await client.until(cell, (t) => t.includes("input_request")).then((out) => out.filter((m) => m.type === "input_request"));
+    expect(request).toEqual({ channel: "stdin", type: "input_request", content: { prompt: "Your name: ", password: false } });
+    client.send("stdin", "input_reply", { value: "Ada" });
+    const out = await client.done(cell);
+    expect(out.filter((m) => m.type === "stream").map((m) => m.content["text"])).toEqual(["got Ada\n"]);
+  });
+
+  it("is refused when the request says allow_stdin: false, and an interrupt ends a wait for input", async () => {
     const { client, kernel } = await startKernel();
-    await client.execute("const kept = 'still here';");
-    const stuck = client.send("shell", "execute_request", { code: "await new (await import('asyncio')).Future()" });
-    await client.until(stuck, (t) => t.includes("execute_input"));
-    await new Promise((r) => setTimeout(r, 20));
+    const refused = await client.execute("input x", { allow_stdin: false });
+    expect(refused.reply).toMatchObject({ status: "error", ename: "InputError" });
+    const cell = client.send("shell", "execute_request", { code: "input y", allow_stdin: true });
+    await client.until(cell, (t) => t.includes("input_request"));
     kernel.interrupt();
-    await client.until(stuck, (t) => t.includes("execute_reply"));
-    const err = client.of(stuck).find((m) => m.type === "error")!.content;
-    expect(err["ename"]).toBe("KeyboardInterrupt");
-    const r = await client.execute("kept");
-    expect((r.out.find((m) => m.type === "execute_result")!.content["data"] as Record<string, string>)["text/plain"]).toBe("'still here'");
+    const out = await client.done(cell);
+    expect(out.find((m) => m.type === "execute_reply")!.content).toMatchObject({ status: "error", ename: "InputError", evalue: "interrupted while waiting for input" });
+  });
+});
+
+describe("complete, inspect, is_complete", () => {
+  it("cursor positions are code points on the wire and UTF-16 offsets for the language", async () => {
+    const { client, language } = await startKernel();
+    // "😀" is one code point and two UTF-16 units: the wire's cursor 6 is the language's 7.
+    const code = "😀 = ab";
+    const [, reply] = await client.request("complete_request", { code, cursor_pos: 6 });
+    expect(language.cursors).toEqual([7]);
+    expect(reply!.content).toEqual({
+      status: "ok",
+      matches: ["match"],
+      cursor_start: 4,
+      cursor_end: 6,
+      metadata: { _jupyter_types_experimental: [{ text: "match", type: "function", start: 4, end: 6 }] },
+    });
+    const [, inspected] = await client.request("inspect_request", { code, cursor_pos: 5, detail_level: 1 });
+    expect(language.cursors.at(-1)).toBe(6);
+    expect(inspected!.content).toEqual({ status: "ok", found: true, data: { "text/plain": "😀 = a| at detail 1" }, metadata: {} });
   });
 
-  it("a runtime error's traceback names the cell's line", async () => {
+  it("is_complete is the language's answer", async () => {
     const { client } = await startKernel();
-    const r = await client.execute("interface Unused { a: number }\nconst x = 1;\nfunction fail(): never {\n  throw new TypeError('bad value');\n}\nfail()");
-    const err = r.out.find((m) => m.type === "error")!.content;
-    expect(err["ename"]).toBe("TypeError");
-    expect((err["traceback"] as string[]).join("\n")).toMatch(/In \[\d+\], line 4/);
+    expect((await client.request("is_complete_request", { code: "f() {" }))[1]!.content).toEqual({ status: "incomplete", indent: "  " });
+    expect((await client.request("is_complete_request", { code: "f()" }))[1]!.content).toEqual({ status: "complete" });
   });
 });
 
-describe("Large cells", () => {
-  it("compile on a worker thread: the loop keeps serving meanwhile, and syntax errors keep their place", async () => {
+describe("history_request", () => {
+  it("tail, range and search (with unique and n), with outputs when asked", async () => {
     const { client } = await startKernel();
-    await client.execute('import * as asyncio from "asyncio";\nlet ticks = 0;\nconst ticker = asyncio.createTask(async () => { for (;;) { await asyncio.sleep(0.001); ticks++; } });');
-    const lines = Array.from({ length: 3000 }, (_, i) => `interface I${i} { a: number; b: string }\nconst v${i}: I${i} = { a: ${i}, b: "x" };`);
-    const before = await client.execute("ticks");
-    // The big cell's first line reads the ticker: how far it got while the cell was compiled.
-    const big = await client.execute("const ticksAtStart = ticks;\n" + lines.join("\n") + "\n[v2999.a, ticksAtStart]");
-    await client.execute("ticker.cancel();");
-    const value = (r: typeof big) => (r.out.find((m) => m.type === "execute_result")!.content["data"] as Record<string, string>)["text/plain"];
-    const [last, ticksAtStart] = JSON.parse(value(big)!) as [number, number];
-    expect(last).toBe(2999);
-    // Compiling 3,000 lines takes hundreds of milliseconds; the 1 ms ticker ran on meanwhile.
-    expect(ticksAtStart - Number(value(before))).toBeGreaterThan(10);
-    const bad = await client.execute(lines.slice(0, 800).join("\n") + "\nconst = broken;");
-    const err = bad.out.find((m) => m.type === "error")!.content;
-    expect(err["ename"]).toBe("SyntaxError");
-    expect(String(err["evalue"])).toMatch(/\(1601:\d+\)$/);
+    await client.execute("result one");
+    await client.execute("print two");
+    await client.execute("result one");
+    await client.execute("result hidden", { silent: true });
+    const history = async (content: Record<string, unknown>) => (await client.request("history_request", content))[1]!.content["history"];
+    expect(await history({ hist_access_type: "tail", n: 2, output: false })).toEqual([[0, 2, "print two"], [0, 3, "result one"]]);
+    expect(await history({ hist_access_type: "range", start: 1, stop: 3, output: true })).toEqual([[0, 1, ["result one", "one"]], [0, 2, ["print two", null]]]);
+    expect(await history({ hist_access_type: "search", pattern: "result*", unique: true })).toEqual([[0, 3, "result one"]]);
+    expect(await history({ hist_access_type: "search", pattern: "*o*", n: 1 })).toEqual([[0, 3, "result one"]]);
   });
 });
 
-describe("Imports in cells", () => {
-  it("load Node built-ins and npm packages next to the notebook, CommonJS and ESM-only", async () => {
-    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
-    const { join } = await import("node:path");
-    const { tmpdir } = await import("node:os");
-    const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-notebook-"));
-    try {
-      const cjs = join(dir, "node_modules", "cjs-pkg");
-      mkdirSync(cjs, { recursive: true });
-      writeFileSync(join(cjs, "package.json"), JSON.stringify({ name: "cjs-pkg", main: "index.js" }));
-      writeFileSync(join(cjs, "index.js"), "module.exports = { kind: 'commonjs', add: (a, b) => a + b };");
-      const esm = join(dir, "node_modules", "esm-only");
-      mkdirSync(join(esm, "lib"), { recursive: true });
-      writeFileSync(join(esm, "package.json"), JSON.stringify({ name: "esm-only", type: "module", exports: { ".": { import: "./lib/main.js" } } }));
-      writeFileSync(join(esm, "lib", "main.js"), "export const kind = 'esm'; export default function hello() { return 'hello from esm'; }");
-      const { client } = await startKernel(dir);
-      const r = await client.execute('import cjs from "cjs-pkg";\nimport hello, { kind } from "esm-only";\nimport { createHash } from "node:crypto";\nimport * as net from "net";\n[cjs.kind, cjs.add(1, 2), kind, hello(), typeof createHash, typeof net.connect]');
-      expect(r.out.find((m) => m.type === "execute_reply")!.content["status"]).toBe("ok");
-      expect((r.out.find((m) => m.type === "execute_result")!.content["data"] as Record<string, string>)["text/plain"]).toBe("[ 'commonjs', 3, 'esm', 'hello from esm', 'function', 'function' ]");
-      const missing = await client.execute('import nope from "not-installed-anywhere";');
-      expect(missing.out.find((m) => m.type === "error")!.content["evalue"]).toMatch(/Cannot find module 'not-installed-anywhere'/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-describe("is_complete", () => {
-  it("says complete, incomplete with an indent, or invalid", () => {
-    expect(isComplete("const a = 1;").status).toBe("complete");
-    expect(isComplete("function f() {")).toEqual({ status: "incomplete", indent: "  " });
-    expect(isComplete("const = = 1;").status).toBe("invalid");
+describe("shutdown_request", () => {
+  it("replies, closes the language and the transport, and says whether a restart was asked for", async () => {
+    let restarted: boolean | null = null;
+    const { client, language, transport } = await startKernel({ onShutdown: (restart) => (restarted = restart) });
+    const out = await client.request("shutdown_request", { restart: true }, "control");
+    expect(out.find((m) => m.type === "shutdown_reply")!.content).toEqual({ status: "ok", restart: true });
+    expect(language.events.at(-1)).toBe("close");
+    expect(transport.closed).toBe(true);
+    expect(restarted).toBe(true);
   });
 });

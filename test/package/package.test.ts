@@ -8,7 +8,7 @@ import { isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import ts from "typescript";
+import { Visitor, parseSync } from "oxc-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Dealer } from "zeromq";
 import type { ConnectionInfo } from "../../src/kernel/connection.js";
@@ -137,8 +137,7 @@ describe("The kernel package (asyncio-ts-kernel)", () => {
   it("declares exactly the packages its code imports, at the ranges this repository builds and tests with", () => {
     const imported = new Set<string>();
     for (const file of listFiles(join(unpacked, "dist")).filter((f) => f.endsWith(".js"))) {
-      // preProcessFile finds import/export-from, import() and require() of string literals, and skips comments.
-      for (const { fileName } of ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles) {
+      for (const fileName of importedModules(file)) {
         if (fileName.startsWith(".") || isBuiltin(fileName)) continue;
         imported.add(fileName.startsWith("@") ? fileName.split("/").slice(0, 2).join("/") : (fileName.split("/")[0] as string));
       }
@@ -150,9 +149,11 @@ describe("The kernel package (asyncio-ts-kernel)", () => {
 
   it("installed from its tarball alone, registers itself and runs a cell that imports asyncio", async () => {
     const project = newProject("kernel");
-    // TypeScript and ZeroMQ come from npm's cache when `npm ci` put them there.
+    // oxc and ZeroMQ come from npm's cache when `npm ci` put them there.
     npm(["install", "--prefer-offline", "--no-audit", "--no-fund", join(work, kernel.filename)], project);
-    expect(readdirSync(join(project, "node_modules")).filter((n) => !n.startsWith(".")).sort()).toEqual(expect.arrayContaining(["asyncio-ts-kernel", "typescript", "zeromq"]));
+    expect(readdirSync(join(project, "node_modules")).filter((n) => !n.startsWith(".")).sort()).toEqual(expect.arrayContaining(["asyncio-ts-kernel", "oxc-parser", "oxc-transform", "zeromq"]));
+    // The kernel runs cells without TypeScript: nothing pulls it in.
+    expect(existsSync(join(project, "node_modules", "typescript"))).toBe(false);
 
     const prefix = join(project, "prefix");
     execFileSync(join(project, "node_modules", ".bin", "asyncio-ts-kernel"), ["install", "--prefix", prefix], { encoding: "utf8" });
@@ -229,6 +230,24 @@ function unresolvedSources(maps: string[]): string[] {
     });
   }
   return missing;
+}
+
+/** What a module imports: import/export-from, import() and require() of string literals (comments skipped: it is parsed). */
+function importedModules(file: string): string[] {
+  const source = readFileSync(file, "utf8");
+  const parsed = parseSync(file, source, { lang: "js", sourceType: "module" });
+  const found = parsed.module.staticImports.map((i) => i.moduleRequest.value);
+  for (const e of parsed.module.staticExports) for (const entry of e.entries) if (entry.moduleRequest !== null) found.push(entry.moduleRequest.value);
+  const literal = (node: { type: string; value?: unknown } | undefined): void => {
+    if (node?.type === "Literal" && typeof node.value === "string") found.push(node.value);
+  };
+  new Visitor({
+    ImportExpression: (node) => literal(node.source),
+    CallExpression: (node) => {
+      if (node.callee.type === "Identifier" && node.callee.name === "require") literal(node.arguments[0]);
+    },
+  }).visit(parsed.program);
+  return found;
 }
 
 /** Runs the repository's tsc; returns its diagnostics ("" when there are none). */

@@ -98,6 +98,25 @@ describe("The package's types, in a strict project that depends on it", () => {
     }
   });
 
+  it("known TypeScript 7.0.2 difference: `for await` over asCompleted types the loop variable as the result, though the loop gives the Future", () => {
+    // TypeScript 6 types it as the async iterator's value (Future<T>), as the spec runs it (the
+    // values of an async iterator are not awaited; TypeScript PR #24474); 7.0.2 awaits it. When
+    // this fails, TypeScript agrees with the run time again: check `f` in fixtures/tasks.ts.
+    writeFileSync(join(project, "for-await.ts"), [
+      `import * as asyncio from "asyncio-ts";`,
+      `export async function f() {`,
+      `  for await (const f of asyncio.asCompleted([asyncio.sleep(0.1, "a")])) {`,
+      `    const isFuture: asyncio.Future<string> = f;`,
+      `  }`,
+      `}`,
+    ].join("\n"));
+    try {
+      expect(compile("--noEmit")).toMatch(/^for-await\.ts\(4,11\): error TS2322: Type 'string' is not assignable to type 'Future<string>'\.$/m);
+    } finally {
+      rmSync(join(project, "for-await.ts"));
+    }
+  });
+
   it("await using, lowered by TypeScript for ES2022, releases locks on this Node", () => {
     expect(diagnostics).toBe("");
     const out = execFileSync(process.execPath, [join(project, "out", "await-using.js")], { cwd: project, encoding: "utf8" });

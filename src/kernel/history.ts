@@ -1,0 +1,61 @@
+// The session's input history, as `history_request` reads it: what the front end sent and the
+// plain text of what it got back, by execution count. Kept by the protocol layer, as xeus keeps
+// its history manager apart from the interpreter: it is the messages' data, not the language's.
+// In memory: one session, gone at restart (IPython keeps a SQLite file; none here).
+
+/** One cell in the history. */
+export interface HistoryEntry {
+  /** The execution count. */
+  line: number;
+  input: string;
+  /** The `text/plain` of its result, null when it had none. */
+  output: string | null;
+}
+
+/** The session number this kernel reports: it keeps one session, and 0 is "the current one". */
+const SESSION = 0;
+
+/** The history of one kernel session. */
+export class History {
+  private readonly _entries: HistoryEntry[] = [];
+
+  /** Records a cell's input; the returned entry takes its output later. */
+  add(line: number, input: string): HistoryEntry {
+    const entry: HistoryEntry = { line, input, output: null };
+    this._entries.push(entry);
+    return entry;
+  }
+
+  /**
+   * The `history` of a `history_reply` for a request's content: `tail`, `range` and `search`
+   * (a glob pattern, `unique`, `n`), `[session, line, input]` or with `output`,
+   * `[session, line, [input, output]]`.
+   */
+  query(content: Record<string, unknown>): unknown[] {
+    let items = this._entries.slice();
+    const n = typeof content["n"] === "number" ? content["n"] : null;
+    switch (content["hist_access_type"]) {
+      case "range": {
+        const start = typeof content["start"] === "number" ? content["start"] : 0;
+        const stop = typeof content["stop"] === "number" ? content["stop"] : Infinity;
+        items = items.filter((h) => h.line >= start && h.line < stop);
+        break;
+      }
+      case "search": {
+        const pattern = String(content["pattern"] ?? "*");
+        const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "s");
+        items = items.filter((h) => re.test(h.input));
+        if (content["unique"] === true) {
+          const seen = new Set<string>();
+          items = items.reverse().filter((h) => !seen.has(h.input) && seen.add(h.input) !== undefined).reverse();
+        }
+        if (n !== null) items = items.slice(-n);
+        break;
+      }
+      default:
+        if (n !== null) items = items.slice(-n);
+    }
+    const output = content["output"] === true;
+    return items.map((h) => [SESSION, h.line, output ? [h.input, h.output] : h.input]);
+  }
+}

@@ -1,0 +1,321 @@
+// The TypeScript language inside the kernel, over an in-memory transport: the REPL exercise,
+// one loop across cells, late output, servers, interrupts, imports, large cells, errors whose
+// stacks name cell lines and library sources, completion and inspection from live values, and
+// where a checker plugs in.
+import { afterEach, describe, expect, it } from "vitest";
+import { setEventLoop } from "../../src/asyncio/index.js";
+import { NO_CHECKER, type CellDiagnostic, type CheckedCell, type Checker } from "../../src/kernel/checker.js";
+import { TypeScriptInterpreter } from "../../src/kernel/interpreter.js";
+import { Kernel } from "../../src/kernel/kernel.js";
+import { KernelEventLoop } from "../../src/kernel/kernel-loop.js";
+import { InMemoryTransport } from "../../src/kernel/transport.js";
+import { Signer } from "../../src/kernel/wire.js";
+import { connect } from "./harness.js";
+
+const signer = new Signer("test-key");
+let kernels: Kernel[] = [];
+afterEach(async () => {
+  for (const k of kernels.splice(0)) await k.close();
+  setEventLoop(null);
+});
+
+async function startKernel(options: { cwd?: string; checker?: Checker } = {}) {
+  const loop = new KernelEventLoop();
+  setEventLoop(loop);
+  void loop.boot();
+  const transport = new InMemoryTransport();
+  const language = new TypeScriptInterpreter({ loop, cwd: options.cwd ?? process.cwd(), checker: options.checker, log: () => {} });
+  const kernel = new Kernel({ transport, signer, language, log: () => {} });
+  kernels.push(kernel);
+  await kernel.start();
+  return { kernel, language, loop, client: connect(transport, signer) };
+}
+
+describe("TypeScript cells in the kernel", () => {
+  it("answer kernel_info as typescript", async () => {
+    const { client } = await startKernel();
+    const [, info] = await client.request("kernel_info_request", {});
+    expect(info!.content["language_info"]).toMatchObject({ name: "typescript", file_extension: ".ts", mimetype: "text/typescript" });
+  });
+
+  it("run the REPL exercise cell by cell, with every output before idle", async () => {
+    const { client } = await startKernel();
+    await client.execute('import * as asyncio from "asyncio";\nconst future = new asyncio.Future<string>();');
+    let r = await client.execute("future.done()");
+    expect(r.out.map((m) => m.type)).toEqual(["status", "execute_input", "execute_result", "execute_reply", "status"]);
+    expect(r.result).toBe("false");
+    r = await client.execute("future.result()");
+    expect([r.error!["ename"], r.error!["evalue"]]).toEqual(["InvalidStateError", "Result is not ready."]);
+    expect(r.reply["status"]).toBe("error");
+    await client.execute('future.setResult("Your Name")');
+    expect((await client.execute("future.result()")).result).toBe("'Your Name'");
+    r = await client.execute("future");
+    const data = r.out.find((m) => m.type === "execute_result")!.content["data"] as Record<string, string>;
+    expect(data["text/plain"]).toBe("<Future finished result='Your Name'>");
+    expect(data["text/html"]).toContain("finished");
+  });
+
+  it("show a pending Future as it is, and await a Promise", async () => {
+    const { client } = await startKernel();
+    const r = await client.execute("new (await import('asyncio')).Future()");
+    expect(r.reply["status"]).toBe("ok");
+    expect(r.result).toBe("<Future pending>");
+    expect((await client.execute("Promise.resolve(41).then((x) => x + 1)")).result).toBe("42");
+  });
+
+  it("console output of a cell is a stream message of that cell, before its result", async () => {
+    const { client } = await startKernel();
+    const r = await client.execute("console.log('hello'); 7");
+    expect(r.out.map((m) => m.type)).toEqual(["status", "execute_input", "stream", "execute_result", "execute_reply", "status"]);
+    expect(r.out[2]!.content).toEqual({ name: "stdout", text: "hello\n" });
+  });
+
+  it("output of a background task goes to the cell that started it, after that cell finished", async () => {
+    const { client } = await startKernel();
+    const first = await client.execute('import * as asyncio from "asyncio";\nasyncio.createTask(async () => { await asyncio.sleep(0.05); console.log("late"); });\nundefined');
+    const second = await client.execute("1 + 1");
+    await client.until(first.msg, (t) => t.filter((x) => x === "stream").length === 1);
+    expect(client.of(first.msg).find((m) => m.type === "stream")!.content).toEqual({ name: "stdout", text: "late\n" });
+    expect(client.of(second.msg).some((m) => m.type === "stream")).toBe(false);
+  });
+
+  it("a server started in one cell answers a client in the next", async () => {
+    const { client } = await startKernel();
+    await client.execute(
+      'import * as asyncio from "asyncio";\nconst server = await asyncio.startServer(async (r, w) => { w.write(Buffer.concat([Buffer.from("echo:"), await r.readline()])); await w.drain(); w.close(); }, "127.0.0.1", 0);\nconst port = (server.sockets[0].getsockname() as [string, number])[1];',
+    );
+    const r = await client.execute('const [reader, writer] = await asyncio.openConnection("127.0.0.1", port);\nwriter.write("hi\\n");\n(await reader.readline()).toString()');
+    expect(r.result).toBe("'echo:hi\\n'");
+    await client.execute("server.close(); await server.waitClosed();");
+  });
+
+  it("loop.runUntilComplete(task) in a cell does what the class's script does", async () => {
+    const { client } = await startKernel();
+    const r = await client.execute(
+      'import * as asyncio from "asyncio";\nconst myCoro = asyncio.coroutine(function* myCoro() { console.log("Hello, YOUR NAME"); });\nconst task = new asyncio.Task(myCoro());\nconst loop = asyncio.getEventLoop();\nloop.runUntilComplete(task)',
+    );
+    expect(r.out.filter((m) => m.type === "stream").map((m) => m.content["text"])).toEqual(["Hello, YOUR NAME\n"]);
+    expect((await client.execute("loop.close(); loop.isClosed()")).result).toBe("false");
+  });
+
+  it("await using releases a lock when the cell ends, on Node 20 too", async () => {
+    const { client } = await startKernel();
+    await client.execute('import * as asyncio from "asyncio";\nconst lock = new asyncio.Lock();');
+    const r = await client.execute("await using held = await lock.acquired();\nconst inside = lock.locked();\ninside");
+    expect(r.result).toBe("true");
+    expect((await client.execute("[inside, lock.locked()]")).result).toBe("[ true, false ]");
+  });
+
+  it("interrupt cancels a cell stuck in an await, and the state is kept", async () => {
+    const { client, kernel } = await startKernel();
+    await client.execute("const kept = 'still here';");
+    const stuck = client.send("shell", "execute_request", { code: "await new (await import('asyncio')).Future()" });
+    await client.until(stuck, (t) => t.includes("execute_input"));
+    await new Promise((r) => setTimeout(r, 20));
+    kernel.interrupt();
+    const out = await client.until(stuck, (t) => t.includes("execute_reply"));
+    expect(out.find((m) => m.type === "error")!.content["ename"]).toBe("KeyboardInterrupt");
+    expect((await client.execute("kept")).result).toBe("'still here'");
+  });
+
+  it("input() over stdin is a Future an interrupt cancels", async () => {
+    const { client, kernel } = await startKernel();
+    const cell = client.send("shell", "execute_request", { code: 'const name = await input("Your name: ");\n`Hello, ${name}`', allow_stdin: true });
+    await client.until(cell, (t) => t.includes("input_request"));
+    client.send("stdin", "input_reply", { value: "Ada" });
+    const out = await client.done(cell);
+    expect((out.find((m) => m.type === "execute_result")!.content["data"] as Record<string, string>)["text/plain"]).toBe("'Hello, Ada'");
+    const waiting = client.send("shell", "execute_request", { code: 'await input("never answered")', allow_stdin: true });
+    await client.until(waiting, (t) => t.includes("input_request"));
+    kernel.interrupt();
+    expect((await client.done(waiting)).find((m) => m.type === "error")!.content["ename"]).toBe("KeyboardInterrupt");
+  });
+
+  it("page() and exit: payloads of the reply", async () => {
+    const { client } = await startKernel();
+    expect((await client.execute('page("a page of text")')).reply["payload"]).toEqual([{ source: "page", data: { "text/plain": "a page of text" }, start: 0 }]);
+    expect((await client.execute("exit")).reply["payload"]).toEqual([{ source: "ask_exit", keepkernel: false }]);
+  });
+
+  it("user_expressions are TypeScript expressions evaluated after the cell", async () => {
+    const { client } = await startKernel();
+    const r = await client.execute("const n: number = 6;", { user_expressions: { double: "n * 2", missing: "nowhere" } });
+    expect(r.reply["user_expressions"]).toMatchObject({ double: { status: "ok", data: { "text/plain": "12" } }, missing: { status: "error", ename: "ReferenceError" } });
+  });
+});
+
+describe("Errors", () => {
+  it("a runtime error's traceback names the cell's lines (Cell In[n], line N), without the kernel's frames", async () => {
+    const { client } = await startKernel();
+    await client.execute("1");
+    const r = await client.execute("interface Unused { a: number }\nconst x = 1;\nfunction fail(): never {\n  throw new TypeError('bad value');\n}\nfail()");
+    expect([r.error!["ename"], r.error!["evalue"]]).toEqual(["TypeError", "bad value"]);
+    const traceback = r.error!["traceback"] as string[];
+    expect(traceback).toEqual(["TypeError: bad value", "    at fail (Cell In[2], line 4)", "    at Cell In[2], line 6"]);
+  });
+
+  it("a frame inside a multi-line expression names the line it is on", async () => {
+    const { client } = await startKernel();
+    const r = await client.execute("const values = [1, 2].map(\n  (x) =>\n    x > 1\n      ? (() => { throw new RangeError('two') })()\n      : x,\n);");
+    expect(r.error!["traceback"]).toEqual(["RangeError: two", "    at Cell In[1], line 4", "    at Cell In[1], line 4", "    at Array.map (<anonymous>)", "    at Cell In[1], line 1"]);
+  });
+
+  it("the library's frames are shown as asyncio-ts/<module>.ts:<line>, not as paths of its build", async () => {
+    const { client } = await startKernel();
+    await client.execute('import * as asyncio from "asyncio";\nconst f = new asyncio.Future<number>();');
+    const r = await client.execute("f.result()");
+    const traceback = r.error!["traceback"] as string[];
+    expect(traceback[1]).toMatch(/^ {4}at Future\.result \(asyncio-ts\/futures\.ts:\d+\)$/);
+    expect(traceback.at(-1)).toMatch(/Cell In\[2\], line 1\)?$/);
+    expect(traceback.join("\n")).not.toMatch(/dist\/|src\/|_drainShell|node:internal/);
+  });
+
+  it("an error in a callback after the cell ended is shown under that cell, at its line", async () => {
+    const { client } = await startKernel();
+    const first = await client.execute('import * as asyncio from "asyncio";\nasyncio.getEventLoop().callLater(0.01, () => {\n  throw new Error("late failure");\n});');
+    const [late] = await client.until(first.msg, (t) => t.includes("error")).then((out) => out.filter((m) => m.type === "error"));
+    expect(late!.content["evalue"]).toBe("late failure");
+    expect((late!.content["traceback"] as string[]).join("\n")).toMatch(/Cell In\[1\], line 3/);
+  });
+
+  it("a syntax error names its line and column and runs nothing", async () => {
+    const { client } = await startKernel();
+    const r = await client.execute("globalThis.ran = true;\nconst = broken;");
+    expect(r.error).toMatchObject({ ename: "SyntaxError", traceback: [expect.stringMatching(/^SyntaxError: .*\(2:7\)$/), "    at Cell In[1], line 2"] });
+    expect((await client.execute("typeof (globalThis as any).ran")).result).toBe("'undefined'");
+  });
+});
+
+describe("Large cells", () => {
+  it("compile on a worker thread: the loop keeps serving meanwhile, and syntax errors keep their place", async () => {
+    const { client } = await startKernel();
+    await client.execute('import * as asyncio from "asyncio";\nlet ticks = 0;\nconst ticker = asyncio.createTask(async () => { for (;;) { await asyncio.sleep(0.001); ticks++; } });');
+    const lines = Array.from({ length: 3000 }, (_, i) => `interface I${i} { a: number; b: string }\nconst v${i}: I${i} = { a: ${i}, b: "x" };`);
+    const before = await client.execute("ticks");
+    // The big cell's first line reads the ticker: how far it got while the cell was compiled.
+    const big = await client.execute("const ticksAtStart = ticks;\n" + lines.join("\n") + "\n[v2999.a, ticksAtStart]");
+    await client.execute("ticker.cancel();");
+    const [last, ticksAtStart] = JSON.parse(big.result!) as [number, number];
+    expect(last).toBe(2999);
+    // Compiling 3,000 lines takes tens of milliseconds; the 1 ms ticker ran on meanwhile.
+    expect(ticksAtStart - Number(before.result)).toBeGreaterThan(10);
+    const bad = await client.execute(lines.slice(0, 800).join("\n") + "\nconst = broken;");
+    expect(bad.error!["ename"]).toBe("SyntaxError");
+    expect(String(bad.error!["evalue"])).toMatch(/\(1601:\d+\)$/);
+  });
+});
+
+describe("Imports in cells", () => {
+  it("load Node built-ins and npm packages next to the notebook, CommonJS and ESM-only", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-notebook-"));
+    try {
+      const cjs = join(dir, "node_modules", "cjs-pkg");
+      mkdirSync(cjs, { recursive: true });
+      writeFileSync(join(cjs, "package.json"), JSON.stringify({ name: "cjs-pkg", main: "index.js" }));
+      writeFileSync(join(cjs, "index.js"), "module.exports = { kind: 'commonjs', add: (a, b) => a + b };");
+      const esm = join(dir, "node_modules", "esm-only");
+      mkdirSync(join(esm, "lib"), { recursive: true });
+      writeFileSync(join(esm, "package.json"), JSON.stringify({ name: "esm-only", type: "module", exports: { ".": { import: "./lib/main.js" } } }));
+      writeFileSync(join(esm, "lib", "main.js"), "export const kind = 'esm'; export default function hello() { return 'hello from esm'; }");
+      const { client } = await startKernel({ cwd: dir });
+      const r = await client.execute('import cjs from "cjs-pkg";\nimport hello, { kind } from "esm-only";\nimport { createHash } from "node:crypto";\nimport * as net from "net";\n[cjs.kind, cjs.add(1, 2), kind, hello(), typeof createHash, typeof net.connect]');
+      expect(r.reply["status"]).toBe("ok");
+      expect(r.result).toBe("[ 'commonjs', 3, 'esm', 'hello from esm', 'function', 'function' ]");
+      const missing = await client.execute('import nope from "not-installed-anywhere";');
+      expect(missing.error!["evalue"]).toMatch(/Cannot find module 'not-installed-anywhere'/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("Completion, inspection and is_complete without a checker", () => {
+  it("complete and inspect from live values", async () => {
+    const { client } = await startKernel();
+    await client.execute('import * as asyncio from "asyncio";');
+    const [, c] = await client.request("complete_request", { code: "asyncio.sle", cursor_pos: 11 });
+    expect(c!.content).toMatchObject({ status: "ok", matches: ["sleep"], cursor_start: 8, cursor_end: 11 });
+    const [, i] = await client.request("inspect_request", { code: "asyncio.sleep", cursor_pos: 10, detail_level: 0 });
+    expect(i!.content).toMatchObject({ status: "ok", found: true, data: { "text/plain": expect.stringMatching(/^function asyncio\.sleep/) } });
+  });
+
+  it("is_complete: incomplete where more input can complete it, invalid where none can", async () => {
+    const { client } = await startKernel();
+    const status = async (code: string) => (await client.request("is_complete_request", { code }))[1]!.content;
+    expect(await status("function f() {")).toEqual({ status: "incomplete", indent: "  " });
+    expect((await status("const x ="))["status"]).toBe("incomplete");
+    expect((await status("1 +"))["status"]).toBe("incomplete");
+    expect(await status("}")).toEqual({ status: "invalid" });
+    expect(await status('const s = "abc')).toEqual({ status: "invalid" });
+    expect(await status("const s = 1;")).toEqual({ status: "complete" });
+  });
+});
+
+/** A checker that says what it was asked and objects to cells containing "wrong". */
+class RecordingChecker implements Checker {
+  readonly calls: string[] = [];
+  start(): void {
+    this.calls.push("start");
+  }
+  async check(cell: CheckedCell): Promise<readonly CellDiagnostic[]> {
+    this.calls.push(`check #${cell.id} ${cell.code}`);
+    return cell.code.includes("wrong") ? [{ line: 2, column: 7, code: 2322, message: "Type 'string' is not assignable to type 'number'." }] : [];
+  }
+  commit(cell: CheckedCell, declared: readonly string[]): void {
+    this.calls.push(`commit #${cell.id} ${declared.join(",")}`);
+  }
+  async complete(code: string, cursor: number) {
+    return code.startsWith("typed") ? { matches: ["typedMember"], cursorStart: cursor, cursorEnd: cursor } : null;
+  }
+  async inspect(code: string) {
+    return code.startsWith("typed") ? { found: true, data: { "text/plain": "(typed) docs" } } : null;
+  }
+  async close(): Promise<void> {
+    this.calls.push("close");
+  }
+}
+
+describe("A checker plugged into the TypeScript language", () => {
+  it("the default checks nothing and leaves completion to live values", async () => {
+    expect(await NO_CHECKER.check({ id: 0, code: "const n: number = 'x'", executionCount: 1 })).toEqual([]);
+    expect(await NO_CHECKER.complete("a.", 2)).toBeNull();
+  });
+
+  it("starts after the first kernel_info, checks each cell before it runs, and sees what ran", async () => {
+    const checker = new RecordingChecker();
+    const { client, kernel } = await startKernel({ checker });
+    await client.request("kernel_info_request", {});
+    await new Promise((r) => setTimeout(r, 10));
+    await client.execute("const a = 1;");
+    const bad = await client.execute("globalThis.sideEffect = true;\nconst n: number = 'wrong';");
+    expect(bad.error).toEqual({
+      ename: "TSError",
+      evalue: "TS2322: Type 'string' is not assignable to type 'number'.",
+      traceback: ["Cell In[2], line 2, column 7: error TS2322: Type 'string' is not assignable to type 'number'.", "The cell did not run. To run it unchecked, make `// @ts-nocheck` its first line."],
+    });
+    expect((await client.execute("typeof (globalThis as any).sideEffect")).result).toBe("'undefined'");
+    // The opt-out: the cell runs unchecked, and its declarations still count.
+    expect((await client.execute("// @ts-nocheck\nconst w = 'wrong';\nw")).result).toBe("'wrong'");
+    await kernel.close();
+    expect(checker.calls).toEqual([
+      "start",
+      "check #0 const a = 1;",
+      "commit #0 a",
+      "check #1 globalThis.sideEffect = true;\nconst n: number = 'wrong';",
+      "check #2 typeof (globalThis as any).sideEffect",
+      "commit #2 ",
+      "commit #3 w",
+      "close",
+    ]);
+  });
+
+  it("completion and inspection come from the checker when it has an answer, else from live values", async () => {
+    const { client } = await startKernel({ checker: new RecordingChecker() });
+    expect((await client.request("complete_request", { code: "typed.", cursor_pos: 6 }))[1]!.content["matches"]).toEqual(["typedMember"]);
+    expect((await client.request("complete_request", { code: "Math.sq", cursor_pos: 7 }))[1]!.content["matches"]).toEqual(["sqrt"]);
+    expect((await client.request("inspect_request", { code: "typed", cursor_pos: 2 }))[1]!.content["data"]).toEqual({ "text/plain": "(typed) docs" });
+  });
+});
