@@ -10,8 +10,11 @@
 // first answer comes ~0.1 s after start; a 10-line cell is checked in ~2 ms (NOTES.md).
 //
 // The session as the checker sees it (a virtual project: nothing is written to disk):
-//   tsconfig        `.asyncio-ts-tsconfig.json` in the notebook's folder, extending the
-//                   notebook's tsconfig.json if it has one, else strict defaults;
+//   tsconfig.json   in `.asyncio-ts-checker/` under the notebook's folder (a folder that exists
+//                   only in memory, so no name of ours can hide a file of the notebook's),
+//                   extending the notebook's tsconfig.json if it has one (but not its `include`:
+//                   its whole project would be loaded and checked with every cell), else strict
+//                   defaults; `rootDirs` lets cells import the notebook's own files;
 //   cell-K.ts       each accepted cell K, a module, ending in `export { every name it declares }`;
 //   globals.d.ts    `declare global { export import future = __cell1.future; var n: typeof
 //                   __cell3.n; ... }`: each name as the latest cell that declared it, so a cell
@@ -26,7 +29,7 @@
 
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, isAbsolute, join, resolve as resolvePath } from "node:path";
+import { dirname, join, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { API, Checker, Diagnostic, Project, Snapshot, Symbol as TsSymbol, Type } from "typescript-7/unstable/sync";
@@ -315,12 +318,14 @@ class Session {
     private readonly _ast: AstModule,
     boot: BootData,
   ) {
-    this._config = join(boot.cwd, ".asyncio-ts-tsconfig.json");
+    this._config = join(boot.cwd, ".asyncio-ts-checker", "tsconfig.json");
     const files = this._files;
+    const dir = dirname(this._config);
     this._api = new _ts.API({
       cwd: boot.cwd,
-      // Our files are served from memory; `undefined` lets TypeScript read everything else from disk.
-      fs: { readFile: (f) => files.get(f), fileExists: (f) => (files.has(f) ? true : undefined) },
+      // Our files (and their folder) are served from memory; `undefined` lets TypeScript read
+      // everything else from disk.
+      fs: { readFile: (f) => files.get(f), fileExists: (f) => (files.has(f) ? true : undefined), directoryExists: (d) => (d === dir ? true : undefined) },
     });
     // Files are read when the first snapshot is made: the notebook's tsconfig.json can be read first.
     this._files.set(this._config, JSON.stringify(this._tsconfig(boot)));
@@ -334,21 +339,22 @@ class Session {
     this._created.clear();
   }
 
-  /** The virtual file `name` in the notebook's folder (relative imports in cells resolve from there). */
+  /** The virtual file `name`, next to the virtual tsconfig.json. */
   private _path(name: string): string {
-    return join(dirname(this._config), `.asyncio-ts-${name}`);
+    return join(dirname(this._config), name);
   }
 
   private _tsconfig(boot: BootData): Record<string, unknown> {
     const user = join(boot.cwd, "tsconfig.json");
     const hasUser = existsSync(user);
-    let userOptions: { paths?: Record<string, string[]>; pathsBasePath?: string; types?: string[]; typeRoots?: string[] } = {};
+    let userOptions: { paths?: Record<string, string[]>; pathsBasePath?: string; types?: string[]; typeRoots?: string[]; rootDirs?: string[] } = {};
     if (hasUser) {
       // Read through TypeScript (comments, `extends`), for the options merged below.
       userOptions = this._api.parseConfigFile(user).options as typeof userOptions;
     }
-    const base = userOptions.pathsBasePath ?? boot.cwd;
-    const userPaths = Object.fromEntries(Object.entries(userOptions.paths ?? {}).map(([k, v]) => [k, v.map((p) => (isAbsolute(p) ? p : resolvePath(base, p)))]));
+    // The notebook's relative paths, made absolute: the options below are set from another folder.
+    const abs = (p: string): string => resolvePath(userOptions.pathsBasePath ?? boot.cwd, p);
+    const userPaths = Object.fromEntries(Object.entries(userOptions.paths ?? {}).map(([k, v]) => [k, v.map(abs)]));
     const libDir = dirname(boot.library);
     const ext = boot.library.endsWith(".d.ts") ? ".d.ts" : ".ts";
     const compilerOptions: Record<string, unknown> = {
@@ -363,12 +369,16 @@ class Session {
       // The kernel gives cells the library as "asyncio" and "asyncio-ts".
       paths: { ...userPaths, asyncio: [boot.library], "asyncio-ts": [boot.library], "asyncio-ts/*": [join(libDir, `*/index${ext}`)] },
       types: [...new Set([...(userOptions.types ?? []), ...(boot.typeRoot === null ? [] : ["node"])])],
-      ...(boot.typeRoot === null ? {} : { typeRoots: [...(userOptions.typeRoots ?? []), boot.typeRoot] }),
+      ...(boot.typeRoot === null ? {} : { typeRoots: [...(userOptions.typeRoots ?? []).map(abs), boot.typeRoot] }),
+      // `import { x } from "./helpers.ts"` in a cell finds the notebook's file.
+      rootDirs: [boot.cwd, dirname(this._config), ...(userOptions.rootDirs ?? []).map(abs)],
     };
     return {
       ...(hasUser ? { extends: user } : {}),
       compilerOptions,
       files: [this._path("globals.d.ts"), this._path("cell.ts"), this._path("cell-imports.ts"), this._path("probe.ts")],
+      // Not the files of the notebook's own project (its `include`, inherited otherwise).
+      include: [],
     };
   }
 
@@ -394,7 +404,7 @@ class Session {
 
   private _writeGlobals(): void {
     const lines: string[] = [];
-    for (let k = 1; k <= this._slots; k++) lines.push(`import type * as __cell${k} from "./.asyncio-ts-cell-${k}.ts";`);
+    for (let k = 1; k <= this._slots; k++) lines.push(`import type * as __cell${k} from "./cell-${k}.ts";`);
     lines.push("declare global {");
     for (const [name, g] of this._globals) lines.push(g.variable ? `  var ${name}: typeof __cell${g.cell}.${name};` : `  export import ${name} = __cell${g.cell}.${name};`);
     lines.push("}", "export {};", "");
@@ -446,8 +456,14 @@ class Session {
     if (syntax.some((d) => d.category === "error")) return { value: syntax };
     const value = report ? [...syntax, ...inCell(program.getSemanticDiagnostics(file))] : syntax;
     if (value.some((d) => d.category === "error")) return { value };
-    const sf = program.getSourceFile(file);
-    return { value, after: () => this._accept(source, sf === undefined ? [] : this._declaredNames(sf)) };
+    // The cell's names are read after the reply too (one round trip less while the kernel waits).
+    return {
+      value,
+      after: () => {
+        const sf = program.getSourceFile(file);
+        this._accept(source, sf === undefined ? [] : this._declaredNames(sf));
+      },
+    };
   }
 
   private _accept(source: string, names: Declared[]): void {
@@ -512,17 +528,15 @@ class Session {
     const prefix = moduleName?.[1] ?? /[\p{ID_Continue}$\u200c\u200d]*$/u.exec(before)?.[0] ?? "";
     const start = pos - prefix.length;
     const file = this._load(code);
-    const checker = this._project.checker;
     let entries: { name: string; kind: string; sortText: string; symbol?: TsSymbol }[];
-    try {
-      const info = checker.getCompletionsAtPosition(file, pos, { includeSymbol: true });
-      entries = (info?.entries ?? []).map((e) => ({ name: e.name, kind: completionKind(this._ts, e.kind), sortText: e.sortText ?? "", ...(e.symbol === undefined ? {} : { symbol: e.symbol }) }));
-    } catch (e) {
-      // The API refuses completions where a name (not a member) goes: it would need auto
-      // imports. Those are put together here: the cell's names, the session's, the globals.
-      if (!/auto import/i.test(String(e))) throw e;
-      entries = this._namesInScope(file, pos);
-    }
+    // The API refuses completions where a name (not a member) goes ("completion list needs auto
+    // imports"), and asking costs: it first indexes the packages it could import from (~60 MB
+    // more in TypeScript's process, ms per request). Those names are put together here: the
+    // cell's, the session's, the globals. TypeScript answers after a `.` and in a module name.
+    const head = before.slice(0, start);
+    // After `x.` or `x?.`, not after a number's `1.` or a spread's `...`.
+    const member = moduleName !== null || (/\??\.\s*$/.test(head) && !/\.\.\.\s*$/.test(head) && !/(?:^|[^\p{ID_Continue}$.])\d+\.\s*$/u.test(head));
+    entries = member ? this._members(file, pos) : this._namesInScope(file, pos);
     const lower = prefix.toLowerCase();
     const wanted = entries.filter((e) => e.name.toLowerCase().startsWith(lower) && !e.name.startsWith("#") && (prefix.startsWith("_") || !e.name.startsWith("_")));
     // Relevance: TypeScript's sort groups (locals, members, globals, keywords), exact-case prefix first, then by name.
@@ -530,6 +544,16 @@ class Session {
     const seen = new Set<string>();
     const unique = wanted.filter((e) => !seen.has(e.name) && seen.add(e.name) !== undefined);
     return { matches: this._withTypes(unique, file, pos), start, end: pos };
+  }
+
+  private _members(file: string, pos: number): { name: string; kind: string; sortText: string; symbol?: TsSymbol }[] {
+    try {
+      const info = this._project.checker.getCompletionsAtPosition(file, pos, { includeSymbol: true });
+      return (info?.entries ?? []).map((e) => ({ name: e.name, kind: completionKind(this._ts, e.kind), sortText: e.sortText ?? "", ...(e.symbol === undefined ? {} : { symbol: e.symbol }) }));
+    } catch (e) {
+      if (!/auto import/i.test(String(e))) throw e;
+      return this._namesInScope(file, pos);
+    }
   }
 
   /** Types for the first matches (each costs a round trip to TypeScript). */

@@ -1,7 +1,7 @@
 // The TypeScript 7 checker: cells checked against earlier cells, the library's and Node's
 // types; completion and inspection by type. One checker per group, cells checked in order as
 // the kernel would (its worker is the built dist/kernel/checker.js).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -199,6 +199,25 @@ describe("TypeChecker: options and life cycle", () => {
       expect(await loose.check('function f(x) { return x; }\nimport { sleep } from "asyncio";\nawait sleep(0);', 1)).toEqual([]);
     } finally {
       await loose.close();
+    }
+  });
+
+  it("resolves a cell's relative import from the notebook's folder, and leaves the notebook's own project out", async () => {
+    const nb = mkdtempSync(join(tmpdir(), "asyncio-ts-checker-nb-"));
+    try {
+      writeFileSync(join(nb, "helpers.ts"), "export function double(n: number): number { return n * 2; }\n");
+      mkdirSync(join(nb, "src"));
+      writeFileSync(join(nb, "src", "ambient.d.ts"), "declare const fromProject: number;\n");
+      writeFileSync(join(nb, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true }, include: ["src"] }));
+      const checker = new TypeChecker({ cwd: nb });
+      try {
+        expect(await checker.check('import { double } from "./helpers.ts";\nconst s: string = double(2);', 1)).toEqual([expect.objectContaining({ line: 2, code: "TS2322" })]);
+        expect(await checker.check("fromProject", 2)).toEqual([expect.objectContaining({ code: "TS2304" })]);
+      } finally {
+        await checker.close();
+      }
+    } finally {
+      rmSync(nb, { recursive: true, force: true });
     }
   });
 
