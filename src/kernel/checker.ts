@@ -298,6 +298,7 @@ interface Declared {
 type SyncModule = typeof import("typescript-7/unstable/sync");
 type AstModule = typeof import("typescript-7/unstable/ast");
 
+/** The session in TypeScript 7 (on the worker thread): the virtual project described at the top. */
 class Session {
   private readonly _files = new Map<string, string>();
   private readonly _changed = new Set<string>();
@@ -467,9 +468,11 @@ class Session {
   }
 
   private _accept(source: string, names: Declared[]): void {
+    const unique = new Map(names.map((d) => [d.name, d]));
+    // A cell that declares nothing (`future.done()`) changes nothing later cells see.
+    if (unique.size === 0) return;
     if (this._accepted === this._slots) this._growSlots();
     const n = ++this._accepted;
-    const unique = new Map(names.map((d) => [d.name, d]));
     this._set(this._path(`cell-${n}.ts`), `${source}\nexport { ${[...unique.keys()].join(", ")} };\n`);
     this._flush();
     for (const d of unique.values()) this._globals.set(d.name, { ...d, cell: n });
