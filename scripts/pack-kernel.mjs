@@ -15,8 +15,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, root } from "./ensure.mjs";
 
-/** What only the kernel needs at run time: TypeScript compiles cells, ZeroMQ carries Jupyter's messages. */
-const KERNEL_DEPENDENCIES = ["typescript", "zeromq"];
+/**
+ * What only the kernel needs at run time: TypeScript compiles cells, TypeScript 7 checks them
+ * against Node's types (@types/node, loaded by path: no import names it), ZeroMQ carries
+ * Jupyter's messages.
+ */
+const KERNEL_DEPENDENCIES = ["typescript", "typescript-7", "@types/node", "zeromq"];
 
 const args = process.argv.slice(2);
 if (!args.includes("--ignore-scripts")) build();
