@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import * as asyncio from "../asyncio/index.js";
 import { Future, type Context, type ContextVar, type ExceptionContext, type Task } from "../asyncio/index.js";
-import { NO_CHECKER, diagnosticsError, type CellDiagnostic, type CheckedCell, type Checker } from "./checker.js";
+import { NO_CHECKER, diagnosticsError, type CellDiagnostic, type CheckedCell, type Checker } from "./cell-checker.js";
 import { CompileService } from "./compile-service.js";
 import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, RESULT_KEY, isComplete, type CompiledCell } from "./compiler.js";
 import { mimeBundle, richOutput } from "./display.js";

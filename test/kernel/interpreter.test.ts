@@ -4,7 +4,7 @@
 // where a checker plugs in.
 import { afterEach, describe, expect, it } from "vitest";
 import { setEventLoop } from "../../src/asyncio/index.js";
-import { NO_CHECKER, type CellDiagnostic, type CheckedCell, type Checker } from "../../src/kernel/checker.js";
+import { NO_CHECKER, type CellDiagnostic, type CheckedCell, type Checker } from "../../src/kernel/cell-checker.js";
 import { TypeScriptInterpreter } from "../../src/kernel/interpreter.js";
 import { Kernel } from "../../src/kernel/kernel.js";
 import { KernelEventLoop } from "../../src/kernel/kernel-loop.js";
