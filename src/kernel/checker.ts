@@ -84,6 +84,11 @@ export interface Inspection {
 export interface TypeCheckerOptions {
   /** The notebook's folder: its tsconfig.json (if any) sets the options, and its node_modules are searched. */
   cwd: string;
+  /**
+   * Declarations of the globals the kernel gives cells (`display`, `input`, ...), as they go
+   * inside `declare global { }`; the library is in scope there as `__asyncio`.
+   */
+  globals?: string;
 }
 
 /** The checker's error when it could not start or stopped (`code` ERR_ASYNCIO_TS_CHECKER). */
@@ -129,7 +134,7 @@ export class TypeChecker {
    */
   start(): void {
     if (this._worker !== null || this._failure !== null) return;
-    const data: BootData = { cwd: resolvePath(this._options.cwd), ...locateTypes() };
+    const data: BootData = { cwd: resolvePath(this._options.cwd), globals: this._options.globals ?? "", ...locateTypes() };
     const worker = new Worker(workerFile(), { workerData: { [WORKER_MARK]: data } });
     // Neither the worker nor TypeScript's process keeps the kernel alive.
     worker.unref();
@@ -249,6 +254,8 @@ const WORKER_MARK = "asyncioTsChecker";
 
 interface BootData {
   cwd: string;
+  /** The kernel's own globals, declared inside `declare global { }` (TypeCheckerOptions.globals). */
+  globals: string;
   /** The library's declarations (`asyncio`, `asyncio-ts` and its subpaths resolve there). */
   library: string;
   /** The folder holding @types/node, or null when it is not installed. */
@@ -312,6 +319,7 @@ class Session {
   private _snapshot: Snapshot;
   private _project: Project;
   private readonly _config: string;
+  private readonly _kernelGlobals: string;
   /** Lib and Node globals (completion at `globalThis.`), until globals.d.ts changes. */
   private _libGlobals: CompletionMatch[] | null = null;
 
@@ -321,6 +329,7 @@ class Session {
     boot: BootData,
   ) {
     this._config = join(boot.cwd, ".asyncio-ts-checker", "tsconfig.json");
+    this._kernelGlobals = boot.globals;
     const files = this._files;
     const dir = dirname(this._config);
     this._api = new _ts.API({
@@ -407,7 +416,9 @@ class Session {
   private _writeGlobals(): void {
     const lines: string[] = [];
     for (let k = 1; k <= this._slots; k++) lines.push(`import type * as __cell${k} from "./cell-${k}.ts";`);
+    if (this._kernelGlobals !== "") lines.push('import type * as __asyncio from "asyncio";');
     lines.push("declare global {");
+    if (this._kernelGlobals !== "") lines.push(this._kernelGlobals);
     for (const [name, g] of this._globals) lines.push(g.variable ? `  var ${name}: typeof __cell${g.cell}.${name};` : `  export import ${name} = __cell${g.cell}.${name};`);
     lines.push("}", "export {};", "");
     this._set(this._path("globals.d.ts"), lines.join("\n"));
