@@ -16,8 +16,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, root } from "./ensure.mjs";
 
-/** What only the kernel needs at run time: oxc compiles cells (and lends `using` its helper), ZeroMQ carries Jupyter's messages. */
-const KERNEL_DEPENDENCIES = ["@oxc-project/runtime", "oxc-parser", "oxc-transform", "zeromq"];
+/**
+ * What only the kernel needs at run time: oxc compiles cells (and lends `using` its helper),
+ * TypeScript 7 checks them against Node's types (@types/node, loaded by path: no import names
+ * it), ZeroMQ carries Jupyter's messages.
+ */
+const KERNEL_DEPENDENCIES = ["@oxc-project/runtime", "oxc-parser", "oxc-transform", "typescript", "@types/node", "zeromq"];
 
 const args = process.argv.slice(2);
 if (!args.includes("--ignore-scripts")) build();

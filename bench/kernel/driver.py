@@ -7,6 +7,8 @@ kernelspecs, and reads the one JSON line it prints last.
     driver.py rss        KERNEL LANG CELLS       RSS at start and after CELLS cells printing a line
     driver.py responsive KERNEL LINES REPEATS IDLE_S
                                                  echo-server ping latency while a big cell compiles
+    driver.py typed      KERNEL WARMUP N         a fresh kernel: start -> its first typed cell answered, then
+                                                 N typed 10-line cells (after WARMUP) and N completions
     driver.py ping       HOST PORT INTERVAL_MS   (internal) the pinger process of `responsive`
 
 Times come from time.monotonic() (CLOCK_MONOTONIC: the same clock in the driver and the pinger).
@@ -90,7 +92,7 @@ def tree_rss(pid):
 # -- kernels --------------------------------------------------------------------------------------
 
 
-def start(kernel_name):
+def start(kernel_name, settle=True):
     from jupyter_client.manager import KernelManager
 
     km = KernelManager(kernel_name=kernel_name)
@@ -119,7 +121,7 @@ def start(kernel_name):
             t1 = time.monotonic()
             break
     # Let the iopub subscription settle and drop the start-up messages.
-    deadline = time.monotonic() + 0.3
+    deadline = time.monotonic() + (0.3 if settle else 0)
     while time.monotonic() < deadline:
         try:
             kc.get_iopub_msg(timeout=0.05)
@@ -359,6 +361,71 @@ def cmd_responsive(kernel_name, lines, repeats, idle_s):
         stop(km, kc)
 
 
+def typed_cell(i):
+    """A typed 10-line TypeScript cell with names of its own (no cell re-declares another's), that
+    imports nothing: every TypeScript kernel runs it (a checking kernel checks it first)."""
+    return "\n".join([
+        f"interface Point{i} {{ x: number; y: number }}",
+        f"function add{i}(a: Point{i}, b: Point{i}): Point{i} {{",
+        "  return { x: a.x + b.x, y: a.y + b.y };",
+        "}",
+        f"const p{i}: Point{i} = {{ x: 1, y: 2 }};",
+        f"const q{i}: Point{i} = add{i}(p{i}, {{ x: 3, y: 4 }});",
+        f'const names{i}: string[] = ["a", "b", "c"];',
+        f"const total{i}: number = names{i}.map((s) => s.length).reduce((a, b) => a + b, 0);",
+        f"class Box{i}<T> {{ constructor(readonly value: T) {{}} }}",
+        f"new Box{i}(q{i}.x + total{i}).value",
+    ])
+
+
+def cmd_typed(kernel_name, warmup, n):
+    km, kc, started, _, _ = start(kernel_name, settle=False)
+    try:
+        # The first typed cell sent as soon as kernel_info_reply came (a checker started at boot
+        # must be ready by then or soon after), timed to its execute_reply on the shell channel
+        # (iopub may not be subscribed yet); then the start-up's iopub messages are dropped.
+        t0 = time.monotonic()
+        msg_id = kc.execute(typed_cell(0))
+        while True:
+            reply = kc.get_shell_msg(timeout=TIMEOUT)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        first = started + time.monotonic() - t0
+        if reply["content"]["status"] != "ok":
+            fail(f"the first typed cell failed: {reply['content'].get('ename')}: {reply['content'].get('evalue')}")
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            try:
+                kc.get_iopub_msg(timeout=0.05)
+            except Empty:
+                pass
+        times = []
+        for i in range(1, warmup + n + 1):
+            dt, reply, _ = execute(kc, typed_cell(i))
+            if reply["status"] != "ok":
+                fail(f"typed cell {i} failed: {reply.get('ename')}: {reply.get('evalue')}")
+            if i > warmup:
+                times.append(dt * 1000)
+        # Completion of the members of a typed value made in an earlier cell.
+        code = f"q{n}."
+        completions = []
+        matched = True
+        for k in range(warmup + n):
+            t0 = time.monotonic()
+            r = kc.complete(code, len(code), reply=True, timeout=TIMEOUT)
+            if k >= warmup:
+                completions.append((time.monotonic() - t0) * 1000)
+                matched = matched and "x" in r["content"].get("matches", [])
+        emit({
+            "ok": True, "first_s": first, "start_s": started, "ms": times,
+            "p50": percentile(times, 50), "p95": percentile(times, 95), "max": max(times),
+            "complete_p50": percentile(completions, 50), "complete_p95": percentile(completions, 95), "complete_finds_members": matched,
+            "rss": tree_rss(kernel_pid(km)),
+        })
+    finally:
+        stop(km, kc)
+
+
 def cmd_ping(host, port, interval_ms):
     """Pings the echo server every interval_ms (the next ping leaves interval_ms after the
     previous one left, or at once when its answer came later) until a line on stdin."""
@@ -409,6 +476,8 @@ def main(argv):
         cmd_rss(argv[1], argv[2], int(argv[3]))
     elif cmd == "responsive":
         cmd_responsive(argv[1], int(argv[2]), int(argv[3]), float(argv[4]))
+    elif cmd == "typed":
+        cmd_typed(argv[1], int(argv[2]), int(argv[3]))
     elif cmd == "ping":
         cmd_ping(argv[1], int(argv[2]), float(argv[3]))
     else:

@@ -2,7 +2,8 @@
 // kernelspec as installed, and with lean V8 flags), tslab, Deno's kernel and ipykernel, side by
 // side in one run, all driven by the same client (jupyter_client from .venv, driver.py): start-up
 // to the first kernel_info_reply, the round trip of a trivial cell, RSS after many cells, and,
-// for asyncio-ts, how an echo server running in the kernel answers while a big cell compiles.
+// for asyncio-ts, how an echo server running in the kernel answers while a big cell compiles;
+// for the TypeScript kernels, typed cells (asyncio-ts and tslab check them, Deno does not).
 // Every measurement is a fresh kernel (and a fresh driver process). See bench/README.md.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,7 +19,7 @@ const driver = join(here, "driver.py");
 export const DENO_VERSION = "2.9.6";
 
 /** The issue's targets for asyncio-ts. */
-const TARGETS = { p50Ms: 2, startupS: 0.8, rssMb: 150, echoWorstMs: 20 };
+const TARGETS = { p50Ms: 2, startupS: 0.8, rssMb: 150, echoWorstMs: 20, typedP50Ms: 8, firstTypedS: 1, completeP50Ms: 10 };
 
 /** V8 flags of the "lean flags" row (NOTES.md, Memory): they keep RSS down; this row measures their speed cost. */
 const LEAN_FLAGS = ["--single-threaded", "--max-semi-space-size=1"];
@@ -43,8 +44,8 @@ function parseArgs(argv) {
   }
   for (const r of opts.rows) if (!ROWS.includes(r)) throw new Error(`unknown row "${r}"; rows: ${ROWS.join(", ")}`);
   opts.plan = opts.quick
-    ? { starts: 2, warmup: 5, cells: 50, rssCells: 100, bigLines: 3000, bigRepeats: 1, idleS: 1 }
-    : { starts: 5, warmup: 20, cells: 200, rssCells: 500, bigLines: 3000, bigRepeats: 3, idleS: 2 };
+    ? { starts: 2, warmup: 5, cells: 50, rssCells: 100, bigLines: 3000, bigRepeats: 1, idleS: 1, typedCells: 30 }
+    : { starts: 5, warmup: 20, cells: 200, rssCells: 500, bigLines: 3000, bigRepeats: 3, idleS: 2, typedCells: 100 };
   return opts;
 }
 
@@ -248,6 +249,15 @@ function measure(setup, opts) {
     record.push({ measure: "responsive", row: row.key, ...r });
     log(`echo while compiling: ${row.label}: ${r.error ?? `idle max ${r.idle.max.toFixed(2)} ms, compiling max ${r.compile.max.toFixed(2)} ms, cells ${r.compile_ms.map((x) => x.toFixed(0)).join("/")} ms`}`);
   }
+  // Typed cells: the TypeScript kernels but the lean-flags row (the same kernel).
+  for (const row of live().filter((x) => x.lang === "ts" && x.key !== "asyncio-ts-lean")) {
+    const r = drive(setup, ["typed", row.spec, "10", String(plan.typedCells)]);
+    const s = res.get(row.key);
+    if (r.error) s.errors.push(`typed cells: ${r.error}`);
+    else s.typed = r;
+    record.push({ measure: "typed", row: row.key, ...r });
+    log(`typed cells: ${row.label}: ${r.error ?? `first ${r.first_s.toFixed(2)} s after start, p50 ${r.p50.toFixed(2)} ms, p95 ${r.p95.toFixed(2)} ms, completion p50 ${r.complete_p50.toFixed(2)} ms`}`);
+  }
   return { results: [...res.values()], record };
 }
 
@@ -278,7 +288,8 @@ function printResults(results, opts) {
     const lost = (s.rt?.lost_idle ?? 0) + (s.rss?.lost_idle ?? 0);
     if (lost) notes.push(`${s.row.label}: ${lost} cell(s) never sent their idle status (${s.rt?.lost_idle ?? 0} of the ${plan.cells} timed, ${s.rss?.lost_idle ?? 0} of the ${plan.rssCells} printing; the driver waits 5 s after the reply, then leaves the cell out)`);
     if (s.rss?.output_after_idle) notes.push(`${s.row.label}: ${s.rss.output_after_idle} of ${s.rss.cells} printing cells sent their line after their idle status (a client that stops reading at idle loses it; the driver waits for it)`);
-    const procs = s.rss && s.rss.after.processes > 1 ? ` (${s.rss.after.processes} procs)` : "";
+    // A kernel of several processes (asyncio-ts: TypeScript 7's checker process) shows its main process apart.
+    const procs = s.rss && s.rss.after.processes > 1 ? ` (${s.rss.after.processes} procs, main ${mb(s.rss.after.main_rss_mb)})` : "";
     return [
       s.row.label,
       sec(v.startup),
@@ -332,6 +343,20 @@ function printResults(results, opts) {
     console.log(table(["kernel", "idle pings", "p50", "p99", "max", "compiling pings", "p50", "p99", "max", "big cell ms (each)"], rb, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r"]));
   }
 
+  const typed = results.filter((s) => s.typed);
+  if (typed.length) {
+    console.log(`\n## Typed cells`);
+    console.log(`A fresh kernel: the first typed 10-line cell sent at kernel_info_reply (start_kernel to its execute_reply), then`);
+    console.log(`${plan.typedCells} typed 10-line cells (interface, function, typed constants, a generic class; new names each time) after 10`);
+    console.log(`warm-ups, then ${plan.typedCells} completions of a typed value's members (\`q.\`). asyncio-ts and tslab type-check each cell; Deno does not.`);
+    console.log(`RSS at the end: the kernel's process tree (asyncio-ts: the kernel and TypeScript 7's process).\n`);
+    const tb = typed.map((s) => [
+      s.row.label, sec(s.typed.first_s), ms(s.typed.p50), ms(s.typed.p95), ms(s.typed.complete_p50), s.typed.complete_finds_members ? "yes" : "no",
+      `${mb(s.typed.rss.rss_mb)}${s.typed.rss.processes > 1 ? ` (main ${mb(s.typed.rss.main_rss_mb)}, others ${mb(s.typed.rss.rss_mb - s.typed.rss.main_rss_mb)})` : ""}`,
+    ]);
+    console.log(table(["kernel", "first typed cell", "typed cell p50", "p95", "completion p50", "finds members", `RSS after ${plan.typedCells + 11} typed cells`], tb, ["l", "r", "r", "r", "r", "r", "r"]));
+  }
+
   // Targets.
   if (ours.length) {
     const cell = (ok, text) => (text === null ? "n/a" : `${text} ${ok ? "met" : "MISSED"}`);
@@ -341,6 +366,9 @@ function printResults(results, opts) {
       [`start-up < ${TARGETS.startupS} s`, ...ours.map((s) => (s.starts.length ? cell(median(s.starts) < TARGETS.startupS, sec(median(s.starts))) : "n/a"))],
       [`RSS after ${plan.rssCells} cells < ${TARGETS.rssMb} MB${plan.rssCells !== 500 ? " (the target is for 500)" : ""}`, ...ours.map((s) => (s.rss ? cell(s.rss.after.rss_mb < TARGETS.rssMb, mb(s.rss.after.rss_mb)) : "n/a"))],
       [`echo worst response while compiling < ${TARGETS.echoWorstMs} ms`, ...ours.map((s) => (s.resp ? cell(s.resp.compile.max < TARGETS.echoWorstMs, ms(s.resp.compile.max)) : "n/a"))],
+      [`typed 10-line cell p50 < ${TARGETS.typedP50Ms} ms`, ...ours.map((s) => (s.typed ? cell(s.typed.p50 < TARGETS.typedP50Ms, ms(s.typed.p50)) : "n/a"))],
+      [`first typed cell < ${TARGETS.firstTypedS} s after start`, ...ours.map((s) => (s.typed ? cell(s.typed.first_s < TARGETS.firstTypedS, sec(s.typed.first_s)) : "n/a"))],
+      [`completion p50 < ${TARGETS.completeP50Ms} ms`, ...ours.map((s) => (s.typed ? cell(s.typed.complete_p50 < TARGETS.completeP50Ms, ms(s.typed.complete_p50)) : "n/a"))],
     ];
     console.log(`\n## Targets (from the issue)\n`);
     console.log(table(["target", ...ours.map((s) => s.row.label)], lines, ["l", ...ours.map(() => "r")]));

@@ -5,7 +5,8 @@
 import { readFileSync } from "node:fs";
 import { setEventLoop } from "../asyncio/index.js";
 import { readConnectionFile } from "../kernel/connection.js";
-import { TypeScriptInterpreter } from "../kernel/interpreter.js";
+import { TypeScript7Checker } from "../kernel/cell-checker.js";
+import { CELL_GLOBALS_DECLARATIONS, TypeScriptInterpreter } from "../kernel/interpreter.js";
 import { Kernel } from "../kernel/kernel.js";
 import { KernelEventLoop } from "../kernel/kernel-loop.js";
 import { Signer } from "../kernel/wire.js";
@@ -20,7 +21,14 @@ export async function runKernel(connectionFile: string): Promise<number> {
   void loop.boot();
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
-  const language = new TypeScriptInterpreter({ loop, cwd: process.cwd() });
+  const log = (line: string): void => void process.stderr.write(`[asyncio-ts kernel] ${line}\n`);
+  // Cells are type-checked by TypeScript 7 (on a worker thread, started after the first
+  // kernel_info_reply). ASYNCIO_TS_CHECK=0 in the kernel's environment starts the session with
+  // checking off (a cell can turn it on again: `kernel.typeCheck = true`); completion and
+  // inspection still come from types.
+  const typeCheck = !/^(0|false|no|off)$/i.test(process.env["ASYNCIO_TS_CHECK"] ?? "");
+  const checker = new TypeScript7Checker({ cwd: process.cwd(), globals: CELL_GLOBALS_DECLARATIONS, log });
+  const language = new TypeScriptInterpreter({ loop, cwd: process.cwd(), checker, typeCheck, log });
   const kernel = new Kernel({
     transport: new ZmqTransport(info),
     signer: new Signer(info.key, info.signature_scheme),

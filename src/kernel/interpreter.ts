@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import * as asyncio from "../asyncio/index.js";
 import { Future, type Context, type ContextVar, type ExceptionContext, type Task } from "../asyncio/index.js";
-import { NO_CHECKER, diagnosticsError, type CellDiagnostic, type CheckedCell, type Checker } from "./checker.js";
+import { NO_CHECKER, diagnosticsError, type CellDiagnostic, type CheckedCell, type Checker } from "./cell-checker.js";
 import { CompileService } from "./compile-service.js";
 import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, RESULT_KEY, isComplete, type CompiledCell } from "./compiler.js";
 import { mimeBundle, richOutput } from "./display.js";
@@ -39,7 +39,36 @@ export interface TypeScriptInterpreterOptions {
   checker?: Checker;
   /** Where the language logs what has no cell to go to. Default: standard error. */
   log?: (line: string) => void;
+  /** Whether cells are type-checked at start (a cell can change it: `kernel.typeCheck = false`). Default true. */
+  typeCheck?: boolean;
 }
+
+/**
+ * The globals the kernel gives cells (installed by _installGlobals), as the checker sees them:
+ * declarations inside `declare global { }`, with the library as `__asyncio`.
+ */
+export const CELL_GLOBALS_DECLARATIONS = `
+  interface KernelDisplayOptions { displayId?: string; metadata?: Record<string, unknown> }
+  /** Shows a value under the cell (its mime bundle); display.html(...) and the others build the bundle first. */
+  var display: ((value: unknown, options?: KernelDisplayOptions) => void) & {
+    html(html: string, options?: KernelDisplayOptions): void;
+    markdown(markdown: string, options?: KernelDisplayOptions): void;
+    svg(svg: string, options?: KernelDisplayOptions): void;
+    png(data: Uint8Array | string, options?: KernelDisplayOptions): void;
+    json(value: unknown, options?: KernelDisplayOptions): void;
+    mime(bundle: Record<string, unknown>, options?: KernelDisplayOptions): void;
+  };
+  /** Replaces the output displayed with the same displayId. */
+  var updateDisplay: (value: unknown, options: { displayId: string }) => void;
+  /** Clears the cell's output (at the next output when wait is true). */
+  var clearOutput: (wait?: boolean) => void;
+  /** Shows text in the front end's pager. */
+  var page: (text: unknown) => void;
+  /** Asks the user for a line of input. */
+  var input: (prompt?: string, options?: { password?: boolean }) => __asyncio.Future<string>;
+  /** The kernel's settings: \`kernel.typeCheck = false\` runs the next cells unchecked. */
+  var kernel: { typeCheck: boolean };
+`;
 
 /**
  * The TypeScript whose syntax cells are written in: 7.0, whose syntax is 5.9's and 6.0's, which
@@ -74,6 +103,8 @@ export class TypeScriptInterpreter implements Language {
   };
   readonly banner = `asyncio-ts: TypeScript on one persistent asyncio event loop (Node ${process.version})`;
   private readonly _checker: Checker;
+  /** The cells' `kernel` global: its `typeCheck` turns checking off and on for the session. */
+  private readonly _settings: { typeCheck: boolean };
   private readonly _log: (line: string) => void;
   private readonly _stacks = new StackFormatter();
   private readonly _require: NodeRequire;
@@ -90,6 +121,7 @@ export class TypeScriptInterpreter implements Language {
     this.loop = options.loop;
     this.cwd = options.cwd;
     this._checker = options.checker ?? NO_CHECKER;
+    this._settings = { typeCheck: options.typeCheck ?? true };
     this._log = options.log ?? ((line) => process.stderr.write(`[asyncio-ts kernel] ${line}\n`));
     this._require = createRequire(join(this.cwd, "__notebook__.js"));
   }
@@ -165,8 +197,25 @@ export class TypeScriptInterpreter implements Language {
     return r.status === "ok" ? { status: "ok", data: mimeBundle(r.value) } : r;
   }
 
+  /**
+   * Completion by type (the checker's, best first) followed by what live values add over the
+   * same range (a property set at run time, a name the checker does not know). Private `_`
+   * names only once `_` is typed, as the checker does.
+   */
   async complete(code: string, cursor: number): Promise<Completion> {
-    return (await this._checker.complete(code, cursor)) ?? completeFromGlobals(code, cursor);
+    const typed = await this._checker.complete(code, cursor);
+    const live = completeFromGlobals(code, cursor);
+    if (typed === null) return live;
+    if (live.cursorStart !== typed.cursorStart || live.cursorEnd !== typed.cursorEnd) return typed;
+    const prefix = code.slice(typed.cursorStart, typed.cursorEnd);
+    const known = new Set(typed.matches);
+    const extra = live.matches.filter((m) => !known.has(m) && (prefix.startsWith("_") || !m.startsWith("_")));
+    if (extra.length === 0) return typed;
+    return {
+      ...typed,
+      matches: [...typed.matches, ...extra],
+      ...(typed.types === undefined ? {} : { types: [...typed.types, ...extra.map((text) => ({ text, type: "value" }))] }),
+    };
   }
 
   async inspect(code: string, cursor: number, detailLevel: number): Promise<Inspection> {
@@ -210,7 +259,7 @@ export class TypeScriptInterpreter implements Language {
     const file = `cell-${id}.js`;
     const info: CheckedCell = { id, code, executionCount: cell.executionCount };
     // `// @ts-nocheck` as the first line: the cell runs unchecked (its declarations still count).
-    const check = checked && !/^\s*\/\/\s*@ts-nocheck\b/.test(code);
+    const check = checked && this._settings.typeCheck !== false && !/^\s*\/\/\s*@ts-nocheck\b/.test(code);
     // Compiled and checked at once: the checker works outside this thread meanwhile.
     const diagnostics = check ? this._checker.check(info).catch((e: unknown) => this._checkerFailed(e)) : Promise.resolve([]);
     let compiled: CompiledCell;
@@ -320,6 +369,7 @@ export class TypeScriptInterpreter implements Language {
       cell.display(mimeBundle(value), { ...options, update: true });
     };
     g["clearOutput"] = (wait = false): void => cellVar.get()?.clearOutput(wait);
+    g["kernel"] = this._settings;
     // page(text): shown in the front end's pager (a payload of the execute reply), as IPython's.
     g["page"] = (text: unknown): void => {
       cellVar.get()?.payload({ source: "page", data: { "text/plain": String(text) }, start: 0 });

@@ -13,8 +13,12 @@ class AsyncioTsKernelTests(jkt.KernelTests):
     code_stderr = 'console.error("something went wrong")'
 
     completion_samples = [
-        {"text": "Math.sq", "matches": {"sqrt"}},
+        # By type, case-insensitively as TypeScript matches (exact case first): SQRT2 too.
+        {"text": "Math.sq", "matches": {"sqrt", "SQRT2", "SQRT1_2"}},
         {"text": "JSON.str", "matches": {"stringify"}},
+        # By type alone: no live value has these members before the cell runs.
+        {"text": "Promise.resolve(1).th", "matches": {"then"}},
+        {"text": "new Map<string, number>().ge", "matches": {"get"}},
     ]
     complete_code_samples = ["1 + 1", "const x = 1;", "function f() {\n  return 1;\n}"]
     # Incomplete where more lines can complete it; invalid where none can (an unterminated string

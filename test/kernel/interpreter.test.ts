@@ -4,7 +4,7 @@
 // where a checker plugs in.
 import { afterEach, describe, expect, it } from "vitest";
 import { setEventLoop } from "../../src/asyncio/index.js";
-import { NO_CHECKER, type CellDiagnostic, type CheckedCell, type Checker } from "../../src/kernel/checker.js";
+import { NO_CHECKER, OPT_OUT_HINT, type CellDiagnostic, type CheckedCell, type Checker } from "../../src/kernel/cell-checker.js";
 import { TypeScriptInterpreter } from "../../src/kernel/interpreter.js";
 import { Kernel } from "../../src/kernel/kernel.js";
 import { KernelEventLoop } from "../../src/kernel/kernel-loop.js";
@@ -294,7 +294,7 @@ describe("A checker plugged into the TypeScript language", () => {
     expect(bad.error).toEqual({
       ename: "TSError",
       evalue: "TS2322: Type 'string' is not assignable to type 'number'.",
-      traceback: ["Cell In[2], line 2, column 7: error TS2322: Type 'string' is not assignable to type 'number'.", "The cell did not run. To run it unchecked, make `// @ts-nocheck` its first line."],
+      traceback: ["Cell In[2], line 2, column 7: error TS2322: Type 'string' is not assignable to type 'number'.", OPT_OUT_HINT],
     });
     expect((await client.execute("typeof (globalThis as any).sideEffect")).result).toBe("'undefined'");
     // The opt-out: the cell runs unchecked, and its declarations still count.
