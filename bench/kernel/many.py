@@ -3,8 +3,10 @@ starts N kernels through jupyter_client (kernelspec from JUPYTER_PATH), runs one
 each, then sums the RSS of each kernel's process and of its process tree (the tree adds
 TypeScript 7's checker process). Usage: JUPYTER_PATH=... python bench/kernel/many.py [N]
 (`node dist/cli/main.js install --prefix DIR` makes DIR/share/jupyter)."""
-import os
-import sys, time, subprocess
+import subprocess
+import sys
+import time
+
 from jupyter_client.manager import start_new_kernel
 
 def tree_rss(pid):
