@@ -10,7 +10,7 @@ import { History, type HistoryEntry } from "./history.js";
 import type { CellOutput, Completion, ErrorContent, Language, MimeBundle } from "./language.js";
 import { PROTOCOL_VERSION, makeMessage, type Incoming, type Message } from "./messages.js";
 import type { Channel, KernelTransport } from "./transport.js";
-import { Signer, WireError, deserialize, serialize } from "./wire.js";
+import { SignatureHistory, Signer, WireError, deserialize, serialize } from "./wire.js";
 import { randomUUID } from "node:crypto";
 
 /** Kernel options. */
@@ -47,6 +47,8 @@ export class Kernel {
   readonly history = new History();
   private readonly _transport: KernelTransport;
   private readonly _signer: Signer;
+  /** One history for every channel, as ipykernel's one Session: a replay is refused on any. */
+  private readonly _signatures = new SignatureHistory();
   private readonly _log: (line: string) => void;
   private _executionCount = 0;
   private readonly _shellQueue: { msg: Incoming; channel: Channel }[] = [];
@@ -106,7 +108,7 @@ export class Kernel {
   private _onFrames(channel: Channel, frames: Buffer[]): void {
     let msg: Incoming;
     try {
-      msg = deserialize(frames, this._signer);
+      msg = deserialize(frames, this._signer, this._signatures);
     } catch (e) {
       const why = e instanceof WireError ? e.message : String(e);
       this._log(`dropped a message on ${channel}: ${why}`);

@@ -300,3 +300,37 @@ def test_a_type_error_stops_its_cell_and_completion_and_inspection_know_the_type
     assert reply["found"]
     assert re.search(r"sleep.*\(delay: number", reply["data"]["text/plain"]), reply["data"]
     assert "text/markdown" in reply["data"]
+
+
+def _raw_shell(km):
+    """A DEALER on the kernel's shell port and a Session with the kernel's own key, to send
+    signed frames exactly as given."""
+    info = km.get_connection_info()
+    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock.connect(f"tcp://{info['ip']}:{info['shell_port']}")
+    return sock, Session(key=info["key"], signature_scheme=info["signature_scheme"], username="raw")
+
+
+def _reply(sock, timeout=10):
+    """The next reply on `sock` as (msg_type, content), or None after `timeout` seconds."""
+    if not sock.poll(timeout * 1000):
+        return None
+    frames = sock.recv_multipart()
+    i = frames.index(b"<IDS|MSG>")
+    return json.loads(frames[i + 2])["msg_type"], json.loads(frames[i + 5])
+
+
+def test_issue11_item2_a_replayed_execute_request_runs_once(kernel):
+    km, kc = kernel
+    sock, session = _raw_shell(km)
+    try:
+        msg = session.msg("execute_request", {"code": "(globalThis as any).runs = ((globalThis as any).runs ?? 0) + 1;", "silent": False, "store_history": False})
+        frames = session.serialize(msg)
+        for _ in range(6):
+            sock.send_multipart(frames)
+        assert _reply(sock)[0] == "execute_reply"
+        # The five copies get no reply (ipykernel: "Duplicate Signature", dropped).
+        assert _reply(sock, timeout=1) is None
+    finally:
+        sock.close(0)
+    assert result_text(run(kc, "(globalThis as any).runs")[1]) == ["1"]

@@ -115,7 +115,7 @@ afterEach(async () => {
   for (const k of kernels.splice(0)) await k.close();
 });
 
-async function startKernel(options: { onShutdown?: (restart: boolean) => void } = {}) {
+async function startKernel(options: { onShutdown?: (restart: boolean) => void; log?: (line: string) => void } = {}) {
   const transport = new InMemoryTransport();
   const language = new StubLanguage();
   const kernel = new Kernel({ transport, signer, language, log: () => {}, ...options });
@@ -170,6 +170,19 @@ describe("Every request", () => {
     transport.receive("shell", [Buffer.from("<IDS|MSG>"), Buffer.from("sig"), Buffer.from("{")]);
     await client.execute("result alive");
     expect(language.events.filter((e) => e.startsWith("execute"))).toEqual(['execute "result alive" #1']);
+  });
+});
+
+describe("Hostile messages (issue 11)", () => {
+  it("item 2: the exact frames of a signed execute_request sent again are refused with a log line, never run", async () => {
+    const logs: string[] = [];
+    const { client, transport, language } = await startKernel({ log: (l) => logs.push(l) });
+    const frames = serialize(makeMessage("execute_request", { code: "print once" }, null, "replayer"), signer, [Buffer.from("c")]);
+    for (let i = 0; i < 6; i++) transport.receive("shell", frames);
+    transport.receive("control", frames);
+    await client.execute("result after");
+    expect(language.events.filter((e) => e.startsWith("execute"))).toEqual(['execute "print once" #1', 'execute "result after" #2']);
+    expect(logs.filter((l) => l.includes("Duplicate Signature"))).toHaveLength(6);
   });
 });
 
