@@ -334,3 +334,31 @@ def test_issue11_item2_a_replayed_execute_request_runs_once(kernel):
     finally:
         sock.close(0)
     assert result_text(run(kc, "(globalThis as any).runs")[1]) == ["1"]
+
+
+def test_issue11_item3_a_header_too_deep_to_serialise_is_dropped_and_the_queue_moves_on(kernel):
+    km, kc = kernel
+    run(kc, 'console.log("earlier")')
+    while kc.iopub_channel.msg_ready():
+        kc.get_iopub_msg(timeout=1)
+    sock, session = _raw_shell(km)
+    try:
+        # Written by hand: Python's json cannot write 10,000 levels either.
+        deep = "[" * 10_000 + "]" * 10_000
+        header = '{"msg_id":"deep","session":"s","username":"u","date":"","msg_type":"execute_request","version":"5.3","deep":%s}' % deep
+        parts = [header.encode(), b"{}", b"{}", b'{"code":"(globalThis as any).pwned = true"}']
+        sock.send_multipart([b"<IDS|MSG>", session.sign(parts), *parts])
+        # Queued behind it on the same socket: answered without another message to wake the queue.
+        sock.send_multipart(session.serialize(session.msg("kernel_info_request", {})))
+        assert _reply(sock)[0] == "kernel_info_reply"
+    finally:
+        sock.close(0)
+    # No RangeError (or anything else) published under the earlier cell.
+    time.sleep(0.3)
+    stray = []
+    while kc.iopub_channel.msg_ready():
+        m = kc.get_iopub_msg(timeout=1)
+        if m["msg_type"] not in ("status",):
+            stray.append((m["msg_type"], m["content"]))
+    assert stray == []
+    assert result_text(run(kc, "typeof (globalThis as any).pwned")[1]) == ["'undefined'"]

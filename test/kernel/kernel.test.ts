@@ -184,6 +184,50 @@ describe("Hostile messages (issue 11)", () => {
     expect(language.events.filter((e) => e.startsWith("execute"))).toEqual(['execute "print once" #1', 'execute "result after" #2']);
     expect(logs.filter((l) => l.includes("Duplicate Signature"))).toHaveLength(6);
   });
+
+  it("item 3: a signed request whose header cannot be serialised is dropped with a log line, and the shell queue moves on", async () => {
+    const logs: string[] = [];
+    const { client, transport, language } = await startKernel({ log: (l) => logs.push(l) });
+    const earlier = await client.execute("print earlier");
+    // Written by hand: JSON.stringify itself overflows on this header, as the kernel's would.
+    const deep = "[".repeat(10_000) + "]".repeat(10_000);
+    const json = [`{"msg_id":"deep","session":"s","username":"u","date":"","msg_type":"execute_request","version":"5.3","deep":${deep}}`, "{}", "{}", '{"code":"print pwned"}'].map((t) => Buffer.from(t));
+    transport.receive("shell", [Buffer.from("c"), Buffer.from("<IDS|MSG>"), Buffer.from(signer.sign(json)), ...json]);
+    const behind = await client.execute("result behind");
+    expect(behind.reply["status"]).toBe("ok");
+    expect(language.events.filter((e) => e.startsWith("execute"))).toEqual(['execute "print earlier" #1', 'execute "result behind" #2']);
+    expect(logs.filter((l) => l.startsWith("dropped a message on shell: its header cannot be serialised (RangeError"))).toHaveLength(1);
+    // Nothing was sent for it (no busy without idle), and nothing went under the earlier cell.
+    expect(client.received.filter((r) => (r.msg.parent_header as { msg_id?: string }).msg_id === "deep")).toEqual([]);
+    expect(client.of(earlier.msg)).toEqual(earlier.out);
+  });
+
+  it("item 3: a request whose handling fails gets an error reply between busy and idle, and the queue moves on", async () => {
+    const logs: string[] = [];
+    const { client } = await startKernel({ log: (l) => logs.push(l) });
+    // A code that String() cannot turn into text: the handler throws before the language runs.
+    const bad = client.send("shell", "execute_request", { code: { toString: null } });
+    const next = client.send("shell", "kernel_info_request", {});
+    const out = await client.done(bad);
+    expect(out.map((m) => m.type)).toEqual(["status", "execute_reply", "status"]);
+    expect(out[1]!.content).toMatchObject({ status: "error", ename: "TypeError" });
+    expect((await client.done(next)).map((m) => m.type)).toEqual(["status", "kernel_info_reply", "status"]);
+  });
+
+  it("item 8: message types named after Object.prototype members are unknown, and a huge one is logged cut short", async () => {
+    const logs: string[] = [];
+    const { client } = await startKernel({ log: (l) => logs.push(l) });
+    for (const type of ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"]) {
+      const out = await client.request(type, {});
+      expect(out.map((m) => m.type)).toEqual(["status", "status"]);
+      expect(logs.pop()).toBe(`unknown message type ${JSON.stringify(type)} on shell`);
+    }
+    await client.request("x".repeat(1_000_000), {});
+    expect(logs).toHaveLength(1);
+    expect(logs[0]!.length).toBeLessThan(200);
+    expect(logs[0]).toContain("(1000000 characters)");
+    expect((await client.execute("result still")).result).toBe("still");
+  });
 });
 
 describe("execute_request", () => {
