@@ -81,6 +81,12 @@ export class Kernel {
       inspect_request: (m, c) => this._inspect(m, c),
       history_request: (m, c) => this._reply(m, c, "history_reply", { status: "ok", history: this.history.query(m.content) }),
       comm_info_request: (m, c) => this._reply(m, c, "comm_info_reply", { status: "ok", comms: {} }),
+      // No comm targets are registered: the opener is told the comm is closed (the spec's rule,
+      // and what ipykernel does), instead of waiting for a comm that never answers.
+      comm_open: (m) => {
+        this._log(`no such comm target registered: ${logged(String(m.content["target_name"] ?? ""))}`);
+        return this._publish("comm_close", { comm_id: m.content["comm_id"] ?? "", data: {} }, m);
+      },
       shutdown_request: (m, c) => this._shutdown(m, c),
       interrupt_request: (m, c) => {
         this.interrupt();

@@ -362,3 +362,16 @@ def test_issue11_item3_a_header_too_deep_to_serialise_is_dropped_and_the_queue_m
             stray.append((m["msg_type"], m["content"]))
     assert stray == []
     assert result_text(run(kc, "typeof (globalThis as any).pwned")[1]) == ["'undefined'"]
+
+
+def test_issue11_item7_comm_open_to_an_unknown_target_gets_comm_close(kernel):
+    _, kc = kernel
+    msg = kc.session.msg("comm_open", {"comm_id": "c1", "target_name": "nobody", "data": {}})
+    kc.shell_channel.send(msg)
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline:
+        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        if m["parent_header"].get("msg_id") == msg["header"]["msg_id"] and m["msg_type"] == "comm_close":
+            assert m["content"] == {"comm_id": "c1", "data": {}}
+            return
+    pytest.fail("no comm_close")

@@ -214,6 +214,18 @@ describe("Hostile messages (issue 11)", () => {
     expect((await client.done(next)).map((m) => m.type)).toEqual(["status", "kernel_info_reply", "status"]);
   });
 
+  it("item 7: comm_open to an unknown target is answered with comm_close on iopub", async () => {
+    const logs: string[] = [];
+    const { client } = await startKernel({ log: (l) => logs.push(l) });
+    const out = await client.request("comm_open", { comm_id: "c1", target_name: "nobody", data: {} });
+    expect(out.map((m) => [m.channel, m.type])).toEqual([["iopub", "status"], ["iopub", "comm_close"], ["iopub", "status"]]);
+    expect(out[1]!.content).toEqual({ comm_id: "c1", data: {} });
+    expect(logs).toEqual(['no such comm target registered: "nobody"']);
+    // comm_msg and comm_close for comms that do not exist stay quiet, as before.
+    expect((await client.request("comm_msg", { comm_id: "c1", data: {} })).map((m) => m.type)).toEqual(["status", "status"]);
+    expect(logs).toHaveLength(1);
+  });
+
   it("item 8: message types named after Object.prototype members are unknown, and a huge one is logged cut short", async () => {
     const logs: string[] = [];
     const { client } = await startKernel({ log: (l) => logs.push(l) });
