@@ -7,7 +7,7 @@
 // unpacks `complete_request` and calls `do_complete`.
 
 import { History, type HistoryEntry } from "./history.js";
-import type { CellOutput, Completion, ErrorContent, Language, MimeBundle } from "./language.js";
+import type { CellOutput, Completion, ErrorContent, IsCompleteResult, Language, MimeBundle } from "./language.js";
 import { PROTOCOL_VERSION, makeMessage, type Incoming, type Message } from "./messages.js";
 import type { Channel, KernelTransport } from "./transport.js";
 import { SignatureHistory, Signer, WireError, deserialize, serialize } from "./wire.js";
@@ -76,7 +76,7 @@ export class Kernel {
         }
       },
       execute_request: (m, c) => this._execute(m, c),
-      is_complete_request: async (m, c) => this._reply(m, c, "is_complete_reply", await this.language.isComplete(String(m.content["code"] ?? ""))),
+      is_complete_request: (m, c) => this._isComplete(m, c),
       complete_request: (m, c) => this._complete(m, c),
       inspect_request: (m, c) => this._inspect(m, c),
       history_request: (m, c) => this._reply(m, c, "history_reply", { status: "ok", history: this.history.query(m.content) }),
@@ -305,6 +305,18 @@ export class Kernel {
   }
 
   // -- Completion and inspection ---------------------------------------------------------------
+
+  /** A language that cannot tell (its check failed: a stack overflow on deep code) answers `unknown`, the status the spec has for it. */
+  private async _isComplete(msg: Incoming, channel: Channel): Promise<void> {
+    let status: IsCompleteResult;
+    try {
+      status = await this.language.isComplete(String(msg.content["code"] ?? ""));
+    } catch (e) {
+      this._log(`is_complete failed, answered unknown: ${String(e)}`);
+      status = { status: "unknown" };
+    }
+    await this._reply(msg, channel, "is_complete_reply", status);
+  }
 
   private async _complete(msg: Incoming, channel: Channel): Promise<void> {
     const code = String(msg.content["code"] ?? "");

@@ -375,3 +375,19 @@ def test_issue11_item7_comm_open_to_an_unknown_target_gets_comm_close(kernel):
             assert m["content"] == {"comm_id": "c1", "data": {}}
             return
     pytest.fail("no comm_close")
+
+
+def test_issue11_item4_is_complete_on_deep_brackets_is_answered_and_the_kernel_lives(kernel):
+    km, kc = kernel
+    # 10,000 nested brackets ended the kernel process (the parser overflowed the native stack).
+    def is_complete(code):
+        msg_id = kc.is_complete(code)
+        reply = kc.get_shell_msg(timeout=TIMEOUT)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        return reply["content"]["status"]
+
+    for n in (1_000, 5_000, 10_000, 50_000):
+        assert is_complete("[" * n) == "incomplete", n
+        assert is_complete("[" * n + "]" * n) in ("complete", "unknown"), n
+    assert km.is_alive()
+    assert result_text(run(kc, "1 + 1")[1]) == ["2"]

@@ -95,6 +95,7 @@ class StubLanguage implements Language {
   }
 
   isComplete(code: string): IsCompleteResult {
+    if (code === "overflow") throw new RangeError("Maximum call stack size exceeded");
     return code.endsWith("{") ? { status: "incomplete", indent: "  " } : { status: "complete" };
   }
 
@@ -212,6 +213,15 @@ describe("Hostile messages (issue 11)", () => {
     expect(out.map((m) => m.type)).toEqual(["status", "execute_reply", "status"]);
     expect(out[1]!.content).toMatchObject({ status: "error", ename: "TypeError" });
     expect((await client.done(next)).map((m) => m.type)).toEqual(["status", "kernel_info_reply", "status"]);
+  });
+
+  it("item 4: is_complete answers unknown when the language's check fails", async () => {
+    const logs: string[] = [];
+    const { client } = await startKernel({ log: (l) => logs.push(l) });
+    const out = await client.request("is_complete_request", { code: "overflow" });
+    expect(out.map((m) => m.type)).toEqual(["status", "is_complete_reply", "status"]);
+    expect(out[1]!.content).toEqual({ status: "unknown" });
+    expect(logs).toEqual(["is_complete failed, answered unknown: RangeError: Maximum call stack size exceeded"]);
   });
 
   it("item 7: comm_open to an unknown target is answered with comm_close on iopub", async () => {
