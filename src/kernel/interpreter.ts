@@ -98,7 +98,10 @@ export class TypeScriptInterpreter implements Language {
     version: TYPESCRIPT_SYNTAX,
     mimetype: "text/typescript",
     file_extension: ".ts",
-    codemirror_mode: { name: "javascript", typescript: true },
+    // A plain string, the form every client parses (runtimed's Rust jupyter-protocol accepts a
+    // string or {name, version} only, issue 11): JupyterLab 4 and 3 both find their TypeScript
+    // mode by this name (CodeMirror's language list names it "TypeScript", matched case-insensitively).
+    codemirror_mode: "typescript",
     pygments_lexer: "typescript",
   };
   readonly banner = `asyncio-ts: TypeScript on one persistent asyncio event loop (Node ${process.version})`;

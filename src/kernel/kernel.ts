@@ -7,10 +7,10 @@
 // unpacks `complete_request` and calls `do_complete`.
 
 import { History, type HistoryEntry } from "./history.js";
-import type { CellOutput, Completion, ErrorContent, Language, MimeBundle } from "./language.js";
+import type { CellOutput, Completion, ErrorContent, IsCompleteResult, Language, MimeBundle } from "./language.js";
 import { PROTOCOL_VERSION, makeMessage, type Incoming, type Message } from "./messages.js";
 import type { Channel, KernelTransport } from "./transport.js";
-import { Signer, WireError, deserialize, serialize } from "./wire.js";
+import { SignatureHistory, Signer, WireError, deserialize, serialize } from "./wire.js";
 import { randomUUID } from "node:crypto";
 
 /** Kernel options. */
@@ -47,6 +47,8 @@ export class Kernel {
   readonly history = new History();
   private readonly _transport: KernelTransport;
   private readonly _signer: Signer;
+  /** One history for every channel, as ipykernel's one Session: a replay is refused on any. */
+  private readonly _signatures = new SignatureHistory();
   private readonly _log: (line: string) => void;
   private _executionCount = 0;
   private readonly _shellQueue: { msg: Incoming; channel: Channel }[] = [];
@@ -57,14 +59,14 @@ export class Kernel {
   private _pendingInput: { resolve: (line: string) => void; reject: (e: Error) => void } | null = null;
   private _shuttingDown = false;
   private _warmedUp = false;
-  private readonly _handlers: Record<string, Handler>;
+  private readonly _handlers: Map<string, Handler>;
 
   constructor(private readonly _options: KernelOptions) {
     this._transport = _options.transport;
     this._signer = _options.signer;
     this.language = _options.language;
     this._log = _options.log ?? ((line) => process.stderr.write(`[asyncio-ts kernel] ${line}\n`));
-    this._handlers = {
+    this._handlers = new Map<string, Handler>(Object.entries({
       kernel_info_request: async (m, c) => {
         await this._reply(m, c, "kernel_info_reply", this._kernelInfo());
         // The first request a front end makes: answered, now the language may load what is slow.
@@ -74,17 +76,23 @@ export class Kernel {
         }
       },
       execute_request: (m, c) => this._execute(m, c),
-      is_complete_request: async (m, c) => this._reply(m, c, "is_complete_reply", await this.language.isComplete(String(m.content["code"] ?? ""))),
+      is_complete_request: (m, c) => this._isComplete(m, c),
       complete_request: (m, c) => this._complete(m, c),
       inspect_request: (m, c) => this._inspect(m, c),
       history_request: (m, c) => this._reply(m, c, "history_reply", { status: "ok", history: this.history.query(m.content) }),
       comm_info_request: (m, c) => this._reply(m, c, "comm_info_reply", { status: "ok", comms: {} }),
+      // No comm targets are registered: the opener is told the comm is closed (the spec's rule,
+      // and what ipykernel does), instead of waiting for a comm that never answers.
+      comm_open: (m) => {
+        this._log(`no such comm target registered: ${logged(String(m.content["target_name"] ?? ""))}`);
+        return this._publish("comm_close", { comm_id: m.content["comm_id"] ?? "", data: {} }, m);
+      },
       shutdown_request: (m, c) => this._shutdown(m, c),
       interrupt_request: (m, c) => {
         this.interrupt();
         return this._reply(m, c, "interrupt_reply", { status: "ok" });
       },
-    };
+    }));
   }
 
   /** Starts the language, then listening. */
@@ -106,9 +114,13 @@ export class Kernel {
   private _onFrames(channel: Channel, frames: Buffer[]): void {
     let msg: Incoming;
     try {
-      msg = deserialize(frames, this._signer);
+      msg = deserialize(frames, this._signer, this._signatures);
+      // Every reply and broadcast carries the header back as its parent: one that cannot be
+      // written again (a 10,000-deep array in it overflows JSON.stringify) could get no reply, so
+      // it is dropped here, before any busy, rather than failing halfway through a request.
+      JSON.stringify(msg.header);
     } catch (e) {
-      const why = e instanceof WireError ? e.message : String(e);
+      const why = e instanceof WireError ? e.message : `its header cannot be serialised (${String(e)})`;
       this._log(`dropped a message on ${channel}: ${why}`);
       return;
     }
@@ -134,32 +146,46 @@ export class Kernel {
     this._shellBusy = true;
     try {
       for (let item = this._shellQueue.shift(); item !== undefined; item = this._shellQueue.shift()) {
-        await this._handle(item.msg, item.channel);
+        // _handle logs its own failures; this catch only keeps one request's failure from
+        // stranding the requests queued behind it.
+        await this._handle(item.msg, item.channel).catch((e: unknown) => this._log(`error in the shell queue: ${String(e)}`));
       }
     } finally {
       this._shellBusy = false;
     }
   }
 
+  /**
+   * Runs one request between busy and idle. Never rejects: every request ends with a reply (an
+   * error reply when its handler fails) or a logged drop, and idle follows busy whenever busy went out.
+   */
   private async _handle(msg: Incoming, channel: Channel): Promise<void> {
     const type = msg.header.msg_type;
-    const handler = this._handlers[type];
-    await this._publish("status", { execution_state: "busy" }, msg);
+    const shown = logged(type);
+    // A Map, not an object: `constructor`, `toString` or `__proto__` must not find Object.prototype's members.
+    const handler = this._handlers.get(type);
+    let busy = false;
     try {
+      await this._publish("status", { execution_state: "busy" }, msg);
+      busy = true;
       if (handler === undefined) {
-        if (!type.startsWith("comm_")) this._log(`unknown message type ${type} on ${channel}`);
+        if (!type.startsWith("comm_")) this._log(`unknown message type ${shown} on ${channel}`);
       } else {
         await handler(msg, channel);
       }
     } catch (e) {
-      this._log(`error handling ${type}: ${e instanceof Error ? e.stack : String(e)}`);
+      this._log(`error handling ${shown}: ${e instanceof Error ? e.stack : String(e)}`);
       // A front end waits for the reply: it gets one that says what went wrong.
-      if (type.endsWith("_request")) {
+      if (busy && handler !== undefined && type.endsWith("_request")) {
         const err = e instanceof Error ? e : new Error(String(e));
-        await this._reply(msg, channel, type.replace(/_request$/, "_reply"), { status: "error", ename: err.name, evalue: err.message, traceback: [] });
+        await this._reply(msg, channel, type.replace(/_request$/, "_reply"), { status: "error", ename: err.name, evalue: err.message, traceback: [] }).catch((e2: unknown) =>
+          this._log(`dropped ${shown}: its error reply could not be sent (${String(e2)})`),
+        );
+      } else if (!busy) {
+        this._log(`dropped ${shown} on ${channel}: nothing could be sent for it`);
       }
     } finally {
-      await this._publish("status", { execution_state: "idle" }, msg);
+      if (busy) await this._publish("status", { execution_state: "idle" }, msg).catch((e: unknown) => this._log(`could not publish idle for ${shown}: ${String(e)}`));
     }
   }
 
@@ -280,6 +306,18 @@ export class Kernel {
 
   // -- Completion and inspection ---------------------------------------------------------------
 
+  /** A language that cannot tell (its check failed: a stack overflow on deep code) answers `unknown`, the status the spec has for it. */
+  private async _isComplete(msg: Incoming, channel: Channel): Promise<void> {
+    let status: IsCompleteResult;
+    try {
+      status = await this.language.isComplete(String(msg.content["code"] ?? ""));
+    } catch (e) {
+      this._log(`is_complete failed, answered unknown: ${String(e)}`);
+      status = { status: "unknown" };
+    }
+    await this._reply(msg, channel, "is_complete_reply", status);
+  }
+
   private async _complete(msg: Incoming, channel: Channel): Promise<void> {
     const code = String(msg.content["code"] ?? "");
     const cursor = utf16Offset(code, Number(msg.content["cursor_pos"] ?? code.length));
@@ -316,6 +354,11 @@ export class Kernel {
     await this.language.close();
     await this._transport.close();
   }
+}
+
+/** A message type as the log shows it: quoted, and cut at 100 characters (a 1 MB one is not written whole). */
+function logged(type: string): string {
+  return type.length > 100 ? `${JSON.stringify(type.slice(0, 100))}... (${type.length} characters)` : JSON.stringify(type);
 }
 
 /** The UTF-16 offset of the `codePoints`-th code point of `s` (the wire counts code points, protocol 5.2). */

@@ -57,6 +57,38 @@ export class Signer {
   }
 }
 
+/**
+ * The signatures of the last `limit` messages received (as ipykernel's Session keeps its
+ * digest_history, 2^16 by default): the exact frames of a signed message sent again carry the same
+ * signature, and must not run again (the messaging spec's security note).
+ */
+export class SignatureHistory {
+  private readonly _seen = new Set<string>();
+  /** The same signatures, oldest first, as a ring: which one to forget when full. */
+  private readonly _order: string[] = [];
+  private _oldest = 0;
+
+  constructor(readonly limit = 2 ** 16) {}
+
+  /** Records `signature`; false when it was already seen (a replay). */
+  add(signature: string): boolean {
+    if (this._seen.has(signature)) return false;
+    if (this._order.length < this.limit) {
+      this._order.push(signature);
+    } else {
+      this._seen.delete(this._order[this._oldest] as string);
+      this._order[this._oldest] = signature;
+      this._oldest = (this._oldest + 1) % this.limit;
+    }
+    this._seen.add(signature);
+    return true;
+  }
+
+  get size(): number {
+    return this._seen.size;
+  }
+}
+
 /** The frames of `msg`, signed, after the routing `identities`. */
 export function serialize(msg: Message<unknown>, signer: Signer, identities: readonly Buffer[] = []): Buffer[] {
   const json = [msg.header, msg.parent_header, msg.metadata, msg.content].map((part) => Buffer.from(JSON.stringify(part), "utf8"));
@@ -64,11 +96,12 @@ export function serialize(msg: Message<unknown>, signer: Signer, identities: rea
 }
 
 /**
- * Parses and checks incoming frames.
+ * Parses and checks incoming frames; with a `history`, a signature seen before is refused.
  * @throws WireError with code ERR_WIRE_FRAMES (no delimiter, too few frames), ERR_WIRE_SIGNATURE
- *   (missing or wrong signature) or ERR_WIRE_JSON (a frame that is not a JSON object).
+ *   (missing or wrong signature), ERR_WIRE_REPLAY (a signature in `history`) or ERR_WIRE_JSON (a
+ *   frame that is not a JSON object).
  */
-export function deserialize(frames: readonly Buffer[], signer: Signer): Incoming {
+export function deserialize(frames: readonly Buffer[], signer: Signer, history?: SignatureHistory): Incoming {
   const i = frames.findIndex((f) => f.equals(DELIMITER));
   if (i < 0) throw new WireError("no <IDS|MSG> delimiter in the message", "ERR_WIRE_FRAMES");
   if (frames.length < i + 6) throw new WireError(`a message needs 5 frames after the delimiter, got ${frames.length - i - 1}`, "ERR_WIRE_FRAMES");
@@ -76,6 +109,11 @@ export function deserialize(frames: readonly Buffer[], signer: Signer): Incoming
   const json = frames.slice(i + 2, i + 6);
   if (signer.enabled && signature.length === 0) throw new WireError("message has no signature", "ERR_WIRE_SIGNATURE");
   if (!signer.verify(signature, json)) throw new WireError("message signature is invalid", "ERR_WIRE_SIGNATURE");
+  // Only verified signatures are recorded, so forged messages cannot crowd real ones out; without a
+  // key there are no signatures to tell messages apart (ipykernel checks only when signing, too).
+  if (history !== undefined && signer.enabled && !history.add(signature.toString("latin1"))) {
+    throw new WireError(`Duplicate Signature: ${signature.toString("latin1").slice(0, 100)}`, "ERR_WIRE_REPLAY");
+  }
   const [header, parent, metadata, content] = json.map((f, k) => {
     let v: unknown;
     try {

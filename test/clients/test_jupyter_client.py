@@ -300,3 +300,94 @@ def test_a_type_error_stops_its_cell_and_completion_and_inspection_know_the_type
     assert reply["found"]
     assert re.search(r"sleep.*\(delay: number", reply["data"]["text/plain"]), reply["data"]
     assert "text/markdown" in reply["data"]
+
+
+def _raw_shell(km):
+    """A DEALER on the kernel's shell port and a Session with the kernel's own key, to send
+    signed frames exactly as given."""
+    info = km.get_connection_info()
+    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock.connect(f"tcp://{info['ip']}:{info['shell_port']}")
+    return sock, Session(key=info["key"], signature_scheme=info["signature_scheme"], username="raw")
+
+
+def _reply(sock, timeout=10):
+    """The next reply on `sock` as (msg_type, content), or None after `timeout` seconds."""
+    if not sock.poll(timeout * 1000):
+        return None
+    frames = sock.recv_multipart()
+    i = frames.index(b"<IDS|MSG>")
+    return json.loads(frames[i + 2])["msg_type"], json.loads(frames[i + 5])
+
+
+def test_issue11_item2_a_replayed_execute_request_runs_once(kernel):
+    km, kc = kernel
+    sock, session = _raw_shell(km)
+    try:
+        msg = session.msg("execute_request", {"code": "(globalThis as any).runs = ((globalThis as any).runs ?? 0) + 1;", "silent": False, "store_history": False})
+        frames = session.serialize(msg)
+        for _ in range(6):
+            sock.send_multipart(frames)
+        assert _reply(sock)[0] == "execute_reply"
+        # The five copies get no reply (ipykernel: "Duplicate Signature", dropped).
+        assert _reply(sock, timeout=1) is None
+    finally:
+        sock.close(0)
+    assert result_text(run(kc, "(globalThis as any).runs")[1]) == ["1"]
+
+
+def test_issue11_item3_a_header_too_deep_to_serialise_is_dropped_and_the_queue_moves_on(kernel):
+    km, kc = kernel
+    run(kc, 'console.log("earlier")')
+    while kc.iopub_channel.msg_ready():
+        kc.get_iopub_msg(timeout=1)
+    sock, session = _raw_shell(km)
+    try:
+        # Written by hand: Python's json cannot write 10,000 levels either.
+        deep = "[" * 10_000 + "]" * 10_000
+        header = '{"msg_id":"deep","session":"s","username":"u","date":"","msg_type":"execute_request","version":"5.3","deep":%s}' % deep
+        parts = [header.encode(), b"{}", b"{}", b'{"code":"(globalThis as any).pwned = true"}']
+        sock.send_multipart([b"<IDS|MSG>", session.sign(parts), *parts])
+        # Queued behind it on the same socket: answered without another message to wake the queue.
+        sock.send_multipart(session.serialize(session.msg("kernel_info_request", {})))
+        assert _reply(sock)[0] == "kernel_info_reply"
+    finally:
+        sock.close(0)
+    # No RangeError (or anything else) published under the earlier cell.
+    time.sleep(0.3)
+    stray = []
+    while kc.iopub_channel.msg_ready():
+        m = kc.get_iopub_msg(timeout=1)
+        if m["msg_type"] not in ("status",):
+            stray.append((m["msg_type"], m["content"]))
+    assert stray == []
+    assert result_text(run(kc, "typeof (globalThis as any).pwned")[1]) == ["'undefined'"]
+
+
+def test_issue11_item7_comm_open_to_an_unknown_target_gets_comm_close(kernel):
+    _, kc = kernel
+    msg = kc.session.msg("comm_open", {"comm_id": "c1", "target_name": "nobody", "data": {}})
+    kc.shell_channel.send(msg)
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline:
+        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        if m["parent_header"].get("msg_id") == msg["header"]["msg_id"] and m["msg_type"] == "comm_close":
+            assert m["content"] == {"comm_id": "c1", "data": {}}
+            return
+    pytest.fail("no comm_close")
+
+
+def test_issue11_item4_is_complete_on_deep_brackets_is_answered_and_the_kernel_lives(kernel):
+    km, kc = kernel
+    # 10,000 nested brackets ended the kernel process (the parser overflowed the native stack).
+    def is_complete(code):
+        msg_id = kc.is_complete(code)
+        reply = kc.get_shell_msg(timeout=TIMEOUT)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        return reply["content"]["status"]
+
+    for n in (1_000, 5_000, 10_000, 50_000):
+        assert is_complete("[" * n) == "incomplete", n
+        assert is_complete("[" * n + "]" * n) in ("complete", "unknown"), n
+    assert km.is_alive()
+    assert result_text(run(kc, "1 + 1")[1]) == ["2"]

@@ -4,7 +4,7 @@
 import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import usingCtx from "@oxc-project/runtime/helpers/usingCtx";
-import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, RESULT_KEY, compileCell, isComplete } from "../../src/kernel/compiler.js";
+import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, MAX_PARSE_DEPTH, RESULT_KEY, bracketDepth, compileCell, isComplete } from "../../src/kernel/compiler.js";
 import { StackFormatter } from "../../src/kernel/stacks.js";
 
 /** A tiny stand-in for the kernel: one global scope, cells run in order, frames formatted. */
@@ -153,5 +153,34 @@ describe("is_complete", () => {
 
   it("complete when it parses", () => {
     for (const code of ["", "const a = 1;", "1 + 1", "function f() {\n  return 1;\n}", "// only a comment"]) expect(isComplete(code), code).toEqual({ status: "complete" });
+  });
+
+  // Issue 11, item 4: the parser recurses on the native stack, and 10,000 nested brackets crashed the
+  // kernel process. (A crash here ends the test worker: the test fails, it cannot pass by accident.)
+  const kinds: [string, (n: number) => string][] = [
+    ["[", (n) => "[".repeat(n) + "]".repeat(n)],
+    ["(", (n) => "(".repeat(n) + "1" + ")".repeat(n)],
+    ["{", (n) => "{".repeat(n) + "}".repeat(n)],
+    ["f(", (n) => "f(".repeat(n) + "1" + ")".repeat(n)],
+    ["x => (", (n) => "(x => ".repeat(n) + "1" + ")".repeat(n)],
+    ["A<", (n) => "let x: " + "A<".repeat(n) + "B" + ">".repeat(n)],
+  ];
+
+  it("parses every kind of nesting at the deepest it parses, exactly", () => {
+    for (const [kind, make] of kinds) expect(isComplete(make(MAX_PARSE_DEPTH)), kind).toEqual({ status: "complete" });
+  });
+
+  it("answers deeper nesting (to 100,000) without parsing: incomplete while brackets are open, otherwise unknown", () => {
+    for (const n of [MAX_PARSE_DEPTH + 1, 5_000, 10_000, 100_000]) {
+      for (const [kind, make] of kinds) expect(isComplete(make(n)), `${kind} ${n}`).toEqual({ status: "unknown" });
+      expect(isComplete("[".repeat(n)), `[ ${n}`).toEqual({ status: "incomplete", indent: "  " });
+      expect(isComplete("f(".repeat(n) + "1"), `f( ${n}`).toEqual({ status: "incomplete", indent: "" });
+    }
+  });
+
+  it("counts bracket depth without going below zero", () => {
+    expect(bracketDepth("]]]] [[ ] ( {")).toEqual({ max: 3, open: 3 });
+    expect(bracketDepth("const f = (a: Array<number>) => a;")).toEqual({ max: 2, open: 0 });
+    expect(bracketDepth("(x => (y => 1))")).toEqual({ max: 2, open: 0 });
   });
 });

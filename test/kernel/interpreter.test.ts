@@ -38,6 +38,14 @@ describe("TypeScript cells in the kernel", () => {
     expect(info!.content["language_info"]).toMatchObject({ name: "typescript", file_extension: ".ts", mimetype: "text/typescript" });
   });
 
+  it("name codemirror_mode as a plain string, a form every client parses (issue 11, item 1)", async () => {
+    const { client } = await startKernel();
+    const [, info] = await client.request("kernel_info_request", {});
+    // runtimed's jupyter-protocol reads a string or {name, version}; JupyterLab finds its
+    // TypeScript mode by this name.
+    expect((info!.content["language_info"] as Record<string, unknown>)["codemirror_mode"]).toBe("typescript");
+  });
+
   it("run the REPL exercise cell by cell, with every output before idle", async () => {
     const { client } = await startKernel();
     await client.execute('import * as asyncio from "asyncio";\nconst future = new asyncio.Future<string>();');

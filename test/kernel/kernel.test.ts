@@ -95,6 +95,7 @@ class StubLanguage implements Language {
   }
 
   isComplete(code: string): IsCompleteResult {
+    if (code === "overflow") throw new RangeError("Maximum call stack size exceeded");
     return code.endsWith("{") ? { status: "incomplete", indent: "  " } : { status: "complete" };
   }
 
@@ -115,7 +116,7 @@ afterEach(async () => {
   for (const k of kernels.splice(0)) await k.close();
 });
 
-async function startKernel(options: { onShutdown?: (restart: boolean) => void } = {}) {
+async function startKernel(options: { onShutdown?: (restart: boolean) => void; log?: (line: string) => void } = {}) {
   const transport = new InMemoryTransport();
   const language = new StubLanguage();
   const kernel = new Kernel({ transport, signer, language, log: () => {}, ...options });
@@ -170,6 +171,84 @@ describe("Every request", () => {
     transport.receive("shell", [Buffer.from("<IDS|MSG>"), Buffer.from("sig"), Buffer.from("{")]);
     await client.execute("result alive");
     expect(language.events.filter((e) => e.startsWith("execute"))).toEqual(['execute "result alive" #1']);
+  });
+});
+
+describe("Hostile messages (issue 11)", () => {
+  it("item 2: the exact frames of a signed execute_request sent again are refused with a log line, never run", async () => {
+    const logs: string[] = [];
+    const { client, transport, language } = await startKernel({ log: (l) => logs.push(l) });
+    const frames = serialize(makeMessage("execute_request", { code: "print once" }, null, "replayer"), signer, [Buffer.from("c")]);
+    for (let i = 0; i < 6; i++) transport.receive("shell", frames);
+    transport.receive("control", frames);
+    await client.execute("result after");
+    expect(language.events.filter((e) => e.startsWith("execute"))).toEqual(['execute "print once" #1', 'execute "result after" #2']);
+    expect(logs.filter((l) => l.includes("Duplicate Signature"))).toHaveLength(6);
+  });
+
+  it("item 3: a signed request whose header cannot be serialised is dropped with a log line, and the shell queue moves on", async () => {
+    const logs: string[] = [];
+    const { client, transport, language } = await startKernel({ log: (l) => logs.push(l) });
+    const earlier = await client.execute("print earlier");
+    // Written by hand: JSON.stringify itself overflows on this header, as the kernel's would.
+    const deep = "[".repeat(10_000) + "]".repeat(10_000);
+    const json = [`{"msg_id":"deep","session":"s","username":"u","date":"","msg_type":"execute_request","version":"5.3","deep":${deep}}`, "{}", "{}", '{"code":"print pwned"}'].map((t) => Buffer.from(t));
+    transport.receive("shell", [Buffer.from("c"), Buffer.from("<IDS|MSG>"), Buffer.from(signer.sign(json)), ...json]);
+    const behind = await client.execute("result behind");
+    expect(behind.reply["status"]).toBe("ok");
+    expect(language.events.filter((e) => e.startsWith("execute"))).toEqual(['execute "print earlier" #1', 'execute "result behind" #2']);
+    expect(logs.filter((l) => l.startsWith("dropped a message on shell: its header cannot be serialised (RangeError"))).toHaveLength(1);
+    // Nothing was sent for it (no busy without idle), and nothing went under the earlier cell.
+    expect(client.received.filter((r) => (r.msg.parent_header as { msg_id?: string }).msg_id === "deep")).toEqual([]);
+    expect(client.of(earlier.msg)).toEqual(earlier.out);
+  });
+
+  it("item 3: a request whose handling fails gets an error reply between busy and idle, and the queue moves on", async () => {
+    const logs: string[] = [];
+    const { client } = await startKernel({ log: (l) => logs.push(l) });
+    // A code that String() cannot turn into text: the handler throws before the language runs.
+    const bad = client.send("shell", "execute_request", { code: { toString: null } });
+    const next = client.send("shell", "kernel_info_request", {});
+    const out = await client.done(bad);
+    expect(out.map((m) => m.type)).toEqual(["status", "execute_reply", "status"]);
+    expect(out[1]!.content).toMatchObject({ status: "error", ename: "TypeError" });
+    expect((await client.done(next)).map((m) => m.type)).toEqual(["status", "kernel_info_reply", "status"]);
+  });
+
+  it("item 4: is_complete answers unknown when the language's check fails", async () => {
+    const logs: string[] = [];
+    const { client } = await startKernel({ log: (l) => logs.push(l) });
+    const out = await client.request("is_complete_request", { code: "overflow" });
+    expect(out.map((m) => m.type)).toEqual(["status", "is_complete_reply", "status"]);
+    expect(out[1]!.content).toEqual({ status: "unknown" });
+    expect(logs).toEqual(["is_complete failed, answered unknown: RangeError: Maximum call stack size exceeded"]);
+  });
+
+  it("item 7: comm_open to an unknown target is answered with comm_close on iopub", async () => {
+    const logs: string[] = [];
+    const { client } = await startKernel({ log: (l) => logs.push(l) });
+    const out = await client.request("comm_open", { comm_id: "c1", target_name: "nobody", data: {} });
+    expect(out.map((m) => [m.channel, m.type])).toEqual([["iopub", "status"], ["iopub", "comm_close"], ["iopub", "status"]]);
+    expect(out[1]!.content).toEqual({ comm_id: "c1", data: {} });
+    expect(logs).toEqual(['no such comm target registered: "nobody"']);
+    // comm_msg and comm_close for comms that do not exist stay quiet, as before.
+    expect((await client.request("comm_msg", { comm_id: "c1", data: {} })).map((m) => m.type)).toEqual(["status", "status"]);
+    expect(logs).toHaveLength(1);
+  });
+
+  it("item 8: message types named after Object.prototype members are unknown, and a huge one is logged cut short", async () => {
+    const logs: string[] = [];
+    const { client } = await startKernel({ log: (l) => logs.push(l) });
+    for (const type of ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"]) {
+      const out = await client.request(type, {});
+      expect(out.map((m) => m.type)).toEqual(["status", "status"]);
+      expect(logs.pop()).toBe(`unknown message type ${JSON.stringify(type)} on shell`);
+    }
+    await client.request("x".repeat(1_000_000), {});
+    expect(logs).toHaveLength(1);
+    expect(logs[0]!.length).toBeLessThan(200);
+    expect(logs[0]).toContain("(1000000 characters)");
+    expect((await client.execute("result still")).result).toBe("still");
   });
 });
 

@@ -1,7 +1,7 @@
 // The wire format: signing, constant-time checks, refusing forged and malformed messages.
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { Signer, WireError, deserialize, serialize } from "../../src/kernel/wire.js";
+import { SignatureHistory, Signer, WireError, deserialize, serialize } from "../../src/kernel/wire.js";
 import { makeMessage } from "../../src/kernel/messages.js";
 import { parseConnectionInfo, endpoint } from "../../src/kernel/connection.js";
 
@@ -17,6 +17,23 @@ describe("Wire format", () => {
     expect(back.header).toEqual(msg.header);
     expect(back.content).toEqual({ code: "1 + 1" });
     expect(back.buffers).toEqual([Buffer.from([1, 2, 3])]);
+  });
+
+  it("refuses the exact frames of a message seen before, and forgets the oldest past its limit (issue 11, item 2)", () => {
+    const history = new SignatureHistory(3);
+    const frames = [0, 1, 2, 3].map((n) => serialize(makeMessage("execute_request", { code: String(n) }, null, "s"), signer));
+    expect(deserialize(frames[0]!, signer, history).content).toEqual({ code: "0" });
+    expect(() => deserialize(frames[0]!, signer, history)).toThrow(/Duplicate Signature/);
+    for (const f of frames.slice(1)) deserialize(f, signer, history);
+    expect(history.size).toBe(3);
+    // The first was forgotten when the fourth came: bounded memory, as ipykernel's history is.
+    expect(deserialize(frames[0]!, signer, history).content).toEqual({ code: "0" });
+    expect(() => deserialize(frames[3]!, signer, history)).toThrow(/Duplicate Signature/);
+    // A forged message is not recorded; unsigned messages cannot be told apart and are not checked.
+    const unsigned = new Signer("");
+    const plain = serialize(makeMessage("kernel_info_request", {}, null, "s"), unsigned);
+    deserialize(plain, unsigned, history);
+    deserialize(plain, unsigned, history);
   });
 
   it("signs with HMAC-SHA256 of the four JSON frames, as Jupyter does", () => {
