@@ -79,6 +79,13 @@ const TARGET = "node20";
  * @throws CellSyntaxError when the cell does not parse, or uses what cannot run (decorators).
  */
 export function compileCell(source: string, fileName = "cell.ts"): CompiledCell {
+  // Deeper than this, oxc-parser overflows the native stack and the kernel process dies (no try
+  // can catch it): such a cell is refused before it is parsed. Brackets only, without `<`: type
+  // arguments crash only at ~20,000 levels, and `<` comparisons never close.
+  const nesting = bracketDepth(source, false).max;
+  if (nesting > MAX_COMPILE_DEPTH) {
+    throw new CellSyntaxError(`This cell nests brackets ${nesting} levels deep; the kernel compiles at most ${MAX_COMPILE_DEPTH} levels (deeper would overflow the parser's stack)`, 1, 1);
+  }
   const parsed = parseSync(fileName, source, { lang: "ts", sourceType: "module" });
   const parseError = parsed.errors.find((e) => e.severity === "Error");
   if (parseError !== undefined) throw syntaxError(parseError, source);
@@ -408,19 +415,22 @@ export function isComplete(code: string): CompleteStatus {
  */
 export const MAX_PARSE_DEPTH = 2000;
 
+/** How deep a cell's `(`, `[` and `{` may nest for `compileCell`: 5,000 parse, 10,000 `[` crash. */
+export const MAX_COMPILE_DEPTH = 5000;
+
 /**
  * The deepest and the final bracket nesting of `code`, counted iteratively; `<` and `>` count as
- * brackets (type arguments nest too). Brackets in strings and comments, and `<` comparisons, count
+ * brackets (type arguments nest too) unless `angles` is false. Brackets in strings and comments, and `<` comparisons, count
  * too: an overestimate only sends more code to the fallback; a closing one never takes the count below zero.
  */
-export function bracketDepth(code: string): { max: number; open: number } {
+export function bracketDepth(code: string, angles = true): { max: number; open: number } {
   let open = 0;
   let max = 0;
   for (let i = 0; i < code.length; i++) {
     const c = code.charCodeAt(i);
-    if (c === 0x28 || c === 0x5b || c === 0x7b || c === 0x3c) {
+    if (c === 0x28 || c === 0x5b || c === 0x7b || (angles && c === 0x3c)) {
       if (++open > max) max = open;
-    } else if ((c === 0x29 || c === 0x5d || c === 0x7d || (c === 0x3e && code.charCodeAt(i - 1) !== 0x3d)) && open > 0) {
+    } else if ((c === 0x29 || c === 0x5d || c === 0x7d || (angles && c === 0x3e && code.charCodeAt(i - 1) !== 0x3d)) && open > 0) {
       // (The `>` of an arrow `=>` closes nothing: `(x => (x => ...` nests.)
       open--;
     }

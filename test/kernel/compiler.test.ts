@@ -4,7 +4,7 @@
 import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import usingCtx from "@oxc-project/runtime/helpers/usingCtx";
-import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, MAX_PARSE_DEPTH, RESULT_KEY, bracketDepth, compileCell, isComplete } from "../../src/kernel/compiler.js";
+import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, MAX_COMPILE_DEPTH, MAX_PARSE_DEPTH, RESULT_KEY, bracketDepth, compileCell, isComplete } from "../../src/kernel/compiler.js";
 import { StackFormatter } from "../../src/kernel/stacks.js";
 
 /** A tiny stand-in for the kernel: one global scope, cells run in order, frames formatted. */
@@ -176,6 +176,16 @@ describe("is_complete", () => {
       expect(isComplete("[".repeat(n)), `[ ${n}`).toEqual({ status: "incomplete", indent: "  " });
       expect(isComplete("f(".repeat(n) + "1"), `f( ${n}`).toEqual({ status: "incomplete", indent: "" });
     }
+  });
+
+  it("compiles a cell nested to the most it allows, and refuses a deeper one with a SyntaxError instead of crashing the process", () => {
+    expect(() => compileCell("[".repeat(MAX_COMPILE_DEPTH) + "]".repeat(MAX_COMPILE_DEPTH))).not.toThrow();
+    for (const n of [MAX_COMPILE_DEPTH + 1, 10_000, 100_000]) {
+      expect(() => compileCell("[".repeat(n) + "]".repeat(n)), `${n}`).toThrow(CellSyntaxError);
+      expect(() => compileCell("(".repeat(n) + "1" + ")".repeat(n)), `${n}`).toThrow(`nests brackets ${n} levels deep`);
+    }
+    // `<` comparisons do not count: they never close.
+    expect(() => compileCell("let n = 0;\n" + "n < 1;\n".repeat(MAX_COMPILE_DEPTH + 10))).not.toThrow();
   });
 
   it("counts bracket depth without going below zero", () => {
