@@ -75,6 +75,19 @@ export function ensureVenv(packages) {
   return python;
 }
 
+/**
+ * The environment that points Jupyter at a prefix of our own (kernelspecs, data, runtime files),
+ * so what runs there uses the kernel built from this checkout and nothing of the user's set-up.
+ */
+export function jupyterPrefixEnv(prefix) {
+  return {
+    JUPYTER_PATH: join(prefix, "share", "jupyter"),
+    JUPYTER_DATA_DIR: join(prefix, "data"),
+    JUPYTER_RUNTIME_DIR: join(prefix, "runtime"),
+    JUPYTER_PLATFORM_DIRS: "1",
+  };
+}
+
 /** Compiles src/ to dist/ with the project's TypeScript. */
 export function build() {
   run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"]);

@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { build, cacheDir, ensureNodeModules, ensureVenv, root } from "./ensure.mjs";
+import { build, cacheDir, ensureNodeModules, ensureVenv, jupyterPrefixEnv, root } from "./ensure.mjs";
 
 ensureNodeModules();
 build();
@@ -17,10 +17,7 @@ const prefix = join(cacheDir, "jupyter");
 run(process.execPath, [join(root, "dist", "cli", "main.js"), "install", "--prefix", prefix]);
 const env = {
   ...process.env,
-  JUPYTER_PATH: join(prefix, "share", "jupyter"),
-  JUPYTER_DATA_DIR: join(prefix, "data"),
-  JUPYTER_RUNTIME_DIR: join(prefix, "runtime"),
-  JUPYTER_PLATFORM_DIRS: "1",
+  ...jupyterPrefixEnv(prefix),
   PATH: `${join(process.execPath, "..")}:${process.env.PATH}`,
 };
 

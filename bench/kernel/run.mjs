@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { build, cacheDir, ensureNodeModules, ensureVenv, root } from "../../scripts/ensure.mjs";
+import { build, cacheDir, ensureNodeModules, ensureVenv, jupyterPrefixEnv, root } from "../../scripts/ensure.mjs";
 import { median, table } from "../harness.mjs";
 
 const here = join(root, "bench", "kernel");
@@ -100,10 +100,7 @@ function setUp(opts) {
   mkdirSync(notebookDir);
   const env = {
     ...process.env,
-    JUPYTER_PATH: join(prefix, "share", "jupyter"),
-    JUPYTER_DATA_DIR: join(prefix, "data"),
-    JUPYTER_RUNTIME_DIR: join(prefix, "runtime"),
-    JUPYTER_PLATFORM_DIRS: "1",
+    ...jupyterPrefixEnv(prefix),
     BENCH_KERNEL_CWD: notebookDir,
     DENO_DIR: join(cacheDir, "deno-dir"),
     DENO_NO_UPDATE_CHECK: "1",

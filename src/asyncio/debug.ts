@@ -55,7 +55,8 @@ export const reportNeverRetrieved = {
   }),
   /** The armed futures, weakly held, for `flush` (failures nobody retrieved are few). */
   armed: new Set<WeakRef<Watched>>(),
-  refs: new WeakMap<object, WeakRef<Watched>>(),
+  /** Each armed future's report, the one the registry holds too: `flush` and `forget` find it here. */
+  reports: new WeakMap<object, NeverRetrievedReport>(),
   watch(fut: Watched): void {
     // Reading `stack` makes V8 format it now and drop the raw frames it keeps until then; those
     // hold the receivers of the frames (the future itself, when it threw inside a task step),
@@ -67,16 +68,16 @@ export const reportNeverRetrieved = {
       future: fut._repr(),
     };
     if (fut._sourceTraceback) context.sourceTraceback = fut._sourceTraceback;
-    const ref = new WeakRef(fut);
-    this.armed.add(ref);
-    this.refs.set(fut, ref);
-    this.registry.register(fut, { loop: fut._loop, context, ref }, fut);
+    const report: NeverRetrievedReport = { loop: fut._loop, context, ref: new WeakRef(fut) };
+    this.armed.add(report.ref);
+    this.reports.set(fut, report);
+    this.registry.register(fut, report, fut);
   },
   forget(fut: object): void {
-    const ref = this.refs.get(fut);
-    if (ref === undefined) return;
-    this.refs.delete(fut);
-    this.armed.delete(ref);
+    const report = this.reports.get(fut);
+    if (report === undefined) return;
+    this.reports.delete(fut);
+    this.armed.delete(report.ref);
     this.registry.unregister(fut);
   },
   /** Reports now every armed future of `loop` (the loop is closing). */
@@ -84,10 +85,9 @@ export const reportNeverRetrieved = {
     for (const ref of [...this.armed]) {
       const fut = ref.deref();
       if (fut === undefined || fut._loop !== loop) continue;
-      const context: ExceptionContext = { message: `${fut.constructor.name} exception was never retrieved`, exception: fut._exception, future: fut._repr() };
-      if (fut._sourceTraceback) context.sourceTraceback = fut._sourceTraceback;
-      fut._retrieved(); // disarms it: reported once
-      fire({ loop, context });
+      const report = this.reports.get(fut);
+      fut._retrieved(); // disarms it (forget): reported once
+      if (report !== undefined) fire({ loop, context: report.context });
     }
   },
 };
