@@ -1,6 +1,6 @@
 // `asyncio-ts kernel -f CONNECTION_FILE`: what kernel.json runs. Boots the shared loop, makes
 // the TypeScript language on it and the protocol layer around that, binds the sockets where
-// the connection file says, and runs until a shutdown request (or SIGTERM).
+// the connection file says, and runs until a shutdown request (or a signal that ends it).
 
 import { readFileSync } from "node:fs";
 import { setEventLoop } from "../asyncio/index.js";
@@ -8,6 +8,7 @@ import { readConnectionFile } from "../kernel/connection.js";
 import { TypeScript7Checker } from "../kernel/cell-checker.js";
 import { CELL_GLOBALS_DECLARATIONS, TypeScriptInterpreter } from "../kernel/interpreter.js";
 import { Kernel } from "../kernel/kernel.js";
+import { InterruptFlag, watchSigint } from "../kernel/interrupts.js";
 import { KernelEventLoop } from "../kernel/kernel-loop.js";
 import { Signer } from "../kernel/wire.js";
 import { ZmqTransport } from "../kernel/zmq-transport.js";
@@ -28,17 +29,30 @@ export async function runKernel(connectionFile: string): Promise<number> {
   // inspection still come from types.
   const typeCheck = !/^(0|false|no|off)$/i.test(process.env["ASYNCIO_TS_CHECK"] ?? "");
   const checker = new TypeScript7Checker({ cwd: process.cwd(), globals: CELL_GLOBALS_DECLARATIONS, log });
-  const language = new TypeScriptInterpreter({ loop, cwd: process.cwd(), checker, typeCheck, log });
-  const kernel = new Kernel({
-    transport: new ZmqTransport(info),
+  // One flag for every way an interrupt comes (interrupts.ts): the control thread raises it on
+  // interrupt_request, the SIGINT thread on the signal; then this thread is told, and cancels
+  // a cell waiting in an `await` unless the cell's own code has already thrown for it.
+  const interrupts = new InterruptFlag();
+  const onInterrupt = (): void => {
+    if (interrupts.take()) kernel.interrupt();
+  };
+  const language = new TypeScriptInterpreter({ loop, cwd: process.cwd(), checker, typeCheck, log, interrupts });
+  const kernel: Kernel = new Kernel({
+    transport: new ZmqTransport(info, { interrupts, onInterrupt }),
     signer: new Signer(info.key, info.signature_scheme),
     language,
     version: pkg.version,
     onShutdown: () => finish(0),
   });
-  // Signal-mode interrupts (and our own control thread) arrive as SIGINT: never let it kill us.
-  process.on("SIGINT", () => kernel.interrupt());
-  process.on("SIGTERM", () => void kernel.close().then(() => finish(0)));
+  // Signal-mode interrupts arrive as SIGINT, on the SIGINT thread; a signal that slips past it
+  // (while that thread starts, or between two signals) comes here, and never ends the kernel.
+  process.on("SIGINT", () => {
+    interrupts.request();
+    onInterrupt();
+  });
+  const stopSigintWatch = watchSigint(interrupts, onInterrupt);
+  // No SIGTERM handler: as with ipykernel, SIGTERM ends the process at once, even while a cell
+  // keeps this thread busy (a handler here would wait for the cell).
   // A user's mistake never takes the kernel down: what nobody caught is shown in a cell.
   process.on("uncaughtException", (err) => language.reportUncaught(err, "uncaughtException"));
   process.on("unhandledRejection", (reason) => language.reportUncaught(reason, "unhandledRejection"));
@@ -48,6 +62,7 @@ export async function runKernel(connectionFile: string): Promise<number> {
   try {
     return await finished;
   } finally {
+    stopSigintWatch();
     clearInterval(keepAlive);
   }
 }

@@ -69,6 +69,18 @@ export const IMPORT_FUNCTION = "__asyncioTsImport";
 export const HELPERS_GLOBAL = "__asyncioTsHelpers";
 
 /**
+ * The global the kernel puts the interrupt flag on (interrupts.ts): `{ flag, raise }`. Every loop
+ * body and function body of a cell starts with `if (flag[0]) raise();`, so that an interrupt
+ * reaches synchronous code on the main thread wherever it runs, after an `await` too.
+ */
+export const INTERRUPT_GLOBAL = "__asyncioTsInterrupt";
+
+/** The check at the top of a loop or function body (the wrapper binds both names)... */
+const INTERRUPT_CHECK = "if (__asyncioTsFlag[0]) __asyncioTsRaise();";
+/** ...and before an arrow function's expression body. */
+const INTERRUPT_CHECK_EXPRESSION = "__asyncioTsFlag[0] && __asyncioTsRaise()";
+
+/**
  * What the cell is lowered to: what Node 20, the oldest Node the kernel runs on, can run.
  * (`using` declarations are rewritten for it; TC39 decorators are not, see `decoratorIn`.)
  */
@@ -96,7 +108,9 @@ export function compileCell(source: string, fileName = "cell.ts"): CompiledCell 
     throw new CellSyntaxError("Decorators cannot run in a cell yet: oxc-transform leaves them as they are, and Node does not run them", line, column);
   }
   const rewrite = rewriteCell(source, program, parsed.module.dynamicImports);
-  const out = transformSync(fileName, rewrite.source, {
+  interruptChecks(program, rewrite.edits);
+  const rewritten = applyEdits(source, rewrite.edits);
+  const out = transformSync(fileName, rewritten, {
     lang: "ts",
     sourceType: "module",
     target: TARGET,
@@ -108,10 +122,12 @@ export function compileCell(source: string, fileName = "cell.ts"): CompiledCell 
     typescript: { onlyRemoveTypeImports: true },
   });
   const transformError = out.errors.find((e) => e.severity === "Error");
-  if (transformError !== undefined) throw syntaxError(transformError, rewrite.source);
+  if (transformError !== undefined) throw syntaxError(transformError, rewritten);
   const helpers = Object.keys(out.helpersUsed);
   // Everything added goes on the first line or after the last, so lines keep their numbers.
-  const prefix = `(async function () { "use strict"; let ${RESULT_KEY};${helpers.length > 0 ? ` const babelHelpers = ${HELPERS_GLOBAL};` : ""} ${rewrite.prologue}`;
+  // Without the kernel's flag (a test running compiled code by itself) the checks read a 0.
+  const interrupts = `const __asyncioTsI = globalThis.${INTERRUPT_GLOBAL} ?? { flag: [0] }, __asyncioTsFlag = __asyncioTsI.flag, __asyncioTsRaise = __asyncioTsI.raise;`;
+  const prefix = `(async function () { "use strict"; let ${RESULT_KEY}; ${interrupts}${helpers.length > 0 ? ` const babelHelpers = ${HELPERS_GLOBAL};` : ""} ${rewrite.prologue}`;
   const body = prefix + out.code;
   const code = `${body}\nreturn { ${RESULT_KEY} }; })()`;
   let wrapperLine = 2;
@@ -132,8 +148,8 @@ interface Edit {
 }
 
 interface Rewritten {
-  /** The cell as TypeScript that assigns globals instead of declaring locals; the same lines. */
-  source: string;
+  /** The edits that make the cell TypeScript that assigns globals instead of declaring locals (the same lines). */
+  edits: Edit[];
   /** What publishes the cell's functions, before anything else runs. */
   prologue: string;
   declared: string[];
@@ -273,11 +289,88 @@ function rewriteCell(source: string, program: Program, dynamicImports: readonly 
   }
   for (const d of dynamicImports) edits.push({ start: d.start, end: d.start + "import".length, text: IMPORT_FUNCTION });
   return {
-    source: applyEdits(source, edits),
+    edits,
     prologue: functions.map((f) => `globalThis.${f} = ${f};`).join(" "),
     declared: [...declared],
     hasResult,
   };
+}
+
+/**
+ * Puts the interrupt check at the top of every loop body and function body (after its
+ * directives): a loop or a recursion that never awaits can still be interrupted. A body that
+ * is one statement becomes a block, an arrow's expression body a comma expression. Insertions
+ * only: they keep every line where it was.
+ */
+function interruptChecks(program: Program, edits: Edit[]): void {
+  const insert = (at: number, text: string): void => void edits.push({ start: at, end: at, text });
+  const loopBody = (body: Statement): void => {
+    if (body.type === "BlockStatement") insert(body.start + 1, INTERRUPT_CHECK);
+    else {
+      insert(body.start, `{ ${INTERRUPT_CHECK} `);
+      insert(body.end, " }");
+    }
+  };
+  const functionBody = (body: FunctionBodyLike | null): void => {
+    if (body === null) return;
+    let at = body.start + 1;
+    for (const s of body.body) {
+      if (s.type !== "ExpressionStatement" || !("directive" in s) || typeof s.directive !== "string") break;
+      at = s.end;
+    }
+    insert(at, INTERRUPT_CHECK);
+  };
+  const handlers = {
+    WhileStatement: (n: { body: Statement }) => loopBody(n.body),
+    DoWhileStatement: (n: { body: Statement }) => loopBody(n.body),
+    ForStatement: (n: { body: Statement }) => loopBody(n.body),
+    ForInStatement: (n: { body: Statement }) => loopBody(n.body),
+    ForOfStatement: (n: { body: Statement }) => loopBody(n.body),
+    FunctionDeclaration: (n: { body: FunctionBodyLike | null }) => functionBody(n.body),
+    FunctionExpression: (n: { body: FunctionBodyLike | null }) => functionBody(n.body),
+    ArrowFunctionExpression: (n: { body: FunctionBodyLike | { type: string; start: number; end: number } }) => {
+      if (n.body.type === "BlockStatement") functionBody(n.body as FunctionBodyLike);
+      else {
+        insert(n.body.start, `(${INTERRUPT_CHECK_EXPRESSION}, `);
+        insert(n.body.end, ")");
+      }
+    },
+  };
+  const before = edits.length;
+  try {
+    new Visitor(handlers).visit(program);
+  } catch (e) {
+    // oxc's Visitor recurses: a cell nested thousands deep overflows it. Walked again without recursion.
+    if (!(e instanceof RangeError)) throw e;
+    edits.length = before;
+    walkIteratively(program, handlers as unknown as Record<string, (node: unknown) => void>);
+  }
+}
+
+/** The body of a function as the checks see it. */
+interface FunctionBodyLike {
+  type: string;
+  start: number;
+  end: number;
+  body: readonly Statement[];
+}
+
+/** Calls `handlers[node.type]` for every node under `root`, in no particular order, with a stack of its own. */
+function walkIteratively(root: object, handlers: Record<string, (node: unknown) => void>): void {
+  const stack: unknown[] = [root];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (node === null || typeof node !== "object") continue;
+    if (Array.isArray(node)) {
+      for (const child of node) stack.push(child);
+      continue;
+    }
+    const type = (node as { type?: unknown }).type;
+    if (typeof type === "string") handlers[type]?.(node);
+    for (const key in node) {
+      const child = (node as Record<string, unknown>)[key];
+      if (child !== null && typeof child === "object") stack.push(child);
+    }
+  }
 }
 
 /** Keeps the original line breaks of the replaced text, so later lines keep their numbers. */

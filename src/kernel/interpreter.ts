@@ -13,7 +13,8 @@ import * as asyncio from "../asyncio/index.js";
 import { Future, type Context, type ContextVar, type ExceptionContext, type Task } from "../asyncio/index.js";
 import { NO_CHECKER, diagnosticsError, type CellDiagnostic, type CheckedCell, type Checker } from "./cell-checker.js";
 import { CompileService } from "./compile-service.js";
-import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, RESULT_KEY, isComplete, type CompiledCell } from "./compiler.js";
+import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, INTERRUPT_GLOBAL, RESULT_KEY, isComplete, type CompiledCell } from "./compiler.js";
+import { InterruptFlag, KeyboardInterrupt } from "./interrupts.js";
 import { mimeBundle, richOutput } from "./display.js";
 import { completeFromGlobals, inspectFromGlobals } from "./introspection.js";
 import type { KernelEventLoop } from "./kernel-loop.js";
@@ -21,13 +22,7 @@ import type { CellOutput, Completion, ErrorContent, Evaluation, ExecuteOptions, 
 import { cellVar, routeStdio } from "./output.js";
 import { StackFormatter } from "./stacks.js";
 
-/** Marks a cell's error as an interruption, as Python's KeyboardInterrupt. */
-export class KeyboardInterrupt extends Error {
-  constructor() {
-    super("");
-    this.name = "KeyboardInterrupt";
-  }
-}
+export { KeyboardInterrupt };
 
 /** Options of the TypeScript language. */
 export interface TypeScriptInterpreterOptions {
@@ -41,6 +36,11 @@ export interface TypeScriptInterpreterOptions {
   log?: (line: string) => void;
   /** Whether cells are type-checked at start (a cell can change it: `kernel.typeCheck = false`). Default true. */
   typeCheck?: boolean;
+  /**
+   * The flag the cells' loops and functions check (interrupts.ts); other threads raise it. Default:
+   * a flag of this interpreter's own.
+   */
+  interrupts?: InterruptFlag;
 }
 
 /**
@@ -109,6 +109,8 @@ export class TypeScriptInterpreter implements Language {
   /** The cells' `kernel` global: its `typeCheck` turns checking off and on for the session. */
   private readonly _settings: { typeCheck: boolean };
   private readonly _log: (line: string) => void;
+  /** Read by every loop and function body of the cells: an interrupt for code that never awaits. */
+  readonly interrupts: InterruptFlag;
   private readonly _stacks = new StackFormatter();
   private readonly _require: NodeRequire;
   private readonly _helpers: Record<string, unknown> = {};
@@ -125,6 +127,7 @@ export class TypeScriptInterpreter implements Language {
     this.cwd = options.cwd;
     this._checker = options.checker ?? NO_CHECKER;
     this._settings = { typeCheck: options.typeCheck ?? true };
+    this.interrupts = options.interrupts ?? new InterruptFlag();
     this._log = options.log ?? ((line) => process.stderr.write(`[asyncio-ts kernel] ${line}\n`));
     this._require = createRequire(join(this.cwd, "__notebook__.js"));
   }
@@ -171,8 +174,9 @@ export class TypeScriptInterpreter implements Language {
   }
 
   /**
-   * Interrupts the running cell: a cell waiting in an `await` is cancelled. (A cell stuck in
-   * synchronous code is stopped by SIGINT itself, through vm's breakOnSigint.)
+   * Interrupts the running cell: a cell waiting in an `await` is cancelled. (A cell that keeps
+   * this thread busy cannot be reached from here: another thread raises `interrupts`, which the
+   * cell's own loops and functions check.)
    */
   interrupt(): void {
     const t = this._current;
@@ -287,10 +291,13 @@ export class TypeScriptInterpreter implements Language {
 
   private async _runTask(compiled: CompiledCell, file: string, id: number, cell: CellOutput): Promise<Ran> {
     this._interrupted = false;
+    // An interrupt asked for before this cell began was for what ran then, not for this cell.
+    this.interrupts.take();
     const task = cellVar.run(cell, () =>
       this.loop.createTask(
         async () => {
-          const boxed = await (vm.runInThisContext(compiled.code, { filename: file, breakOnSigint: true }) as Promise<Record<string, unknown> | undefined>);
+          // No breakOnSigint: the kernel's SIGINT thread owns the signal (interrupts.ts).
+          const boxed = await (vm.runInThisContext(compiled.code, { filename: file }) as Promise<Record<string, unknown> | undefined>);
           let value = boxed?.[RESULT_KEY];
           // A Promise is awaited, as a script would; a Future, Task or coroutine is shown as it is.
           if (value instanceof Promise) value = await value;
@@ -312,7 +319,8 @@ export class TypeScriptInterpreter implements Language {
       const { value } = (await Promise.race([task, interrupted])) as { value: unknown };
       return { status: "ok", value, hasResult: compiled.hasResult };
     } catch (e) {
-      throw isInterrupt(e, this._interrupted) ? new KeyboardInterrupt() : e;
+      // Raised by the cell's own code, it says where the cell was; a cancellation does not.
+      throw e instanceof KeyboardInterrupt || !isInterrupt(e, this._interrupted) ? e : new KeyboardInterrupt();
     } finally {
       this._current = null;
       this._onInterrupt = null;
@@ -356,6 +364,7 @@ export class TypeScriptInterpreter implements Language {
     };
     hidden(IMPORT_FUNCTION, (spec: string) => this.importModule(spec));
     hidden(HELPERS_GLOBAL, this._helpers);
+    hidden(INTERRUPT_GLOBAL, { flag: this.interrupts.flag, raise: this.interrupts.raise });
     const display = (value: unknown, options?: { displayId?: string; metadata?: Record<string, unknown> }): void => {
       const cell = cellVar.get();
       if (cell === undefined) throw new Error("display() works in a cell");
@@ -452,10 +461,8 @@ function cellOf(report: ExceptionContext): CellOutput | undefined {
 /** How long an interrupted cell may take to end by itself before the kernel ends it. */
 const INTERRUPT_GRACE_MS = 200;
 
-/** SIGINT during synchronous code, or the cancellation an interrupt caused. */
+/** An interrupt raised in the cell's code, or the cancellation an interrupt caused. */
 function isInterrupt(e: unknown, interrupted: boolean): boolean {
-  if (!(e instanceof Error)) return false;
   if (e instanceof KeyboardInterrupt) return true;
-  if ((e as { code?: string }).code === "ERR_SCRIPT_EXECUTION_INTERRUPTED") return true;
   return interrupted && e instanceof asyncio.CancelledError;
 }

@@ -69,11 +69,7 @@ export class Kernel {
     this._handlers = new Map<string, Handler>(Object.entries({
       kernel_info_request: async (m, c) => {
         await this._reply(m, c, "kernel_info_reply", this._kernelInfo());
-        // The first request a front end makes: answered, now the language may load what is slow.
-        if (!this._warmedUp) {
-          this._warmedUp = true;
-          setTimeout(() => this.language.warmUp(), 0).unref();
-        }
+        this._warmUp();
       },
       execute_request: (m, c) => this._execute(m, c),
       is_complete_request: (m, c) => this._isComplete(m, c),
@@ -95,10 +91,22 @@ export class Kernel {
     }));
   }
 
+  /** What is left to do for a control request the transport answered. */
+  private readonly _answered: Handler = (m) => {
+    if (m.header.msg_type === "kernel_info_request") this._warmUp();
+  };
+
+  /** After the first kernel_info_reply (the first request a front end makes) the language may load what is slow. */
+  private _warmUp(): void {
+    if (this._warmedUp) return;
+    this._warmedUp = true;
+    setTimeout(() => this.language.warmUp(), 0).unref();
+  }
+
   /** Starts the language, then listening. */
   async start(): Promise<void> {
     await this.language.start();
-    await this._transport.start((channel, frames) => this._onFrames(channel, frames));
+    await this._transport.start((channel, frames, answered) => this._onFrames(channel, frames, answered === true), { session: this.session, kernelInfo: this._kernelInfo() });
   }
 
   /** Interrupts the running cell (message mode; signal mode arrives as SIGINT) and a pending input request. */
@@ -111,7 +119,7 @@ export class Kernel {
 
   // -- Incoming ---------------------------------------------------------------------------------
 
-  private _onFrames(channel: Channel, frames: Buffer[]): void {
+  private _onFrames(channel: Channel, frames: Buffer[], answered: boolean): void {
     let msg: Incoming;
     try {
       msg = deserialize(frames, this._signer, this._signatures);
@@ -134,7 +142,7 @@ export class Kernel {
       return;
     }
     if (channel === "control") {
-      void this._handle(msg, channel);
+      void this._handle(msg, channel, answered);
       return;
     }
     this._shellQueue.push({ msg, channel });
@@ -159,11 +167,12 @@ export class Kernel {
    * Runs one request between busy and idle. Never rejects: every request ends with a reply (an
    * error reply when its handler fails) or a logged drop, and idle follows busy whenever busy went out.
    */
-  private async _handle(msg: Incoming, channel: Channel): Promise<void> {
+  private async _handle(msg: Incoming, channel: Channel, answered = false): Promise<void> {
     const type = msg.header.msg_type;
     const shown = logged(type);
     // A Map, not an object: `constructor`, `toString` or `__proto__` must not find Object.prototype's members.
-    const handler = this._handlers.get(type);
+    // Answered by the transport already: what is left is the bracket (and the warm-up after kernel_info).
+    const handler = answered ? this._answered : this._handlers.get(type);
     let busy = false;
     try {
       await this._publish("status", { execution_state: "busy" }, msg);

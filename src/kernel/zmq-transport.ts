@@ -1,15 +1,22 @@
-// The kernel's sockets over ZeroMQ (the only module that imports `zeromq`). Shell and stdin
-// are ROUTER sockets and iopub a PUB socket on the main thread. Heartbeat and control live on
-// a worker thread (zmq-worker.ts), so the kernel still answers heartbeats and can be
-// interrupted by a message while a cell keeps the main thread busy in synchronous code.
+// The kernel's sockets over ZeroMQ (the modules that import `zeromq`: this one and its
+// worker). Shell and stdin are ROUTER sockets and iopub a PUB socket on the main thread.
+// Heartbeat and control live on a worker thread (zmq-worker.ts), so the kernel still answers
+// heartbeats, kernel_info and interrupts while a cell keeps the main thread busy.
 
 import { Worker } from "node:worker_threads";
 import { Publisher, Router } from "zeromq";
 import { endpoint, type ConnectionInfo } from "./connection.js";
-import type { Channel, KernelTransport } from "./transport.js";
+import { InterruptFlag } from "./interrupts.js";
+import type { Channel, KernelIdentity, KernelTransport, OnFrames } from "./transport.js";
+import type { ControlThreadData, FromControlThread, ToControlThread } from "./zmq-worker.js";
 
-/** Frames as they cross the worker boundary (structured clone turns Buffers into Uint8Arrays). */
-type WireFrames = Uint8Array[];
+/** Options of the ZeroMQ transport. */
+export interface ZmqTransportOptions {
+  /** The flag the control thread raises on interrupt_request (and shutdown_request). */
+  interrupts?: InterruptFlag;
+  /** Called on the main thread after the control thread has raised the flag for an interrupt_request. */
+  onInterrupt?: () => void;
+}
 
 /** ZeroMQ sockets bound where the connection file says. */
 export class ZmqTransport implements KernelTransport {
@@ -20,20 +27,31 @@ export class ZmqTransport implements KernelTransport {
   private readonly _chains = new Map<Channel, Promise<void>>();
   private _closed = false;
 
-  constructor(private readonly _info: ConnectionInfo) {}
+  constructor(
+    private readonly _info: ConnectionInfo,
+    private readonly _options: ZmqTransportOptions = {},
+  ) {}
 
-  async start(onFrames: (channel: Channel, frames: Buffer[]) => void): Promise<void> {
+  async start(onFrames: OnFrames, kernel: KernelIdentity): Promise<void> {
     const info = this._info;
     await Promise.all([
       this._shell.bind(endpoint(info, info.shell_port)),
       this._stdin.bind(endpoint(info, info.stdin_port)),
       this._iopub.bind(endpoint(info, info.iopub_port)),
     ]);
-    this._worker = new Worker(new URL("./zmq-worker.js", import.meta.url), {
-      workerData: { control: endpoint(info, info.control_port), heartbeat: endpoint(info, info.hb_port), key: info.key, pid: process.pid },
-    });
-    this._worker.on("message", (m: { channel: "control"; frames: WireFrames } | { ready: true }) => {
-      if ("frames" in m) onFrames("control", m.frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength)));
+    const workerData: ControlThreadData = {
+      control: endpoint(info, info.control_port),
+      heartbeat: endpoint(info, info.hb_port),
+      key: info.key,
+      signatureScheme: info.signature_scheme,
+      interrupts: (this._options.interrupts ?? new InterruptFlag()).buffer,
+      ...kernel,
+    };
+    this._worker = new Worker(new URL("./zmq-worker.js", import.meta.url), { workerData });
+    this._worker.on("message", (m: FromControlThread) => {
+      // Structured clone turns Buffers into Uint8Arrays.
+      if ("frames" in m) onFrames("control", m.frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength)), m.answered);
+      else if ("interrupt" in m) this._options.onInterrupt?.();
     });
     // The worker must not keep a shutting-down kernel alive; the sockets on this thread do.
     this._worker.unref();
@@ -49,7 +67,7 @@ export class ZmqTransport implements KernelTransport {
     void this._receive("stdin", this._stdin, onFrames);
   }
 
-  private async _receive(channel: Channel, sock: Router, onFrames: (channel: Channel, frames: Buffer[]) => void): Promise<void> {
+  private async _receive(channel: Channel, sock: Router, onFrames: OnFrames): Promise<void> {
     try {
       for await (const frames of sock) onFrames(channel, frames);
     } catch (e) {
@@ -77,7 +95,7 @@ export class ZmqTransport implements KernelTransport {
       case "iopub":
         return this._iopub.send(frames);
       case "control":
-        this._worker?.postMessage({ frames });
+        this._worker?.postMessage({ frames } satisfies ToControlThread);
         return;
     }
   }
@@ -90,7 +108,7 @@ export class ZmqTransport implements KernelTransport {
     const worker = this._worker;
     this._worker = null;
     if (worker !== null) {
-      worker.postMessage({ close: true });
+      worker.postMessage({ close: true } satisfies ToControlThread);
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => void worker.terminate().then(() => resolve()), 500);
         worker.once("exit", () => {

@@ -1,33 +1,75 @@
-// The kernel's second thread: it answers heartbeats and owns the control socket, so both work
-// while the main thread runs a cell's synchronous code. An interrupt_request with a valid
-// signature raises SIGINT at once (which stops synchronous code, through vm's breakOnSigint);
-// every control message then goes on to the main thread, whose replies come back to be sent.
+// The kernel's control thread: it answers heartbeats and owns the control socket, so the
+// kernel answers while the main thread runs a cell's synchronous code (issue 11, item 5):
+// - kernel_info_request is answered here, from the content the main thread gave at start;
+// - interrupt_request raises the interrupt flag (interrupts.ts), which the cell's loops and
+//   functions check, is answered here, and the main thread is told (to cancel a cell that waits
+//   in an `await`);
+// - shutdown_request raises the flag too and goes on to the main thread, which replies and
+//   shuts down; if the main thread does not answer within SHUTDOWN_GRACE_MS (a cell stuck
+//   where no check reaches), this thread replies and ends the process;
+// - anything else goes on to the main thread, whose replies come back to be sent.
+// Every message also goes on to the main thread, which publishes busy and idle for it (iopub is
+// the main thread's socket) and keeps the one signature history of the session. This thread
+// keeps its own as well, so a replayed control message is not answered here either.
 
 import { parentPort, workerData } from "node:worker_threads";
 import { Reply, Router } from "zeromq";
-import { Signer, deserialize } from "./wire.js";
+import { InterruptFlag } from "./interrupts.js";
+import { makeMessage, type Incoming } from "./messages.js";
+import type { KernelIdentity } from "./transport.js";
+import { SignatureHistory, Signer, deserialize, serialize } from "./wire.js";
 
-interface Data {
+/** What the main thread gives the control thread (zmq-transport.ts). */
+export interface ControlThreadData extends KernelIdentity {
   control: string;
   heartbeat: string;
   key: string;
-  pid: number;
+  signatureScheme: string;
+  /** The interrupt flag's shared memory. */
+  interrupts: SharedArrayBuffer;
 }
 
-const data = workerData as Data;
+/** Messages from the control thread to the main thread. */
+export type FromControlThread = { ready: true } | { channel: "control"; frames: Uint8Array[]; answered: boolean } | { interrupt: true };
+
+/** Messages from the main thread to the control thread. */
+export type ToControlThread = { frames: Uint8Array[] } | { close: true };
+
+/** How long a shutdown request waits for the main thread before this thread ends the process. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+const data = workerData as ControlThreadData;
 const port = parentPort;
 if (port === null) throw new Error("zmq-worker.ts runs as a worker thread");
 
-const signer = new Signer(data.key);
+const signer = new Signer(data.key, data.signatureScheme);
+const signatures = new SignatureHistory();
+const interrupts = new InterruptFlag(data.interrupts);
 const control = new Router();
 const heartbeat = new Reply();
 let closing = false;
 let chain: Promise<void> = Promise.resolve();
+let shutdownWatch: NodeJS.Timeout | null = null;
 
 await Promise.all([control.bind(data.control), heartbeat.bind(data.heartbeat)]);
 
-port.on("message", (m: { frames?: Uint8Array[]; close?: boolean }) => {
-  if (m.close === true) {
+/** Sends on control after what is queued (zeromq.js refuses overlapping sends). */
+function send(frames: readonly Uint8Array[]): Promise<void> {
+  chain = chain.then(() => control.send(frames as Uint8Array[])).catch(() => {});
+  return chain;
+}
+
+function reply(parent: Incoming, msgType: string, content: unknown): Promise<void> {
+  return send(serialize(makeMessage(msgType, content, parent, data.session), signer, parent.identities));
+}
+
+port.on("message", (m: ToControlThread) => {
+  // The main thread is alive: it will answer the shutdown request itself.
+  if (shutdownWatch !== null) {
+    clearTimeout(shutdownWatch);
+    shutdownWatch = null;
+  }
+  if ("close" in m) {
     closing = true;
     void chain.then(() => {
       control.linger = 100;
@@ -37,13 +79,10 @@ port.on("message", (m: { frames?: Uint8Array[]; close?: boolean }) => {
     });
     return;
   }
-  if (m.frames !== undefined) {
-    const frames = m.frames;
-    chain = chain.then(() => control.send(frames)).catch(() => {});
-  }
+  void send(m.frames);
 });
 
-port.postMessage({ ready: true });
+port.postMessage({ ready: true } satisfies FromControlThread);
 
 void (async () => {
   try {
@@ -53,15 +92,41 @@ void (async () => {
   }
 })();
 
+/** Answers what this thread can answer alone; says whether it did. */
+async function answer(msg: Incoming): Promise<boolean> {
+  switch (msg.header.msg_type) {
+    case "kernel_info_request":
+      await reply(msg, "kernel_info_reply", data.kernelInfo);
+      return true;
+    case "interrupt_request":
+      interrupts.request();
+      await reply(msg, "interrupt_reply", { status: "ok" });
+      port?.postMessage({ interrupt: true } satisfies FromControlThread);
+      return true;
+    case "shutdown_request": {
+      // A cell spinning in a loop stops at its next check; then the main thread shuts down.
+      interrupts.request();
+      const restart = msg.content["restart"] === true;
+      shutdownWatch ??= setTimeout(() => {
+        process.stderr.write(`[asyncio-ts kernel] the main thread did not answer shutdown_request within ${SHUTDOWN_GRACE_MS} ms: ending the process\n`);
+        void reply(msg, "shutdown_reply", { status: "ok", restart }).finally(() => process.kill(process.pid, "SIGKILL"));
+      }, SHUTDOWN_GRACE_MS);
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
 try {
   for await (const frames of control) {
+    let answered = false;
     try {
-      const msg = deserialize(frames, signer);
-      if (msg.header.msg_type === "interrupt_request") process.kill(data.pid, "SIGINT");
+      answered = await answer(deserialize(frames, signer, signatures));
     } catch {
-      // Refused here too; the main thread logs why.
+      // Refused here (bad signature, replay, broken frames): the main thread logs why.
     }
-    port.postMessage({ channel: "control", frames });
+    port.postMessage({ channel: "control", frames, answered } satisfies FromControlThread);
   }
 } catch (e) {
   if (!closing) process.stderr.write(`[asyncio-ts kernel] control socket failed: ${String(e)}\n`);

@@ -5,7 +5,9 @@ restart and shutdown."""
 import json
 import os
 import re
+import signal
 import socket
+import subprocess
 import time
 
 import pytest
@@ -114,7 +116,19 @@ def test_every_output_is_published_before_idle(kernel):
 
 
 @pytest.mark.parametrize("kernel", ["asyncio-ts", "asyncio-ts-message"], indirect=True)
-@pytest.mark.parametrize("code", ["while (true) {}", "await new Promise(() => {})", 'await (await import("asyncio")).sleep(3600)'])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "while (true) {}",
+        "await new Promise(() => {})",
+        'await (await import("asyncio")).sleep(3600)',
+        # Synchronous code after an await runs outside anything a signal handler reaches (issue 11, item 6).
+        'await (await import("asyncio")).sleep(0.01);\nwhile (true) {}',
+        "await new Promise((r) => setTimeout(r, 10));\nfor (;;) {}",
+        # A recursion with no loop, after an await: function bodies are checked too.
+        "await null;\nfunction fib(n: number): number { return n < 2 ? n : fib(n - 1) + fib(n - 2); }\nfib(60)",
+    ],
+)
 def test_interrupt_ends_a_stuck_cell_and_keeps_the_state(kernel, code):
     km, kc = kernel
     run(kc, 'const kept = "still here";')
@@ -302,12 +316,12 @@ def test_a_type_error_stops_its_cell_and_completion_and_inspection_know_the_type
     assert "text/markdown" in reply["data"]
 
 
-def _raw_shell(km):
-    """A DEALER on the kernel's shell port and a Session with the kernel's own key, to send
-    signed frames exactly as given."""
+def _raw_shell(km, channel="shell"):
+    """A DEALER on the kernel's shell (or control) port and a Session with the kernel's own
+    key, to send signed frames exactly as given."""
     info = km.get_connection_info()
     sock = zmq.Context.instance().socket(zmq.DEALER)
-    sock.connect(f"tcp://{info['ip']}:{info['shell_port']}")
+    sock.connect(f"tcp://{info['ip']}:{info[channel + '_port']}")
     return sock, Session(key=info["key"], signature_scheme=info["signature_scheme"], username="raw")
 
 
@@ -391,3 +405,89 @@ def test_issue11_item4_is_complete_on_deep_brackets_is_answered_and_the_kernel_l
         assert is_complete("[" * n + "]" * n) in ("complete", "unknown"), n
     assert km.is_alive()
     assert result_text(run(kc, "1 + 1")[1]) == ["2"]
+
+
+def _exit_code(km, seconds=15):
+    """The kernel process's exit code (a signal as its negative), or None if it still runs."""
+    try:
+        return km.provisioner.process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def test_issue11_item5_control_answers_while_a_cell_keeps_the_main_thread_busy(kernel, tmp_path):
+    km, kc = kernel
+    gate = tmp_path / "gate"
+    run(kc, 'import { existsSync } from "node:fs";')
+    # The cell spins until the test opens the gate, which it does only once control has answered:
+    # no timing in the test, only order.
+    cell = kc.execute(f"while (!existsSync({json.dumps(str(gate))})) {{}}\n'the gate opened'")
+    time.sleep(0.5)
+    sock, session = _raw_shell(km, "control")
+    try:
+        sock.send_multipart(session.serialize(session.msg("kernel_info_request", {})))
+        kind, content = _reply(sock, timeout=TIMEOUT)
+        assert kind == "kernel_info_reply"
+        assert content["status"] == "ok" and content["language_info"]["name"] == "typescript"
+        assert not kc.shell_channel.msg_ready(), "the cell ended before control answered"
+        # A replayed control message is refused on the control thread too.
+        frames = session.serialize(session.msg("kernel_info_request", {}))
+        sock.send_multipart(frames)
+        sock.send_multipart(frames)
+        assert _reply(sock, timeout=TIMEOUT)[0] == "kernel_info_reply"
+        assert _reply(sock, timeout=1) is None
+    finally:
+        sock.close(0)
+    gate.write_text("")
+    reply = kc.get_shell_msg(timeout=TIMEOUT)
+    assert reply["parent_header"]["msg_id"] == cell and reply["content"]["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "code, exit_code",
+    [
+        # The loop's check sees the flag the control thread raised: the main thread shuts down (exit 0).
+        ('await (await import("asyncio")).sleep(0.01);\nwhile (true) {}', 0),
+        # Atomics.wait blocks in V8 itself, where no check runs: the control thread answers and
+        # ends the process (jupyter_client is not asked to kill it).
+        ("Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)", -signal.SIGKILL),
+    ],
+)
+def test_issue11_item6_shutdown_reaches_a_busy_kernel(kernel, code, exit_code):
+    km, kc = kernel
+    kc.execute(code)
+    time.sleep(0.5)
+    msg_id = kc.shutdown()
+    reply = kc.control_channel.get_msg(timeout=TIMEOUT)
+    assert reply["parent_header"]["msg_id"] == msg_id and reply["msg_type"] == "shutdown_reply"
+    assert _exit_code(km) == exit_code
+
+
+def test_issue11_item6_sigterm_ends_a_kernel_spinning_after_an_await(kernel):
+    km, kc = kernel
+    pid = km.provisioner.process.pid
+    kc.execute('await (await import("asyncio")).sleep(0.01);\nwhile (true) {}')
+    time.sleep(0.5)
+    os.kill(pid, signal.SIGTERM)
+    assert _exit_code(km) == -signal.SIGTERM, "SIGTERM did not end the kernel"
+
+
+@pytest.mark.parametrize("kernel", ["asyncio-ts", "asyncio-ts-message"], indirect=True)
+def test_issue11_item6_an_interrupt_lands_once_where_the_code_runs(kernel):
+    km, kc = kernel
+    # Caught by the cell, the interrupt is spent: the cell goes on to its await and ends by itself.
+    code = 'let caught = "no";\nawait null;\ntry { while (true) {} } catch (e) { caught = (e as Error).name; }\nawait (await import("asyncio")).sleep(1);\ncaught'
+    msg_id = kc.execute(code)
+    time.sleep(0.5)
+    km.interrupt_kernel()
+    reply = kc.get_shell_msg(timeout=TIMEOUT)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["status"] == "ok"
+    assert result_text(run(kc, "caught")[1]) == ["'KeyboardInterrupt'"]
+    # The traceback of an interrupted loop names the line it was on.
+    kc.execute("await null;\nlet n = 0;\nwhile (true) { n++; }")
+    time.sleep(0.5)
+    km.interrupt_kernel()
+    reply = kc.get_shell_msg(timeout=TIMEOUT)["content"]
+    assert reply["ename"] == "KeyboardInterrupt"
+    assert any(re.search(r"Cell In\[\d+\], line 3", line) for line in reply["traceback"]), reply["traceback"]

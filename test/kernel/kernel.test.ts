@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Kernel } from "../../src/kernel/kernel.js";
 import type { CellOutput, Completion, Evaluation, ExecuteOptions, ExecuteOutcome, Inspection, IsCompleteResult, Language } from "../../src/kernel/language.js";
-import { makeMessage } from "../../src/kernel/messages.js";
+import { makeMessage, type Message } from "../../src/kernel/messages.js";
 import { InMemoryTransport } from "../../src/kernel/transport.js";
 import { Signer, serialize } from "../../src/kernel/wire.js";
 import { connect } from "./harness.js";
@@ -161,6 +161,22 @@ describe("Every request", () => {
     const order = client.received.map((r) => r.msg.header.msg_type).filter((t) => t.endsWith("_reply"));
     expect(order).toEqual(["interrupt_reply", "execute_reply", "complete_reply"]);
     expect(language.events).toContain("interrupt");
+  });
+
+  it("a control request the transport answered itself is bracketed by busy and idle, not answered again (issue 11, item 5)", async () => {
+    const { client, transport, kernel, language } = await startKernel();
+    // What the control thread answers from: the kernel's session and its kernel_info content.
+    expect(transport.kernel).toMatchObject({ session: kernel.session, kernelInfo: { status: "ok", language_info: language.languageInfo } });
+    for (const type of ["kernel_info_request", "interrupt_request"]) {
+      const msg = makeMessage(type, {}, null, "client-session");
+      transport.receive("control", serialize(msg, signer, [Buffer.from("client")]), true);
+      const out = await client.done(msg as Message);
+      expect(out.map((m) => [m.channel, m.type])).toEqual([["iopub", "status"], ["iopub", "status"]]);
+    }
+    // The interrupt itself reaches the language another way (the transport's onInterrupt).
+    expect(language.events).not.toContain("interrupt");
+    await new Promise((r) => setTimeout(r, 10));
+    expect(language.events).toContain("warmUp");
   });
 
   it("a forged signature is never executed, and garbage frames are survived", async () => {
