@@ -9,6 +9,9 @@ kernelspecs, and reads the one JSON line it prints last.
                                                  echo-server ping latency while a big cell compiles
     driver.py typed      KERNEL WARMUP N         a fresh kernel: start -> its first typed cell answered, then
                                                  N typed 10-line cells (after WARMUP) and N completions
+    driver.py busy       KERNEL LANG N           while a cell busy-loops: N kernel_info_requests on control (each
+                                                 timed to its reply), then N cells interrupted in synchronous code
+                                                 after an await (interrupt to execute_reply); bench/interrupt
     driver.py ping       HOST PORT INTERVAL_MS   (internal) the pinger process of `responsive`
 
 Times come from time.monotonic() (CLOCK_MONOTONIC: the same clock in the driver and the pinger).
@@ -426,6 +429,67 @@ def cmd_typed(kernel_name, warmup, n):
         stop(km, kc)
 
 
+BUSY_CELL = {
+    "ts": "const t0 = Date.now();\nwhile (Date.now() - t0 < {ms}) {{}}",
+    "python": "import time\nt0 = time.time()\nwhile time.time() - t0 < {ms} / 1000: pass",
+}
+SPIN_AFTER_AWAIT = {
+    "ts": "await new Promise((r) => setTimeout(r, 10));\nwhile (true) {}",
+    "python": "import asyncio\nawait asyncio.sleep(0.01)\nwhile True: pass",
+}
+
+
+def cmd_busy(kernel_name, lang, n):
+    """Control while a cell keeps the kernel busy, and interrupts of code after an await."""
+    km, kc, _, _, _ = start(kernel_name)
+    try:
+        gap_s = 0.2
+        busy_ms = int((0.5 + n * (gap_s + 0.05) + 1.5) * 1000)
+        cell = kc.execute(BUSY_CELL[lang].format(ms=busy_ms))
+        time.sleep(0.5)
+        control, late = [], 0
+        for _ in range(n):
+            msg = kc.session.msg("kernel_info_request", {})
+            t0 = time.monotonic()
+            kc.control_channel.send(msg)
+            while True:
+                reply = kc.control_channel.get_msg(timeout=TIMEOUT)
+                if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+                    break
+            control.append((time.monotonic() - t0) * 1000)
+            # Answered only once the cell had ended: the sample measures the cell, not control.
+            if kc.shell_channel.msg_ready():
+                late += 1
+            time.sleep(gap_s)
+        while kc.get_shell_msg(timeout=TIMEOUT)["parent_header"].get("msg_id") != cell:
+            pass
+        interrupts, failed = [], None
+        for _ in range(n):
+            cell = kc.execute(SPIN_AFTER_AWAIT[lang])
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            km.interrupt_kernel()
+            try:
+                while True:
+                    reply = kc.get_shell_msg(timeout=5)
+                    if reply["parent_header"].get("msg_id") == cell:
+                        break
+            except Empty:
+                failed = "no execute_reply within 5 s of the interrupt"
+                break
+            interrupts.append((time.monotonic() - t0) * 1000)
+            if reply["content"].get("ename") != "KeyboardInterrupt":
+                failed = f"the cell ended with {reply['content'].get('status')} {reply['content'].get('ename')}"
+                break
+        emit({"ok": True, "busy_ms": busy_ms, "control_ms": control, "control_late": late, "interrupt_ms": interrupts, "interrupt_failed": failed})
+    finally:
+        if km.is_alive():
+            try:
+                kc.stop_channels()
+            finally:
+                km.shutdown_kernel(now=True)
+
+
 def cmd_ping(host, port, interval_ms):
     """Pings the echo server every interval_ms (the next ping leaves interval_ms after the
     previous one left, or at once when its answer came later) until a line on stdin."""
@@ -478,6 +542,8 @@ def main(argv):
         cmd_responsive(argv[1], int(argv[2]), int(argv[3]), float(argv[4]))
     elif cmd == "typed":
         cmd_typed(argv[1], int(argv[2]), int(argv[3]))
+    elif cmd == "busy":
+        cmd_busy(argv[1], argv[2], int(argv[3]))
     elif cmd == "ping":
         cmd_ping(argv[1], int(argv[2]), float(argv[3]))
     else:

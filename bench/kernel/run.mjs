@@ -90,7 +90,7 @@ function versionOf(cmd, args) {
  * Installs what is missing and writes every kernelspec into a temporary prefix; returns the rows
  * (an unavailable peer carries the reason) and the environment the driver runs in.
  */
-function setUp(opts) {
+export function setUp(opts) {
   ensureNodeModules();
   log("building dist/ (tsc -p tsconfig.build.json)");
   build();
@@ -169,7 +169,7 @@ function setUp(opts) {
   return { rows, python, env, prefix, versions };
 }
 
-function machineInfo(setup) {
+export function machineInfo(setup) {
   const cpus = os.cpus();
   const lines = [
     `date:     ${new Date().toISOString()}`,
@@ -188,7 +188,7 @@ function machineInfo(setup) {
 
 // -- Measuring -----------------------------------------------------------------------------------
 
-function drive(setup, args, timeoutMs = 600_000) {
+export function drive(setup, args, timeoutMs = 600_000) {
   const r = spawnSync(setup.python, [driver, ...args], { encoding: "utf8", env: setup.env, cwd: root, timeout: timeoutMs, maxBuffer: 64 * 2 ** 20 });
   const last = (r.stdout ?? "").trim().split("\n").pop() ?? "";
   try {

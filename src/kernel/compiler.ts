@@ -86,11 +86,17 @@ const INTERRUPT_CHECK_EXPRESSION = "__asyncioTsFlag[0] && __asyncioTsRaise()";
  */
 const TARGET = "node20";
 
+/** Options of {@link compileCell}. */
+export interface CompileOptions {
+  /** Whether loop and function bodies check the interrupt flag (default true; the benchmark of their cost turns them off). */
+  interruptChecks?: boolean;
+}
+
 /**
  * Compiles a cell.
  * @throws CellSyntaxError when the cell does not parse, or uses what cannot run (decorators).
  */
-export function compileCell(source: string, fileName = "cell.ts"): CompiledCell {
+export function compileCell(source: string, fileName = "cell.ts", options: CompileOptions = {}): CompiledCell {
   // Deeper than this, oxc-parser overflows the native stack and the kernel process dies (no try
   // can catch it): such a cell is refused before it is parsed. Brackets only, without `<`: type
   // arguments crash only at ~20,000 levels, and `<` comparisons never close.
@@ -108,7 +114,7 @@ export function compileCell(source: string, fileName = "cell.ts"): CompiledCell 
     throw new CellSyntaxError("Decorators cannot run in a cell yet: oxc-transform leaves them as they are, and Node does not run them", line, column);
   }
   const rewrite = rewriteCell(source, program, parsed.module.dynamicImports);
-  interruptChecks(program, rewrite.edits);
+  if (options.interruptChecks !== false) interruptChecks(program, rewrite.edits);
   const rewritten = applyEdits(source, rewrite.edits);
   const out = transformSync(fileName, rewritten, {
     lang: "ts",
