@@ -1,13 +1,17 @@
 // The kernel's sockets over ZeroMQ (the modules that import `zeromq`: this one and its
-// worker). Shell and stdin are ROUTER sockets and iopub a PUB socket on the main thread.
+// worker). Shell and stdin are ROUTER sockets and iopub an XPUB socket on the main thread:
+// each subscription it hears of is greeted with an `iopub_welcome` message (JEP 65, as
+// ipykernel 7 and xeus do), so a client knows when its subscription is live.
 // Heartbeat and control live on a worker thread (zmq-worker.ts), so the kernel still answers
 // heartbeats, kernel_info and interrupts while a cell keeps the main thread busy.
 
 import { Worker } from "node:worker_threads";
-import { Publisher, Router } from "zeromq";
+import { Router, XPublisher } from "zeromq";
 import { endpoint, type ConnectionInfo } from "./connection.js";
 import { InterruptFlag } from "./interrupts.js";
+import { makeMessage } from "./messages.js";
 import type { Channel, KernelIdentity, KernelTransport, OnFrames } from "./transport.js";
+import { Signer, serialize } from "./wire.js";
 import type { ControlThreadData, FromControlThread, ToControlThread } from "./zmq-worker.js";
 
 /** Options of the ZeroMQ transport. */
@@ -22,7 +26,7 @@ export interface ZmqTransportOptions {
 export class ZmqTransport implements KernelTransport {
   private readonly _shell = new Router();
   private readonly _stdin = new Router();
-  private readonly _iopub = new Publisher();
+  private readonly _iopub = new XPublisher();
   private _worker: Worker | null = null;
   private readonly _chains = new Map<Channel, Promise<void>>();
   private _closed = false;
@@ -30,7 +34,12 @@ export class ZmqTransport implements KernelTransport {
   constructor(
     private readonly _info: ConnectionInfo,
     private readonly _options: ZmqTransportOptions = {},
-  ) {}
+  ) {
+    // Every subscription, not only the first to a topic: each new client is welcomed (xeus
+    // sets XPUB_VERBOSE too; ipykernel leaves it off, so a second client subscribing to ""
+    // hears nothing there).
+    this._iopub.verbosity = "allSubs";
+  }
 
   async start(onFrames: OnFrames, kernel: KernelIdentity): Promise<void> {
     const info = this._info;
@@ -39,6 +48,7 @@ export class ZmqTransport implements KernelTransport {
       this._stdin.bind(endpoint(info, info.stdin_port)),
       this._iopub.bind(endpoint(info, info.iopub_port)),
     ]);
+    void this._welcome(kernel.session);
     const workerData: ControlThreadData = {
       control: endpoint(info, info.control_port),
       heartbeat: endpoint(info, info.hb_port),
@@ -72,6 +82,25 @@ export class ZmqTransport implements KernelTransport {
       for await (const frames of sock) onFrames(channel, frames);
     } catch (e) {
       if (!this._closed) process.stderr.write(`[asyncio-ts kernel] ${channel} socket failed: ${String(e)}\n`);
+    }
+  }
+
+  /**
+   * Answers each subscription (a frame of byte 1 and the topic) with an `iopub_welcome` whose
+   * content is `{subscription: topic}`, prefixed by the topic as ipykernel does, so that only
+   * subscribers to that topic receive it. Unsubscriptions (byte 0) are ignored.
+   */
+  private async _welcome(session: string): Promise<void> {
+    const signer = new Signer(this._info.key, this._info.signature_scheme);
+    try {
+      for await (const [frame] of this._iopub) {
+        if (frame === undefined || frame[0] !== 1) continue;
+        const topic = frame.subarray(1);
+        const msg = makeMessage("iopub_welcome", { subscription: topic.toString("utf8") }, null, session);
+        void this.send("iopub", topic.length > 0 ? [Buffer.from(topic), ...serialize(msg, signer)] : serialize(msg, signer));
+      }
+    } catch (e) {
+      if (!this._closed) process.stderr.write(`[asyncio-ts kernel] iopub socket failed: ${String(e)}\n`);
     }
   }
 

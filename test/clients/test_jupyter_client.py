@@ -491,3 +491,28 @@ def test_issue11_item6_an_interrupt_lands_once_where_the_code_runs(kernel):
     reply = kc.get_shell_msg(timeout=TIMEOUT)["content"]
     assert reply["ename"] == "KeyboardInterrupt"
     assert any(re.search(r"Cell In\[\d+\], line 3", line) for line in reply["traceback"]), reply["traceback"]
+
+
+def test_issue11_every_new_iopub_subscriber_is_welcomed(kernel):
+    km, kc = kernel
+    # JEP 65 (ipykernel 7, xeus): iopub is an XPUB socket that answers each subscription with
+    # iopub_welcome, signed, prefixed by the topic. kc already subscribes to "": a second
+    # subscriber to "" is welcomed too (XPUB_VERBOSE, as xeus; ipykernel 7 welcomes only the first).
+    info = km.get_connection_info()
+    session = Session(key=info["key"], signature_scheme=info["signature_scheme"])
+    for topic in (b"", b"", b"kernel."):
+        sub = zmq.Context.instance().socket(zmq.SUB)
+        try:
+            sub.setsockopt(zmq.SUBSCRIBE, topic)
+            sub.connect(f"tcp://{info['ip']}:{info['iopub_port']}")
+            assert sub.poll(10_000), f"no iopub_welcome for a subscription to {topic!r}"
+            identities, frames = session.feed_identities(sub.recv_multipart())
+            msg = session.deserialize(frames)  # checks the signature
+        finally:
+            sub.close(0)
+        assert identities == ([topic] if topic else [])
+        assert msg["msg_type"] == "iopub_welcome"
+        assert msg["content"] == {"subscription": topic.decode()}
+        assert msg["parent_header"] == {}
+    # The welcomes kc heard on the way do not confuse it.
+    assert result_text(run(kc, "1 + 1")[1]) == ["2"]
