@@ -284,21 +284,14 @@ export class BaseEventLoop implements EventLoopLike {
     return this._exceptionHandler;
   }
 
-  /** Logs the context's message, its other keys and the exception's stack to `asyncio.logger`. */
+  /**
+   * Logs the context's message, its other keys and the exception's stack to `asyncio.logger`,
+   * in the context of the code that failed (the callback's or the task's), as the slow-callback
+   * warning is: the loop reports after leaving that context, and whoever scheduled the code (a
+   * kernel cell) must still hear of it.
+   */
   defaultExceptionHandler(context: ExceptionContext): void {
-    const message = context.message || "Unhandled exception in event loop";
-    const lines = [message];
-    for (const key of Object.keys(context).sort()) {
-      if (key === "message" || key === "exception") continue;
-      const value = context[key];
-      if (key === "sourceTraceback" || key === "handleTraceback") {
-        const label = key === "sourceTraceback" ? "Object created at (most recent call first):" : "Handle created at (most recent call first):";
-        lines.push(`${label}\n  ${(value as string[]).join("\n  ")}`);
-      } else {
-        lines.push(`${key}: ${typeof value === "string" ? value : repr(value)}`);
-      }
-    }
-    logger.error(lines.join("\n"), context.exception);
+    runInContext(failingContext(context), () => logReport(context));
   }
 
   /**
@@ -490,6 +483,30 @@ function heapPop(heap: TimerHandle[]): TimerHandle {
   return top;
 }
 
-
 // The loop factory is registered by node-events.ts (EventLoop: this loop plus networking),
 // which also exports the typed getEventLoop/getRunningLoop/newEventLoop.
+
+/** What the default exception handler logs: the message, the context's other keys, the exception. */
+function logReport(context: ExceptionContext): void {
+  const message = context.message || "Unhandled exception in event loop";
+  const lines = [message];
+  for (const key of Object.keys(context).sort()) {
+    if (key === "message" || key === "exception") continue;
+    const value = context[key];
+    if (key === "sourceTraceback" || key === "handleTraceback") {
+      const label = key === "sourceTraceback" ? "Object created at (most recent call first):" : "Handle created at (most recent call first):";
+      lines.push(`${label}\n  ${(value as string[]).join("\n  ")}`);
+    } else {
+      lines.push(`${key}: ${typeof value === "string" ? value : repr(value)}`);
+    }
+  }
+  logger.error(lines.join("\n"), context.exception);
+}
+
+/** The context a report is about: the failing callback's or task's, else the current one. */
+function failingContext(context: ExceptionContext): Context | undefined {
+  const { handle, task } = context;
+  if (handle instanceof Handle) return handle._context;
+  if (task instanceof Task) return task._context;
+  return copyContext();
+}

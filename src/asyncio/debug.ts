@@ -3,6 +3,7 @@
 // Python reports these from `__del__`; here a FinalizationRegistry does, so the reports need
 // the garbage collector to run, as Python's need the object to be freed.
 
+import { copyContext, runInContext, type Context } from "./context.js";
 import { creationSite } from "./format.js";
 import { logger } from "./log.js";
 import type { ExceptionContext } from "./events.js";
@@ -20,12 +21,19 @@ interface ReportTarget {
 interface Report {
   loop: ReportTarget | null;
   context: ExceptionContext;
+  /**
+   * The context the watched object was made (or failed) in: the report is made there, so that
+   * whoever ran that code (a kernel cell) hears of it. Finalizers run in no context of their own.
+   */
+  origin: Context | undefined;
 }
 
 function fire(report: Report): void {
   try {
-    if (report.loop !== null) report.loop.callExceptionHandler(report.context);
-    else logger.error(String(report.context.message), report.context.exception);
+    runInContext(report.origin, () => {
+      if (report.loop !== null) report.loop.callExceptionHandler(report.context);
+      else logger.error(String(report.context.message), report.context.exception);
+    });
   } catch {
     // Finalizers run at arbitrary points; an error here has nowhere sensible to go.
   }
@@ -68,7 +76,8 @@ export const reportNeverRetrieved = {
       future: fut._repr(),
     };
     if (fut._sourceTraceback) context.sourceTraceback = fut._sourceTraceback;
-    const report: NeverRetrievedReport = { loop: fut._loop, context, ref: new WeakRef(fut) };
+    // Armed by setException, in the context of the code that failed.
+    const report: NeverRetrievedReport = { loop: fut._loop, context, origin: copyContext(), ref: new WeakRef(fut) };
     this.armed.add(report.ref);
     this.reports.set(fut, report);
     this.registry.register(fut, report, fut);
@@ -87,13 +96,14 @@ export const reportNeverRetrieved = {
       if (fut === undefined || fut._loop !== loop) continue;
       const report = this.reports.get(fut);
       fut._retrieved(); // disarms it (forget): reported once
-      if (report !== undefined) fire({ loop, context: report.context });
+      if (report !== undefined) fire({ loop, context: report.context, origin: report.origin });
     }
   },
 };
 
 interface PendingTask {
   _loop: ReportTarget | null;
+  _context: Context | undefined;
   _sourceTraceback: string[] | null;
   _repr(): string;
 }
@@ -104,7 +114,7 @@ export const reportDestroyedPending = {
   watch(task: PendingTask): void {
     const context: ExceptionContext = { message: "Task was destroyed but it is pending!", task: task._repr() };
     if (task._sourceTraceback) context.sourceTraceback = task._sourceTraceback;
-    this.registry.register(task, { loop: task._loop, context }, task);
+    this.registry.register(task, { loop: task._loop, context, origin: task._context }, task);
   },
   /** The task's loop is known only once it is bound; the report must go there. */
   rebind(task: PendingTask): void {
@@ -118,12 +128,12 @@ export const reportDestroyedPending = {
 
 /** "coroutine 'name' was never awaited": armed for coroutine objects made in debug mode. */
 export const reportNeverAwaited = {
-  registry: new FinalizationRegistry<{ name: string; site: string | null; target: ReportTarget | null }>((r) => {
+  registry: new FinalizationRegistry<{ name: string; site: string | null; target: ReportTarget | null; origin: Context | undefined }>((r) => {
     const where = r.site ? `\nCoroutine created at ${r.site}` : "";
-    fire({ loop: r.target, context: { message: `coroutine '${r.name}' was never awaited${where}` } });
+    fire({ loop: r.target, context: { message: `coroutine '${r.name}' was never awaited${where}` }, origin: r.origin });
   }),
   watch(coro: object, name: string, stack: readonly string[] | null, target: ReportTarget | null): void {
-    this.registry.register(coro, { name, site: creationSite(stack), target }, coro);
+    this.registry.register(coro, { name, site: creationSite(stack), target, origin: copyContext() }, coro);
   },
   forget(coro: object): void {
     this.registry.unregister(coro);

@@ -47,8 +47,8 @@ export const stderrHandler: LogHandler = (record) => {
 };
 
 /**
- * A named logger with a level and a list of handlers. With no handlers of its own it writes
- * to standard error, so nothing the library reports is silently lost.
+ * A named logger with a level and a list of handlers. With no handlers of its own it hands each
+ * record to `lastResort` (standard error), so nothing the library reports is silently lost.
  *
  * @example
  * ```ts
@@ -62,6 +62,13 @@ export class Logger {
   /** Records below this level are dropped. Python's default (via the root logger) is WARNING. */
   level: number = LogLevel.WARNING;
   readonly handlers: LogHandler[] = [];
+  /**
+   * Receives the records when the logger has no handlers of its own, as Python's
+   * `logging.lastResort`: `stderrHandler` (`LEVEL:name:message` on standard error). A host that
+   * shows standard error elsewhere replaces it (the kernel writes under the cell whose code
+   * logged).
+   */
+  lastResort: LogHandler = stderrHandler;
 
   constructor(name: string) {
     this.name = name;
@@ -94,7 +101,7 @@ export class Logger {
       created: Date.now(),
       ...(exception === undefined ? {} : { exception }),
     };
-    const handlers = this.handlers.length > 0 ? this.handlers : [stderrHandler];
+    const handlers = this.handlers.length > 0 ? this.handlers : [this.lastResort];
     for (const handler of handlers) {
       try {
         handler(record);

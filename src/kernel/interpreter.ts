@@ -10,7 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import * as asyncio from "../asyncio/index.js";
-import { Future, type Context, type ContextVar, type ExceptionContext, type Task } from "../asyncio/index.js";
+import { Future, type LogHandler, type LogRecord, type Task } from "../asyncio/index.js";
 import { NO_CHECKER, diagnosticsError, type CellDiagnostic, type CheckedCell, type Checker } from "./cell-checker.js";
 import { CompileService } from "./compile-service.js";
 import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, INTERRUPT_GLOBAL, RESULT_KEY, isComplete, type CompiledCell } from "./compiler.js";
@@ -121,6 +121,8 @@ export class TypeScriptInterpreter implements Language {
   private _restoreStdio: (() => void) | null = null;
   /** The last cell that showed output: errors nobody caught and that belong to no cell go there. */
   private _lastCell: CellOutput | null = null;
+  /** Where the `asyncio` logger wrote before `start()`, put back by `close()`. */
+  private _previousLastResort: LogHandler | null = null;
 
   constructor(options: TypeScriptInterpreterOptions) {
     this.loop = options.loop;
@@ -132,16 +134,18 @@ export class TypeScriptInterpreter implements Language {
     this._require = createRequire(join(this.cwd, "__notebook__.js"));
   }
 
-  /** Installs the cells' globals (display, input, the importer), the output routing and the loop's exception handler. */
+  /**
+   * Installs the cells' globals (display, input, the importer), the output routing, and where the
+   * `asyncio` logger writes when it has no handlers: the loop's reports (an exception in a
+   * callback, a protocol's or a task's, slow callbacks, exceptions never retrieved) are logged in
+   * the context of the code that failed, so they appear under the cell that scheduled it.
+   */
   start(): void {
     this._restoreStdio = routeStdio();
     this._installGlobals();
     this.loop.onCloseRequest = () => process.stderr.write("(The kernel's event loop stays open: every cell shares it. Restart the kernel for a fresh one.)\n");
-    this.loop.setExceptionHandler((loop, context) => {
-      const cell = cellOf(context);
-      if (cell === undefined) loop.defaultExceptionHandler(context);
-      else cell.error(this._backgroundError(context.exception, context.message));
-    });
+    this._previousLastResort = asyncio.logger.lastResort;
+    asyncio.logger.lastResort = this._logRecord;
   }
 
   /** Starts the checker (which may take a while) once the kernel has answered its first request. */
@@ -255,9 +259,28 @@ export class TypeScriptInterpreter implements Language {
     await this.compiler.close();
     await this._checker.close();
     await this.loop.shutdown();
+    if (this._previousLastResort !== null && asyncio.logger.lastResort === this._logRecord) asyncio.logger.lastResort = this._previousLastResort;
+    this._previousLastResort = null;
     this._restoreStdio?.();
     this._restoreStdio = null;
   }
+
+  /**
+   * A record of the `asyncio` logger (with no handlers of its own) under the cell whose code
+   * logged it, as a stderr stream (as ipykernel shows Python's logging): the logger's
+   * `LEVEL:asyncio:message`, then the error's traceback at cell lines. Outside any cell, where
+   * it went before (the kernel's terminal).
+   */
+  private readonly _logRecord = (record: LogRecord): void => {
+    const cell = cellVar.get();
+    if (cell === undefined) {
+      this._previousLastResort?.(record);
+      return;
+    }
+    const e = record.exception;
+    const detail = e === undefined ? [] : e instanceof Error ? this._stacks.format(e).traceback : [String(e)];
+    cell.stream("stderr", [`${record.levelName}:${record.name}:${record.message}`, ...detail, ""].join("\n"));
+  };
 
   // -- Running a cell ---------------------------------------------------------------------------
 
@@ -440,22 +463,6 @@ function pickCondition(entry: unknown): string | null {
     }
   }
   return null;
-}
-
-/**
- * The cell an exception handler's report belongs to: the current one, else the one whose
- * context the failing callback or task ran in (the loop reports after leaving that context,
- * as Python's `Handle._run` does).
- */
-function cellOf(report: ExceptionContext): CellOutput | undefined {
-  const current = cellVar.get();
-  if (current !== undefined) return current;
-  for (const key of ["handle", "task", "future"]) {
-    const context = (report[key] as { _context?: Context } | undefined)?._context;
-    const cell = context?.get(cellVar as ContextVar<unknown>) as CellOutput | undefined;
-    if (cell !== undefined) return cell;
-  }
-  return undefined;
 }
 
 /** How long an interrupted cell may take to end by itself before the kernel ends it. */

@@ -288,6 +288,32 @@ describe("The exception handler", () => {
     loop.close();
   });
 
+  it("by default logs in the context of the callback that failed, though the loop reports outside it (a kernel cell hears of it)", async () => {
+    const loop = newLoop();
+    const cell = new asyncio.ContextVar<string>("cell");
+    const seen: unknown[] = [];
+    const handler = (record: LogRecord): void => void seen.push([record.message.split("\n")[0], cell.get()]);
+    logger.addHandler(handler);
+    try {
+      cell.run("In [1]", () => loop.callSoon(function failing() {
+        throw new Error("in a cell's callback");
+      }));
+      cell.run("In [2]", () => loop.createTask(async function failingTask() {
+        await asyncio.sleep(0);
+        throw new Error("in a cell's task");
+      }));
+      await loop.runUntilComplete(asyncio.sleep(0.01));
+      // The task's report comes when its loop closes (nobody retrieved the error): made in the task's context.
+      loop.close();
+    } finally {
+      logger.removeHandler(handler);
+    }
+    expect(seen).toEqual([
+      ["Exception in callback failing()", "In [1]"],
+      ["Task exception was never retrieved", "In [2]"],
+    ]);
+  });
+
   it("an error in a custom handler is logged, not thrown", async () => {
     const loop = newLoop();
     const log = captureLog();
@@ -399,6 +425,24 @@ describe("Debug mode", () => {
       else process.env["ASYNCIO_DEBUG"] = saved;
     }
     expect(await asyncio.run(async () => asyncio.getRunningLoop().getDebug(), { debug: true })).toBe(true);
+  });
+
+  it("with no handlers of its own the logger hands records to lastResort (standard error unless replaced)", () => {
+    const saved = logger.lastResort;
+    const records: string[] = [];
+    logger.lastResort = (r) => void records.push(`${r.levelName}:${r.message}`);
+    const kept: string[] = [];
+    const handler = (r: LogRecord): void => void kept.push(r.message);
+    try {
+      logger.error("to the last resort");
+      logger.addHandler(handler);
+      logger.error("to the handler only");
+    } finally {
+      logger.removeHandler(handler);
+      logger.lastResort = saved;
+    }
+    expect(records).toEqual(["ERROR:to the last resort"]);
+    expect(kept).toEqual(["to the handler only"]);
   });
 
   it("the logger's level filters what is written", () => {

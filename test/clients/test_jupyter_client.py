@@ -270,6 +270,28 @@ def test_errors_nobody_caught_are_shown_in_their_cell_and_the_kernel_goes_on(ker
     assert result_text(run(kc, "'still alive'")[1]) == ["'still alive'"]
 
 
+def test_issue12_a_callbacks_exception_is_stderr_under_the_cell_that_scheduled_it(kernel):
+    _, kc = kernel
+    first = kc.execute('import * as asyncio from "asyncio";\nconst loop = asyncio.getEventLoop();\nloop.callLater(0.5, () => { throw new Error("boom") });\nundefined')
+    assert kc.get_shell_msg(timeout=TIMEOUT)["content"]["status"] == "ok"
+    # The callback fails while another cell runs: the report is still the first cell's.
+    second = kc.execute("await asyncio.sleep(1);\n'second'")
+    assert kc.get_shell_msg(timeout=TIMEOUT)["content"]["status"] == "ok"
+    reports = []
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        try:
+            msg = kc.get_iopub_msg(timeout=0.5)
+        except Exception:
+            continue
+        if msg["msg_type"] in ("stream", "error") and "boom" in json.dumps(msg["content"]):
+            reports.append(msg)
+    assert [(m["msg_type"], m["content"]["name"], m["parent_header"]["msg_id"]) for m in reports] == [("stream", "stderr", first)]
+    assert first != second
+    text = reports[0]["content"]["text"]
+    assert re.fullmatch(r"ERROR:asyncio:Exception in callback <anonymous>\(\)\nhandle: <TimerHandle when=[\d.]+ <anonymous>\(\)>\nError: boom\n    at Cell In\[1\], line 3\n", text), text
+
+
 def test_display_updates_by_display_id(kernel):
     _, kc = kernel
     _, outputs = run(kc, 'display.markdown("step 1", { displayId: "progress" });\nupdateDisplay("step 2 of 2", { displayId: "progress" });')

@@ -2,11 +2,14 @@
 // one loop across cells, late output, servers, interrupts, imports, large cells, errors whose
 // stacks name cell lines and library sources, completion and inspection from live values, and
 // where a checker plugs in.
+import v8 from "node:v8";
+import vm from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { setEventLoop } from "../../src/asyncio/index.js";
 import { NO_CHECKER, OPT_OUT_HINT, type CellDiagnostic, type CheckedCell, type Checker } from "../../src/kernel/cell-checker.js";
 import { TypeScriptInterpreter } from "../../src/kernel/interpreter.js";
 import { Kernel } from "../../src/kernel/kernel.js";
+import type { Message } from "../../src/kernel/messages.js";
 import { KernelEventLoop } from "../../src/kernel/kernel-loop.js";
 import { InMemoryTransport } from "../../src/kernel/transport.js";
 import { Signer } from "../../src/kernel/wire.js";
@@ -178,19 +181,81 @@ describe("Errors", () => {
     expect(traceback.join("\n")).not.toMatch(/dist\/|src\/|_drainShell|node:internal/);
   });
 
-  it("an error in a callback after the cell ended is shown under that cell, at its line", async () => {
-    const { client } = await startKernel();
-    const first = await client.execute('import * as asyncio from "asyncio";\nasyncio.getEventLoop().callLater(0.01, () => {\n  throw new Error("late failure");\n});');
-    const [late] = await client.until(first.msg, (t) => t.includes("error")).then((out) => out.filter((m) => m.type === "error"));
-    expect(late!.content["evalue"]).toBe("late failure");
-    expect((late!.content["traceback"] as string[]).join("\n")).toMatch(/Cell In\[1\], line 3/);
-  });
-
   it("a syntax error names its line and column and runs nothing", async () => {
     const { client } = await startKernel();
     const r = await client.execute("globalThis.ran = true;\nconst = broken;");
     expect(r.error).toMatchObject({ ename: "SyntaxError", traceback: [expect.stringMatching(/^SyntaxError: .*\(2:7\)$/), "    at Cell In[1], line 2"] });
     expect((await client.execute("typeof (globalThis as any).ran")).result).toBe("'undefined'");
+  });
+});
+
+describe("The loop's reports (the asyncio logger) under the cell that scheduled the code", () => {
+  /** The stderr text published under `parent`, joined. */
+  const stderrOf = (client: Awaited<ReturnType<typeof startKernel>>["client"], parent: Message): string =>
+    client
+      .of(parent)
+      .filter((m) => m.type === "stream" && m.content["name"] === "stderr")
+      .map((m) => m.content["text"])
+      .join("");
+  const hasStderr = (client: Awaited<ReturnType<typeof startKernel>>["client"], parent: Message, text: string) => () => stderrOf(client, parent).includes(text);
+
+  it("an exception in a callback after its cell ended: stderr under that cell, as Python logs it, at the cell's line", async () => {
+    const { client } = await startKernel();
+    const first = await client.execute('import * as asyncio from "asyncio";\nasyncio.getEventLoop().callLater(0.05, () => {\n  throw new Error("late failure");\n});\nundefined');
+    const second = await client.execute("1 + 1");
+    await client.until(first.msg, hasStderr(client, first.msg, "late failure"));
+    expect(stderrOf(client, first.msg)).toMatch(/^ERROR:asyncio:Exception in callback <anonymous>\(\)\nhandle: <TimerHandle when=[\d.]+ <anonymous>\(\)>\nError: late failure\n {4}at Cell In\[1\], line 3\n$/);
+    // Not an error output: the cell itself succeeded, as in ipykernel.
+    expect(client.of(first.msg).some((m) => m.type === "error")).toBe(false);
+    expect(client.of(second.msg).some((m) => m.type === "stream")).toBe(false);
+  });
+
+  it("callSoon, a loop of the cell's own, and a protocol's callback: each under the cell that scheduled it", async () => {
+    const { client } = await startKernel();
+    await client.execute('import * as asyncio from "asyncio";');
+    const soon = await client.execute('asyncio.getEventLoop().callSoon(() => { throw new RangeError("soon") });\nawait asyncio.sleep(0.01);');
+    expect(stderrOf(client, soon.msg)).toMatch(/^ERROR:asyncio:Exception in callback <anonymous>\(\)\n.*\nRangeError: soon\n {4}at Cell In\[2\], line 1\n$/);
+    // The loop's iterations run outside any cell: the report is still the cell's.
+    const own = await client.execute('const own = asyncio.newEventLoop();\nown.callSoon(() => { throw new Error("on a loop of its own") });\nawait own.runUntilComplete(own.createTask(asyncio.sleep(0.01)));\nown.close();');
+    expect(stderrOf(client, own.msg)).toContain("ERROR:asyncio:Exception in callback <anonymous>()\n");
+    expect(stderrOf(client, own.msg)).toContain("Error: on a loop of its own\n    at Cell In[3], line 2\n");
+    const server = await client.execute(
+      'class Fails extends asyncio.Protocol { override dataReceived(): void { throw new Error("protocol failed"); } }\nconst srv = await asyncio.getEventLoop().createServer(() => new Fails(), "127.0.0.1", 0);\nconst port = (srv.sockets[0]!.getsockname() as [string, number])[1];',
+    );
+    await client.execute('const [, w] = await asyncio.openConnection("127.0.0.1", port);\nw.write("x");');
+    await client.until(server.msg, hasStderr(client, server.msg, "protocol failed"));
+    expect(stderrOf(client, server.msg)).toMatch(/^ERROR:asyncio:Fatal error: protocol\.dataReceived\(\) call failed\.\n(.*\n)*Error: protocol failed\n {4}at Fails\.dataReceived \(Cell In\[4\], line 1\)\n/);
+    await client.execute("w.close(); srv.close(); await srv.waitClosed();");
+  });
+
+  it("a task's exception nobody retrieved, once the task is collected: under the cell that started it", async () => {
+    const { client } = await startKernel();
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const first = await client.execute('import * as asyncio from "asyncio";\nasyncio.createTask(async () => {\n  throw new Error("nobody asked");\n});\nawait asyncio.sleep(0);\nundefined');
+    const second = await client.execute("2");
+    for (let i = 0; i < 50 && !stderrOf(client, first.msg).includes("nobody asked"); i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(stderrOf(client, first.msg)).toMatch(/^ERROR:asyncio:Task exception was never retrieved\nfuture: <Task finished .*exception=Error\('nobody asked'\)>\nError: nobody asked\n {4}at Cell In\[1\], line 3\n$/);
+    expect(client.of(second.msg).some((m) => m.type === "stream")).toBe(false);
+  });
+
+  it("a slow callback in debug mode: the warning under the cell that scheduled it", async () => {
+    const { client, loop } = await startKernel();
+    const r = await client.execute('import * as asyncio from "asyncio";\nconst loop = asyncio.getEventLoop();\nloop.setDebug(true);\nloop.callSoon(function slow() { const end = performance.now() + 120; while (performance.now() < end) {} });\nawait asyncio.sleep(0.01);\nloop.setDebug(false);');
+    expect(loop.getDebug()).toBe(false);
+    expect(stderrOf(client, r.msg)).toMatch(/^WARNING:asyncio:Executing <Handle slow\(\) created at .*> took 0\.1\d\d seconds\n$/);
+  });
+
+  it("still go to the asyncio logger: a handler of the cell's gets the record (and, as in a script, replaces the default output)", async () => {
+    const { client } = await startKernel();
+    const r = await client.execute(
+      'import * as asyncio from "asyncio";\nconst got: string[] = [];\nconst keep = (rec: asyncio.LogRecord) => { got.push(rec.message); };\nasyncio.logger.addHandler(keep);\nasyncio.getEventLoop().callSoon(() => { throw new Error("kept") });\nawait asyncio.sleep(0.01);\nasyncio.logger.removeHandler(keep);\ngot',
+    );
+    expect(r.result).toMatch(/^\[\s*'Exception in callback <anonymous>\(\)\\nhandle: <Handle <anonymous>\(\)>'\s*\]$/);
+    expect(stderrOf(client, r.msg)).toBe("");
   });
 });
 
