@@ -1,10 +1,13 @@
 // `asyncio.run(main)`: a new loop, the main coroutine as a task on it, then an orderly
 // shutdown (remaining tasks cancelled and awaited, the loop closed), as Python's runners.py.
+// Called while a loop runs, it throws, as Python's does, unless that loop says it can run
+// `main` itself (`HostsRun`: the Jupyter kernel's loop, whose cells are scripts started on a
+// loop that is already running).
 
 import type { BaseEventLoop } from "./base-events.js";
 import { newEventLoop } from "./node-events.js";
 import { _getRunningLoop, setEventLoop } from "./events.js";
-import { allTasks, gather, type CoroutineLike } from "./tasks.js";
+import { allTasks, gather, type CoroutineLike, type Task } from "./tasks.js";
 
 /** Options of `run()`. */
 export interface RunOptions {
@@ -13,11 +16,25 @@ export interface RunOptions {
 }
 
 /**
+ * A running loop that can take `run(main)` itself instead of refusing it: it runs `main` on
+ * itself and returns its result, cleaning up after it as `run` would without closing itself.
+ * @internal The kernel's loop implements it; no loop of the library does.
+ */
+export interface HostsRun {
+  _hostRun<T>(main: CoroutineLike<T>, options?: RunOptions): Promise<T>;
+}
+
+function hostsRun(loop: object): loop is HostsRun {
+  return typeof (loop as Partial<HostsRun>)._hostRun === "function";
+}
+
+/**
  * Runs `main` (a coroutine, a Promise, or a function returning one) on a new event loop and
  * returns its result, then cancels the tasks still running and closes the loop. Pass the
  * function (`run(main)`) to have it start inside the loop, so it can call `createTask` and
  * `getRunningLoop` before its first `await`.
- * @throws Error "asyncio.run() cannot be called from a running event loop".
+ * @throws Error "asyncio.run() cannot be called from a running event loop" (unless that loop
+ * hosts the run: the kernel's loop runs `main` on itself).
  * @example
  * ```ts
  * await asyncio.run(async () => {
@@ -27,7 +44,11 @@ export interface RunOptions {
  * ```
  */
 export async function run<T>(main: CoroutineLike<T>, options?: RunOptions): Promise<T> {
-  if (_getRunningLoop() !== null) throw new Error("asyncio.run() cannot be called from a running event loop");
+  const running = _getRunningLoop();
+  if (running !== null) {
+    if (hostsRun(running)) return await running._hostRun(main, options);
+    throw new Error("asyncio.run() cannot be called from a running event loop");
+  }
   const loop = newEventLoop();
   setEventLoop(loop);
   if (options?.debug !== undefined) loop.setDebug(options.debug);
@@ -45,7 +66,14 @@ export async function run<T>(main: CoroutineLike<T>, options?: RunOptions): Prom
 }
 
 async function cancelAllTasks(loop: BaseEventLoop): Promise<void> {
-  const toCancel = allTasks(loop);
+  await _cancelTasks(loop, allTasks(loop));
+}
+
+/**
+ * @internal Cancels `toCancel` and waits for them; reports those that fail instead of ending
+ * (`run`'s shutdown, and a loop that hosts a run for the tasks its `main` left).
+ */
+export async function _cancelTasks(loop: BaseEventLoop, toCancel: Set<Task<unknown>>): Promise<void> {
   if (toCancel.size === 0) return;
   for (const task of toCancel) task.cancel();
   await loop.runUntilComplete(gather(...toCancel, { returnExceptions: true }));

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import zmq
@@ -16,6 +17,7 @@ from jupyter_client.manager import start_new_kernel
 from jupyter_client.session import Session
 
 TIMEOUT = 30
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=["asyncio-ts"])
@@ -290,6 +292,39 @@ def test_issue12_a_callbacks_exception_is_stderr_under_the_cell_that_scheduled_i
     assert first != second
     text = reports[0]["content"]["text"]
     assert re.fullmatch(r"ERROR:asyncio:Exception in callback <anonymous>\(\)\nhandle: <TimerHandle when=[\d.]+ <anonymous>\(\)>\nError: boom\n    at Cell In\[1\], line 3\n", text), text
+
+
+README_FIRST_EXAMPLE = """import * as asyncio from "asyncio-ts";
+
+const myCoro = asyncio.coroutine(function* myCoro() {
+  console.log("Hello, YOUR NAME");
+});
+const task = new asyncio.Task(myCoro());
+await asyncio.getEventLoop().runUntilComplete(task);   // comment this out: nothing runs
+
+await asyncio.run(async () => {
+  const [a, b] = await asyncio.gather(asyncio.sleep(0.1, "a"), asyncio.sleep(0.2, "b"));
+});"""
+
+
+def test_issue12_asyncio_run_in_a_cell_runs_main_on_the_kernels_loop(kernel):
+    km, kc = kernel
+    # The README's first example, unchanged (it is checked against README.md below).
+    readme = (ROOT / "README.md").read_text()
+    assert README_FIRST_EXAMPLE in readme
+    reply, outputs = run(kc, README_FIRST_EXAMPLE)
+    assert reply["status"] == "ok", reply
+    assert [c["text"] for t, c in outputs if t == "stream"] == ["Hello, YOUR NAME\n"]
+    _, outputs = run(kc, "async function main() {\n  await asyncio.sleep(0.05);\n  return asyncio.getRunningLoop() === asyncio.getEventLoop();\n}\nasyncio.run(main)")
+    assert result_text(outputs) == ["true"]
+    # An interrupt reaches main, waiting or spinning after an await; the kernel goes on.
+    for code in ("await asyncio.run(async () => { await asyncio.sleep(3600); })", "await asyncio.run(async () => {\n  await asyncio.sleep(0.01);\n  while (true) {}\n})"):
+        kc.execute(code)
+        time.sleep(1.0)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=TIMEOUT)["content"]
+        assert reply["ename"] == "KeyboardInterrupt", reply
+    assert result_text(run(kc, "await asyncio.run(main())")[1]) == ["true"]
 
 
 def test_display_updates_by_display_id(kernel):

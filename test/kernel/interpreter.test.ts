@@ -259,6 +259,59 @@ describe("The loop's reports (the asyncio logger) under the cell that scheduled 
   });
 });
 
+describe("asyncio.run in a cell (issue 12)", () => {
+  it("runs the README's first example unchanged", async () => {
+    const { client } = await startKernel();
+    const r = await client.execute(
+      'import * as asyncio from "asyncio-ts";\n\nconst myCoro = asyncio.coroutine(function* myCoro() {\n  console.log("Hello, YOUR NAME");\n});\nconst task = new asyncio.Task(myCoro());\nawait asyncio.getEventLoop().runUntilComplete(task);   // comment this out: nothing runs\n\nawait asyncio.run(async () => {\n  const [a, b] = await asyncio.gather(asyncio.sleep(0.1, "a"), asyncio.sleep(0.2, "b"));\n});',
+    );
+    expect(r.reply["status"]).toBe("ok");
+    expect(r.out.filter((m) => m.type === "stream").map((m) => m.content["text"])).toEqual(["Hello, YOUR NAME\n"]);
+  });
+
+  it("runs main to completion on the kernel's own loop; the cell's result is main's, and the loop stays open", async () => {
+    const { client, loop } = await startKernel();
+    await client.execute('import * as asyncio from "asyncio";\nconst kernelLoop = asyncio.getEventLoop();\nasync function main() {\n  console.log("on the kernel\'s loop:", asyncio.getRunningLoop() === kernelLoop);\n  await asyncio.sleep(0.01);\n  return "main\'s result";\n}');
+    const byFunction = await client.execute("asyncio.run(main)");
+    expect(byFunction.result).toBe(`"main's result"`);
+    expect(byFunction.out.filter((m) => m.type === "stream").map((m) => m.content["text"])).toEqual(["on the kernel's loop: true\n"]);
+    expect((await client.execute("await asyncio.run(main())")).result).toBe(`"main's result"`);
+    const failing = await client.execute('await asyncio.run(async () => {\n  await asyncio.sleep(0);\n  throw new RangeError("main failed");\n})');
+    expect(failing.error).toMatchObject({ ename: "RangeError", evalue: "main failed", traceback: ["RangeError: main failed", "    at Cell In[4], line 3"] });
+    expect((await client.execute("asyncio.run(async () => asyncio.getRunningLoop().getDebug(), { debug: true })")).result).toBe("true");
+    expect(loop.getDebug()).toBe(false);
+    expect(loop.isRunning() && !loop.isClosed()).toBe(true);
+  });
+
+  it("cancels the tasks main left running, as run() does, and leaves the other cells' tasks alone", async () => {
+    const { client } = await startKernel();
+    await client.execute('import * as asyncio from "asyncio";\nconst log: string[] = [];\nconst other = asyncio.createTask(asyncio.sleep(10));');
+    const r = await client.execute(
+      'await asyncio.run(async () => {\n  asyncio.createTask(async () => {\n    try { await asyncio.sleep(10); } finally { log.push("main\'s task cleaned up"); }\n  });\n  await asyncio.sleep(0);\n});\n[log, other.done()]',
+    );
+    expect(r.result).toBe("[ [ \"main's task cleaned up\" ], false ]");
+    await client.execute("other.cancel();");
+  });
+
+  it("an interrupt cancels main where it waits; the kernel goes on", async () => {
+    const { client, kernel } = await startKernel();
+    await client.execute('import * as asyncio from "asyncio";\nlet cleanedUp = false;');
+    const stuck = client.send("shell", "execute_request", { code: "await asyncio.run(async () => {\n  try { await asyncio.sleep(3600); } finally { cleanedUp = true; }\n})" });
+    await client.until(stuck, (t) => t.includes("execute_input"));
+    await new Promise((r) => setTimeout(r, 30));
+    kernel.interrupt();
+    const out = await client.until(stuck, (t) => t.includes("execute_reply"));
+    expect(out.find((m) => m.type === "error")!.content["ename"]).toBe("KeyboardInterrupt");
+    expect((await client.execute("cleanedUp")).result).toBe("true");
+  });
+
+  it("still refuses on any other running loop, as Python's does", async () => {
+    const { client } = await startKernel();
+    const r = await client.execute('import * as asyncio from "asyncio";\nconst own = asyncio.newEventLoop();\ntry {\n  await own.runUntilComplete(own.createTask(async () => asyncio.run(async () => 1)));\n} finally {\n  own.close();\n}');
+    expect(r.error).toMatchObject({ evalue: "asyncio.run() cannot be called from a running event loop" });
+  });
+});
+
 describe("Large cells", () => {
   it("compile on a worker thread: the loop keeps serving meanwhile, and syntax errors keep their place", async () => {
     const { client } = await startKernel();

@@ -121,7 +121,7 @@ EXPECTED = {
         "first-await": "'awake'",
         "timer-start": "<Future pending>",
         "timer-later": matches(r"^'set 1\.\d s after it was asked for'$"),  # 1.0, a little more under load
-        "asyncio-run-refused": error("Error: asyncio.run() cannot be called from a running event loop"),
+        "asyncio-run-in-a-cell": "'main ran to its end'",
         "concepts-glimpse": "'HELLO, LOOP\\n'",
         "concepts-glimpse-close": "false",
         "solution-two-cells": "42",
