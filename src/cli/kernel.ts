@@ -1,6 +1,7 @@
 // `asyncio-ts kernel -f CONNECTION_FILE`: what kernel.json runs. Boots the shared loop, makes
 // the TypeScript language on it and the protocol layer around that, binds the sockets where
-// the connection file says, and runs until a shutdown request (or a signal that ends it).
+// the connection file says, and runs until a shutdown request, a signal that ends it, or the
+// end of the process that started it (JPY_PARENT_PID).
 
 import { readFileSync } from "node:fs";
 import { setEventLoop } from "../asyncio/index.js";
@@ -10,6 +11,7 @@ import { CELL_GLOBALS_DECLARATIONS, TypeScriptInterpreter } from "../kernel/inte
 import { Kernel } from "../kernel/kernel.js";
 import { InterruptFlag, watchSigint } from "../kernel/interrupts.js";
 import { KernelEventLoop } from "../kernel/kernel-loop.js";
+import { parentPidFromEnv } from "../kernel/parent-watch.js";
 import { Signer } from "../kernel/wire.js";
 import { ZmqTransport } from "../kernel/zmq-transport.js";
 
@@ -37,8 +39,20 @@ export async function runKernel(connectionFile: string): Promise<number> {
     if (interrupts.take()) kernel.interrupt();
   };
   const language = new TypeScriptInterpreter({ loop, cwd: process.cwd(), checker, typeCheck, log, interrupts });
+  // A front end that dies without a shutdown request (a closed terminal running `jupyter
+  // console`) leaves no one to end the kernel: as ipykernel, the kernel ends with the process
+  // that started it. Watched on the control thread (parent-watch.ts), which also interrupts a
+  // busy cell and ends the process if this thread cannot close the kernel in time.
+  const parentPid = parentPidFromEnv();
+  const onParentGone = (): void => {
+    log(`the process that started the kernel (pid ${parentPid}) is gone: shutting down`);
+    void kernel
+      .close()
+      .catch((e: unknown) => log(`closing the kernel failed: ${String(e)}`))
+      .finally(() => finish(1));
+  };
   const kernel: Kernel = new Kernel({
-    transport: new ZmqTransport(info, { interrupts, onInterrupt }),
+    transport: new ZmqTransport(info, { interrupts, onInterrupt, parentPid, onParentGone }),
     signer: new Signer(info.key, info.signature_scheme),
     language,
     version: pkg.version,

@@ -20,6 +20,10 @@ export interface ZmqTransportOptions {
   interrupts?: InterruptFlag;
   /** Called on the main thread after the control thread has raised the flag for an interrupt_request. */
   onInterrupt?: () => void;
+  /** The process whose end ends the kernel (JPY_PARENT_PID), watched on the control thread. */
+  parentPid?: number | null;
+  /** Called on the main thread once that process is gone (the flag is up); the process must end within 2 s. */
+  onParentGone?: () => void;
 }
 
 /** ZeroMQ sockets bound where the connection file says. */
@@ -55,6 +59,7 @@ export class ZmqTransport implements KernelTransport {
       key: info.key,
       signatureScheme: info.signature_scheme,
       interrupts: (this._options.interrupts ?? new InterruptFlag()).buffer,
+      parentPid: this._options.parentPid ?? null,
       ...kernel,
     };
     this._worker = new Worker(new URL("./zmq-worker.js", import.meta.url), { workerData });
@@ -62,6 +67,7 @@ export class ZmqTransport implements KernelTransport {
       // Structured clone turns Buffers into Uint8Arrays.
       if ("frames" in m) onFrames("control", m.frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength)), m.answered);
       else if ("interrupt" in m) this._options.onInterrupt?.();
+      else if ("parentGone" in m) this._options.onParentGone?.();
     });
     // The worker must not keep a shutting-down kernel alive; the sockets on this thread do.
     this._worker.unref();

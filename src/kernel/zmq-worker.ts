@@ -11,11 +11,16 @@
 // Every message also goes on to the main thread, which publishes busy and idle for it (iopub is
 // the main thread's socket) and keeps the one signature history of the session. This thread
 // keeps its own as well, so a replayed control message is not answered here either.
+// It also watches the process that started the kernel (parent-watch.ts), since a cell that keeps
+// the main thread busy would stop a watch there: when that process is gone, this thread does
+// what it does for shutdown_request (raise the flag, tell the main thread, end the process
+// if the main thread has not within SHUTDOWN_GRACE_MS).
 
 import { parentPort, workerData } from "node:worker_threads";
 import { Reply, Router } from "zeromq";
 import { InterruptFlag } from "./interrupts.js";
 import { makeMessage, type Incoming } from "./messages.js";
+import { watchParent } from "./parent-watch.js";
 import type { KernelIdentity } from "./transport.js";
 import { SignatureHistory, Signer, deserialize, serialize } from "./wire.js";
 
@@ -27,15 +32,17 @@ export interface ControlThreadData extends KernelIdentity {
   signatureScheme: string;
   /** The interrupt flag's shared memory. */
   interrupts: SharedArrayBuffer;
+  /** The process whose end ends the kernel (JPY_PARENT_PID), or null. */
+  parentPid: number | null;
 }
 
 /** Messages from the control thread to the main thread. */
-export type FromControlThread = { ready: true } | { channel: "control"; frames: Uint8Array[]; answered: boolean } | { interrupt: true };
+export type FromControlThread = { ready: true } | { channel: "control"; frames: Uint8Array[]; answered: boolean } | { interrupt: true } | { parentGone: true };
 
 /** Messages from the main thread to the control thread. */
 export type ToControlThread = { frames: Uint8Array[] } | { close: true };
 
-/** How long a shutdown request waits for the main thread before this thread ends the process. */
+/** How long a shutdown request (or the parent's end) waits for the main thread before this thread ends the process. */
 const SHUTDOWN_GRACE_MS = 2000;
 
 const data = workerData as ControlThreadData;
@@ -83,6 +90,19 @@ port.on("message", (m: ToControlThread) => {
 });
 
 port.postMessage({ ready: true } satisfies FromControlThread);
+
+if (data.parentPid !== null) {
+  const parentPid = data.parentPid;
+  watchParent(parentPid, () => {
+    interrupts.request();
+    port.postMessage({ parentGone: true } satisfies FromControlThread);
+    // Not cleared by the main thread's messages: the main thread ends the process when it is done.
+    setTimeout(() => {
+      process.stderr.write(`[asyncio-ts kernel] the process that started the kernel (pid ${parentPid}) is gone and the main thread did not shut down within ${SHUTDOWN_GRACE_MS} ms: ending the process\n`);
+      process.kill(process.pid, "SIGKILL");
+    }, SHUTDOWN_GRACE_MS);
+  });
+}
 
 void (async () => {
   try {

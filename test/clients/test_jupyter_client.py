@@ -327,6 +327,55 @@ def test_issue12_asyncio_run_in_a_cell_runs_main_on_the_kernels_loop(kernel):
     assert result_text(run(kc, "await asyncio.run(main())")[1]) == ["true"]
 
 
+# A front end in a process of its own: starts the kernel with jupyter_client (which sets
+# JPY_PARENT_PID to this process's pid), runs the cell it is given without waiting for it, prints
+# the kernel's pid and ports, then waits to be killed.
+_PARENT = """
+import json, sys, time
+from jupyter_client.manager import start_new_kernel
+km, kc = start_new_kernel(kernel_name="asyncio-ts", startup_timeout=30)
+if sys.argv[1]:
+    kc.execute(sys.argv[1])
+    time.sleep(0.5)
+print(json.dumps({"pid": km.provisioner.process.pid, **km.get_connection_info(session=False)}, default=str), flush=True)
+time.sleep(600)
+"""
+
+
+def _process_is_gone(pid):
+    # A process that ended is gone even while its new parent has not reaped it yet (a zombie).
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.parametrize("cell", ["", "await null;\nwhile (true) {}"], ids=["idle", "busy"])
+def test_issue12_the_kernel_exits_when_the_process_that_started_it_is_killed(cell):
+    import sys
+
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, cell], stdout=subprocess.PIPE, text=True)
+    info = None
+    try:
+        info = json.loads(parent.stdout.readline())
+        assert not _process_is_gone(info["pid"])
+        parent.kill()
+        parent.wait()
+        deadline = time.time() + 5
+        while time.time() < deadline and not _process_is_gone(info["pid"]):
+            time.sleep(0.05)
+        assert _process_is_gone(info["pid"]), "the kernel outlived the process that started it"
+        for key in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"):
+            assert _port_is_free(info[key]), f"{key} {info[key]} still bound"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        if info is not None and not _process_is_gone(info["pid"]):
+            os.kill(info["pid"], signal.SIGKILL)
+
+
 def test_display_updates_by_display_id(kernel):
     _, kc = kernel
     _, outputs = run(kc, 'display.markdown("step 1", { displayId: "progress" });\nupdateDisplay("step 2 of 2", { displayId: "progress" });')
