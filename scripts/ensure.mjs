@@ -64,6 +64,7 @@ export function ensureVenv(packages) {
     run("python3", ["-m", "venv", venv]);
     run(python, ["-m", "pip", "install", "--quiet", "--upgrade", "pip"]);
   }
+  fenceVenv(venv);
   const stamp = join(venv, ".asyncio-ts-packages");
   const have = existsSync(stamp) ? new Set(readFileSync(stamp, "utf8").split("\n").filter(Boolean)) : new Set();
   const missing = packages.filter((p) => !have.has(p));
@@ -73,6 +74,19 @@ export function ensureVenv(packages) {
     writeFileSync(stamp, [...have, ...missing].join("\n") + "\n");
   }
   return python;
+}
+
+/**
+ * Gives the venv a package.json of its own saying `"type": "commonjs"`. The venv sits inside this
+ * package, whose package.json says `"type": "module"`, and Node takes a .js file's module type
+ * from the nearest package.json: without the fence JupyterLab's own node scripts (jupyter_builder's
+ * yarn.js, run at every start) load as ES modules and fail with "Dynamic require of util is not
+ * supported" and a screen of minified JavaScript.
+ */
+export function fenceVenv(venv) {
+  const fence = join(venv, "package.json");
+  const want = JSON.stringify({ type: "commonjs" }) + "\n";
+  if (!existsSync(fence) || readFileSync(fence, "utf8") !== want) writeFileSync(fence, want);
 }
 
 /**
