@@ -1,37 +1,112 @@
-// `npm start`: installs what is missing, builds, registers the kernel and opens JupyterLab on
-// the lessons (notebooks/). A JupyterLab already on PATH is used; otherwise a project-local one
-// is installed into .venv. Arguments after `--` go to JupyterLab (`npm start -- --no-browser`).
-import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { build, ensureNodeModules, ensureVenv, root } from "./ensure.mjs";
+// `npm start`: installs what is missing, builds, and opens JupyterLab on the lessons with the
+// asyncio-ts kernel (install/jupyterlab.mjs does the Jupyter part); `npm start -- console` opens
+// `jupyter console` on the kernel instead. Run `npm start -- --help` for the flags.
+import { build, ensureNodeModules } from "./ensure.mjs";
 
-ensureNodeModules();
-build();
+const USAGE = `usage: npm start [-- [console] [options] [--Class.trait=value ...]]
 
-const cli = join(root, "dist", "cli", "main.js");
-const onPath = spawnSync("jupyter-lab", ["--version"], { encoding: "utf8" });
-let lab;
-if (onPath.status === 0) {
-  lab = "jupyter-lab";
-  run(process.execPath, [cli, "install", "--user"]);
-} else {
-  const python = ensureVenv(["jupyterlab"]);
-  lab = join(python, "..", "jupyter-lab");
-  // Into the venv's own prefix: that JupyterLab finds it, and nothing outside the project changes.
-  run(process.execPath, [cli, "install", "--prefix", join(root, ".venv")]);
+  (no command)       JupyterLab on notebooks/, 00-welcome.ipynb open, the asyncio-ts kernel as default
+  console            jupyter console with the asyncio-ts kernel in this terminal
+
+options:
+  --port N           listen on port N (default: a free port)
+  --no-browser       print the URL, do not open a browser
+  --dir DIR          serve DIR instead of notebooks/ (opens DIR/00-welcome.ipynb if there)
+  --demo LESSON      instructor mode: one lesson (05-futures, 05, or its file name) in presentation
+                     mode with larger fonts, its kernel started and warm
+  --notebook         Jupyter Notebook 7 instead of JupyterLab
+  --Class.trait=V    passed to jupyter as it is (--ServerApp.base_url=/x/, ...)
+  -h, --help         this text
+`;
+
+/**
+ * The command line as options, or an error message.
+ * @param {string[]} argv
+ */
+function parseArgs(argv) {
+  /** @type {{ console: boolean, port: number, open: boolean, dir: string | undefined, demo: string | null, app: "lab" | "notebook", args: string[], help: boolean }} */
+  const opts = { console: false, port: 0, open: true, dir: undefined, demo: null, app: "lab", args: [], help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = /** @type {string} */ (argv[i]);
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === "") throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (arg === "console" && i === 0) opts.console = true;
+    else if (flag === "--port") {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) > 65535) throw new Error(`--port wants a number from 0 to 65535, not ${JSON.stringify(v)}`);
+      opts.port = Number(v);
+    } else if (arg === "--no-browser") opts.open = false;
+    else if (flag === "--dir") opts.dir = value();
+    else if (flag === "--demo") opts.demo = value();
+    else if (arg === "--notebook") opts.app = "notebook";
+    else if (arg === "-h" || arg === "--help") opts.help = true;
+    // Jupyter's own configuration, as `jupyter lab` takes it: --ServerApp.base_url=/x/, --ip=...
+    else if (/^--[A-Z][A-Za-z0-9]*\.[A-Za-z_][A-Za-z0-9_]*=/.test(arg)) opts.args.push(arg);
+    else throw new Error(`unknown argument ${JSON.stringify(arg)}`);
+  }
+  if (opts.demo !== null && opts.app === "notebook") throw new Error("--demo runs in JupyterLab: leave out --notebook");
+  if (opts.console && (opts.demo !== null || opts.app === "notebook" || opts.dir !== undefined || opts.port !== 0)) throw new Error("console takes no --port, --dir, --demo or --notebook");
+  return opts;
 }
 
-const notebooks = join(root, "notebooks");
-mkdirSync(notebooks, { recursive: true });
-process.stderr.write(`[start] opening JupyterLab on ${notebooks} (Ctrl-C to stop)\n`);
-// JupyterLab refuses to run as root unless told to (containers and CI machines run as root).
-const rootFlag = process.getuid?.() === 0 && !process.argv.includes("--allow-root") ? ["--allow-root"] : [];
-const child = spawn(lab, [`--ServerApp.root_dir=${notebooks}`, ...rootFlag, ...process.argv.slice(2)], { stdio: "inherit" });
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
-child.on("exit", (code) => process.exit(code ?? 0));
+async function main() {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`npm start: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
 
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { stdio: "inherit" });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  ensureNodeModules();
+  build();
+  // After the build: install/ needs dist/ (the kernelspec) and node_modules (ws, for the demo).
+  const { ensureJupyter, startConsole, startJupyter } = await import("../install/jupyterlab.mjs");
+  const jupyter = ensureJupyter({ console: opts.console });
+
+  if (opts.console) {
+    // Ctrl+C belongs to the console (it interrupts the kernel); the console ends its kernel on exit.
+    process.on("SIGINT", () => {});
+    return await startConsole(jupyter, { args: opts.args });
+  }
+
+  const what = opts.app === "lab" ? "JupyterLab" : "Jupyter Notebook";
+  process.stderr.write(`[start] starting ${what}${opts.demo !== null ? ` (instructor mode: ${opts.demo})` : ""}\n`);
+  const server = await startJupyter({ app: opts.app, dir: opts.dir, port: opts.port, open: opts.open, demo: opts.demo, args: opts.args, jupyter });
+  process.stdout.write(`\n  ${what} is running at:\n\n    ${server.url}\n\n`);
+  process.stderr.write(`[start] ${opts.open ? "opened in your browser; " : ""}Ctrl+C stops it and its kernels\n`);
+
+  return await new Promise((resolve) => {
+    let stopping = false;
+    const stop = (/** @type {string} */ signal) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`\n[start] stopping ${what} (${signal})\n`);
+      server.stop().then(() => resolve(0), () => resolve(1));
+    };
+    process.on("SIGINT", () => stop("Ctrl+C"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGHUP", () => stop("SIGHUP"));
+    server.process.once("exit", (code) => {
+      if (stopping) return;
+      process.stderr.write(`[start] ${what} ended by itself (exit code ${code})\n`);
+      server.stop().then(() => resolve(code ?? 1));
+    });
+  });
 }
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`npm start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
