@@ -157,7 +157,7 @@ export function resolveLesson(lesson, dir = LESSONS_DIR) {
  * @typedef {object} RunningJupyter
  * @property {string} url  the page to open, token included (`.../lab/tree/00-welcome.ipynb?token=...`)
  * @property {string} token
- * @property {string} baseUrl  `http://127.0.0.1:PORT/`
+ * @property {string} baseUrl  `http://127.0.0.1:PORT/` (with the base path when one is given in args)
  * @property {number} port
  * @property {import("node:child_process").ChildProcess} process  the server (its own process group)
  * @property {{ id: string, kernel: { id: string, name: string } } | null} session
@@ -392,7 +392,10 @@ async function launch(command, args, { env, host, port, token, log, cleanup }) {
   };
 
   const hostPart = host.includes(":") ? `[${host}]` : host;
-  const baseUrl = `http://${hostPart}:${port}/`;
+  // A base URL given among the arguments (`--ServerApp.base_url=/x/`, the last one wins as in Jupyter).
+  const given = args.findLast((a) => /^--(ServerApp\.)?base_url=/.test(a))?.replace(/^[^=]*=/, "") ?? "/";
+  const path = `/${given}/`.replace(/\/{2,}/g, "/");
+  const baseUrl = `http://${hostPart}:${port}${path}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (done) {

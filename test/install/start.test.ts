@@ -229,6 +229,22 @@ describe.skipIf(!PYTHON3 || process.platform !== "linux")("npm start on a fresh 
     }
   }, 300_000);
 
+  test("--dir DIR without 00-welcome.ipynb opens the folder; --Class.trait=value goes to Jupyter", async () => {
+    const dir = join(copy, ".cache", "own-notebooks");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "mine.ipynb"), JSON.stringify({ cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 }));
+    const s = await npmStart(copy, ["--no-browser", "--dir", dir, "--ServerApp.base_url=/course/"]);
+    try {
+      expect(s.url.pathname).toBe("/course/lab");
+      const contents = (await (await api(s, "course/api/contents")).json()) as { content: { name: string }[] };
+      expect(contents.content.map((c) => c.name)).toEqual(["mine.ipynb"]);
+      const family = await ctrlC(s);
+      expect(family.filter(alive)).toEqual([]);
+    } finally {
+      stopGroup(s.child);
+    }
+  }, 300_000);
+
   test("--port N of a port in use says so and exits 1; an unknown flag prints the usage and exits 2", async () => {
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
