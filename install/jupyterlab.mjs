@@ -69,7 +69,8 @@ export function ensureJupyter({ console = false, venv = process.env.ASYNCIO_TS_J
   const env = { PATH: [nodeDir, process.env.PATH ?? ""].join(delimiter) };
   if (!venv) {
     const found = jupyterOnPath(console);
-    if (found !== null) {
+    // The project's own venv on PATH (activated) is still the project's: fenced, registered there.
+    if (found !== null && !found.python.startsWith(join(root, ".venv") + "/")) {
       const kernelspec = registerKernel(["--user"]);
       return { source: "path", python: found.python, commands: found.commands, env, kernelspec };
     }
@@ -99,19 +100,28 @@ function jupyterOnPath(console) {
   };
   if (major("jupyter-lab") < 4 || major("jupyter-notebook") < 7) return null;
   if (console && major("jupyter-console") < 6) return null;
-  return { python: pythonOf("jupyter-lab"), commands: { lab: ["jupyter-lab"], notebook: ["jupyter-notebook"], console: console ? ["jupyter-console"] : null } };
+  // `python -m module` with the script's own Python where its #! line names one (so the server
+  // runs under the parent watch, see launch), else the script itself.
+  const command = (script, module) => {
+    const python = pythonOf(script);
+    return python !== null ? [python, "-m", module] : [script];
+  };
+  return {
+    python: pythonOf("jupyter-lab") ?? "python3",
+    commands: { lab: command("jupyter-lab", "jupyterlab"), notebook: command("jupyter-notebook", "notebook"), console: console ? command("jupyter-console", "jupyter_console") : null },
+  };
 }
 
-/** The Python a script on PATH runs with (its #! line), or "python3" when that cannot be told. */
+/** The Python a script on PATH runs with (its #! line), or null when that cannot be told. */
 function pythonOf(command) {
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
     const file = join(dir, command);
     if (!existsSync(file)) continue;
     const first = readFileSync(file, "utf8").split("\n", 1)[0] ?? "";
     const m = /^#!\s*(\S+)/.exec(first);
-    return m !== null && m[1] !== undefined && !m[1].endsWith("/env") ? m[1] : "python3";
+    return m !== null && m[1] !== undefined && !m[1].endsWith("/env") && existsSync(m[1]) ? m[1] : null;
   }
-  return "python3";
+  return null;
 }
 
 /** ensureVenv, with what a user needs to know when Python or its venv module is missing. */
