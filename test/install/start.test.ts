@@ -14,6 +14,7 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { descendants, ensureJupyter, KERNEL_NAME, root } from "../../install/jupyterlab.mjs";
+import { alive, portBound } from "./helpers.js";
 
 const PYTHON3 = spawnSync("python3", ["--version"]).status === 0 || existsSync(join(root, ".venv", "bin", "python"));
 /** What a terminal must never show on start (issue 12): Node loading JupyterLab's scripts as ESM, Python errors. */
@@ -98,25 +99,6 @@ function stopGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): voi
   } catch {
     // gone
   }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function portBound(port: number): Promise<boolean> {
-  const server = createServer();
-  const bound = await new Promise<boolean>((resolve) => {
-    server.once("error", () => resolve(true));
-    server.listen(port, "127.0.0.1", () => resolve(false));
-  });
-  if (!bound) await new Promise((r) => server.close(r));
-  return bound;
 }
 
 /** The command line of a process (Linux), "" once it is gone. */
