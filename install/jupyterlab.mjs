@@ -258,7 +258,12 @@ export async function startJupyter({
     const chosen = fixedPort ? port : await freePort(host);
     if (fixedPort && !(await portIsFree(chosen, host))) throw new Error(`port ${chosen} is in use on ${host}: stop what uses it, or choose another (--port N; --port 0 picks a free one)`);
     try {
-      const running = await launch(command, [...serverArgs, `--ServerApp.port=${chosen}`], { env: { ...process.env, ...found.env, ...env }, host, port: chosen, token, log, cleanup: demoDir });
+      const running = await launch(command, [...serverArgs, `--ServerApp.port=${chosen}`], { env: { ...process.env, ...found.env, ...env }, host, port: chosen, token, log });
+      const stopServer = running.stop;
+      running.stop = async () => {
+        await stopServer();
+        if (demoDir !== null) rmSync(demoDir, { recursive: true, force: true });
+      };
       const base = running.baseUrl;
       const file = lesson ?? (existsSync(join(dir, WELCOME)) ? WELCOME : null);
       let url;
@@ -277,6 +282,7 @@ export async function startJupyter({
     } catch (err) {
       // A free port another process took before jupyter bound it: try another one.
       if (!fixedPort && attempt < 3 && /address already in use|port \d+ is not available/i.test(String(err))) continue;
+      if (demoDir !== null) rmSync(demoDir, { recursive: true, force: true });
       throw err;
     }
   }
@@ -357,7 +363,7 @@ runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
  * which stops it: jupyter's own SIGINT handler would ask "Shutdown this Jupyter server (y/[n])?")
  * and waits until `/api/status` answers.
  */
-async function launch(command, args, { env, host, port, token, log, cleanup }) {
+async function launch(command, args, { env, host, port, token, log }) {
   const [cmd, ...pre] = command;
   // `python -m app` runs under a watch that stops the server (SIGTERM: it shuts its kernels down)
   // when its parent dies, so a caller that is killed (SIGKILL, a crashed test) leaves no server.
@@ -398,7 +404,6 @@ async function launch(command, args, { env, host, port, token, log, cleanup }) {
     // Kernels run in sessions of their own: jupyter shuts them down on SIGTERM, and they exit when
     // their parent dies; whatever is still there now is ended here.
     for (const pid of [...family, ...family.flatMap(descendants)]) kill(pid, "SIGKILL");
-    if (cleanup !== null) rmSync(cleanup, { recursive: true, force: true });
   };
 
   const hostPart = host.includes(":") ? `[${host}]` : host;
