@@ -444,7 +444,9 @@ async function warmSession(baseUrl, token, lesson) {
   if (!res.ok) throw new Error(`starting the kernel for ${lesson} failed: ${res.status} ${await res.text()}`);
   const session = /** @type {{ id: string, kernel: { id: string, name: string } }} */ (await res.json());
   await kernelInfo(baseUrl, token, session.kernel.id);
-  return session;
+  // The session as the server sees it now (its kernel "idle"; the POST's answer said "starting").
+  const now = await fetch(`${baseUrl}api/sessions/${session.id}`, { headers });
+  return now.ok ? /** @type {typeof session} */ (await now.json()) : session;
 }
 
 /**
