@@ -622,3 +622,26 @@ def test_issue11_every_new_iopub_subscriber_is_welcomed(kernel):
         assert msg["parent_header"] == {}
     # The welcomes kc heard on the way do not confuse it.
     assert result_text(run(kc, "1 + 1")[1]) == ["2"]
+
+
+def test_a_shutdown_writes_nothing_to_the_terminal(tmp_path):
+    # The terminal that runs JupyterLab shows the kernel's standard error: a shutdown, soon after
+    # start or later, must leave nothing there (TypeScript 7's process printed "context canceled"
+    # when it was ended with SIGTERM, or a Go crash dump when ended while starting).
+    from jupyter_client.manager import KernelManager
+
+    for wait in (0.2, 2.0):
+        log = tmp_path / f"stderr-{wait}.txt"
+        with open(log, "w") as err:
+            km = KernelManager(kernel_name="asyncio-ts")
+            km.start_kernel(stderr=err)
+            kc = km.client()
+            kc.start_channels()
+            kc.wait_for_ready(timeout=TIMEOUT)
+            if wait > 1:
+                run(kc, "const x: number = 1;\nx")
+            time.sleep(wait)
+            kc.stop_channels()
+            km.shutdown_kernel(now=False)
+        text = log.read_text()
+        assert "context canceled" not in text and "goroutine" not in text, text
