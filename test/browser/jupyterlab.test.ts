@@ -1,0 +1,249 @@
+// The asyncio-ts kernel in JupyterLab 4, driven through the page as a learner drives it: a lesson
+// run top to bottom, late output and a callback's exception under the cell that caused them,
+// interrupts from the toolbar and the Kernel menu, a restart, input(), and completion.
+// With ASYNCIO_TS_README_SCREENSHOT=1 it also remakes the README's picture,
+// notebooks/images/jupyterlab.png.
+import { join } from "node:path";
+import type { Locator, Page } from "playwright-core";
+import { beforeAll, describe, expect, test } from "vitest";
+import {
+  browserSuite,
+  cell,
+  kernelStatus,
+  lessonCells,
+  menu,
+  newPage,
+  openNotebook,
+  readCells,
+  ROOT,
+  runCell,
+  runCellToEnd,
+  runLessonAndCheck,
+  screenshot,
+  shownText,
+  STDERR,
+  STDOUT,
+  streamText,
+  waitForAllDone,
+  waitForCellDone,
+  waitForCellRunning,
+  waitForKernelIdle,
+  writeNotebook,
+  type DomNode,
+} from "./jupyter.js";
+
+const GROUP = "jupyterlab";
+const LESSON = "05-futures";
+const suite = browserSuite(GROUP);
+/** A page kept open on a notebook for the whole file, watching its kernel connection. */
+let watcher: { page: Page; since: number; closed: number[] } | undefined;
+
+beforeAll(async () => {
+  const p = await newPage(suite.browser);
+  const since = Date.now();
+  const closed: number[] = [];
+  p.on("websocket", (ws) => {
+    if (/\/api\/kernels\/[^/]+\/channels/.test(ws.url())) ws.on("close", () => closed.push(Math.round((Date.now() - since) / 1000)));
+  });
+  await openNotebook(p, suite.jupyter, writeNotebook(suite.jupyter, "watcher", ["1 + 1"]));
+  watcher = { page: p, since, closed };
+});
+
+/** A fresh page on `file` with its kernel idle (the previous test's page is closed). */
+async function open(file: string): Promise<{ page: Page; panel: Locator }> {
+  const page = await suite.newPage();
+  return { page, panel: await openNotebook(page, suite.jupyter, file) };
+}
+
+describe("JupyterLab", () => {
+  /** What a cell with a type error showed after the interrupts. */
+  let checkedAfterInterrupt = "";
+
+  test(`${LESSON}: Run All shows the lesson's key outputs and no unexpected error`, async () => {
+    const { page, panel } = await open(`${LESSON}.ipynb`);
+    await runLessonAndCheck(panel, suite.jupyter, LESSON, (name) => screenshot(page, GROUP, `1-${LESSON}-${name}`));
+    if (process.env.ASYNCIO_TS_README_SCREENSHOT === "1") await readmeScreenshot(page, panel);
+  });
+
+  test("late output lands under the cell that started it; a callback's exception shows in its cell as stderr", async () => {
+    const file = writeNotebook(suite.jupyter, "late-output", [
+      'import * as asyncio from "asyncio";\nconst loop = asyncio.getEventLoop();\nloop.callLater(1, () => console.log("late, from the first cell"));\nconsole.log("first cell done");',
+      'await asyncio.sleep(2);\nconsole.log("second cell done");',
+      'loop.callLater(0.2, () => { throw new Error("boom"); });\nconsole.log("scheduled");',
+      'await asyncio.sleep(1);\nconsole.log("fourth cell done");',
+    ]);
+    const { page, panel } = await open(file);
+    await menu(page, "Run", "runmenu:run-all");
+    await waitForAllDone(panel);
+    await screenshot(page, GROUP, "2-late-output");
+    const [first, second, third, fourth] = await readCells(panel);
+    // The late line came while the second cell was running, and is under the first one.
+    expect(streamText(first!, STDOUT)).toBe("first cell done\nlate, from the first cell\n");
+    expect(shownText(second!)).toBe("second cell done");
+    expect(streamText(third!, STDOUT)).toBe("scheduled\n");
+    const report = streamText(third!, STDERR);
+    expect(report).toContain("Exception in callback");
+    expect(report).toContain("Error: boom");
+    expect(shownText(fourth!)).toBe("fourth cell done");
+  });
+
+  test("interrupt from the toolbar and from the Kernel menu: KeyboardInterrupt, the next cell runs, variables are kept", async () => {
+    const file = writeNotebook(suite.jupyter, "interrupt", [
+      'import * as asyncio from "asyncio";\nconst kept = 41;\nkept',
+      'const early: number = "a string";',
+      "while (true) {}",
+      "kept + 1",
+      "await asyncio.sleep(0.1);\nwhile (true) {}",
+      "kept + 2",
+      'const checked: number = "a string";',
+    ]);
+    const { page, panel } = await open(file);
+    await runCellToEnd(panel, 0);
+    // The cells are type-checked to begin with (see the known gap below).
+    await runCellToEnd(panel, 1);
+
+    // Synchronous code that never yields: the stop button in the notebook's toolbar.
+    await runCell(panel, 2);
+    await waitForCellRunning(panel, 2);
+    await screenshot(page, GROUP, "3-interrupt-spinning");
+    await panel.locator('[data-jp-item-name="interrupt"]').click();
+    await waitForCellDone(panel, 2);
+    await screenshot(page, GROUP, "3-interrupt-toolbar");
+    await runCellToEnd(panel, 3);
+
+    // Spinning after an await, interrupted from Kernel > Interrupt Kernel.
+    await runCell(panel, 4);
+    await waitForCellRunning(panel, 4);
+    // Past its await and into the loop (the sleep is 0.1 s); the prompt cannot tell the two apart.
+    await page.waitForTimeout(500);
+    expect(await kernelStatus(panel)).toBe("busy");
+    await menu(page, "Kernel", "kernelmenu:interrupt");
+    await waitForCellDone(panel, 4);
+    await runCellToEnd(panel, 5);
+    await waitForKernelIdle(panel);
+    await screenshot(page, GROUP, "3-interrupt-menu");
+    await runCellToEnd(panel, 6);
+
+    const cells = await readCells(panel);
+    expect(streamText(cells[1]!, STDERR)).toContain("TS2322");
+    expect(streamText(cells[2]!, STDERR)).toContain("KeyboardInterrupt");
+    expect(cells[3]!.outputs.find((o) => o.result)?.text.trim()).toBe("42");
+    expect(streamText(cells[4]!, STDERR)).toContain("KeyboardInterrupt");
+    expect(cells[5]!.outputs.find((o) => o.result)?.text.trim()).toBe("43");
+    checkedAfterInterrupt = shownText(cells[6]!);
+  });
+
+  // Known gap, found by this suite: jupyter_client interrupts a kernel with SIGINT to its whole
+  // process group (LocalProvisioner.send_signal, os.killpg), and TypeScript 7's compiler, which
+  // the kernel's checker runs as a child process (typescript/unstable/sync), is in that group: it
+  // ends ("panic: context canceled"), and the kernel logs "the checker failed; cells run
+  // unchecked from now on" to the server's terminal. After the first interrupt from JupyterLab a
+  // type error no longer stops a cell. `.fails` comes off once the kernel keeps its checker
+  // out of the group's signals.
+  test.fails("after an interrupt from the page, cells are still type-checked", (ctx) => {
+    ctx.task.meta.expectedFailure = "the kernel's checker dies of the interrupt's SIGINT to the process group";
+    expect(checkedAfterInterrupt).toContain("TS2322");
+  });
+
+  test("restart from the Kernel menu, then a cell runs; input() is answered in the page", async () => {
+    const file = writeNotebook(suite.jupyter, "restart-input", [
+      "const before = 1;\nbefore",
+      "1 + 1",
+      'const name = await input("name? ");\n`hello ${name}`',
+    ]);
+    const { page, panel } = await open(file);
+    await runCellToEnd(panel, 0);
+    expect((await cell(panel, 0).locator(".jp-InputPrompt").textContent())?.trim()).toBe("[1]:");
+
+    await menu(page, "Kernel", "kernelmenu:restart");
+    await page.locator(".jp-Dialog").waitFor();
+    await screenshot(page, GROUP, "4-restart-dialog");
+    await page.locator(".jp-Dialog .jp-mod-accept").click();
+    await page.locator(".jp-Dialog").waitFor({ state: "detached" });
+    // The indicator leaves idle while the kernel restarts (a moment; not seeing it is no failure).
+    await panel.locator('.jp-Notebook-ExecutionIndicator:not([data-status="idle"])').waitFor({ timeout: 5_000 }).catch(() => {});
+    await waitForKernelIdle(panel);
+    await runCellToEnd(panel, 1);
+    // A new kernel: its count starts again at 1.
+    expect((await cell(panel, 1).locator(".jp-InputPrompt").textContent())?.trim()).toBe("[1]:");
+    expect((await readCells(panel))[1]!.outputs.find((o) => o.result)?.text.trim()).toBe("2");
+    await screenshot(page, GROUP, "4-restarted");
+
+    await runCell(panel, 2);
+    const box = cell(panel, 2).locator(".jp-Stdin-input");
+    await box.waitFor();
+    expect(await cell(panel, 2).locator(".jp-Stdin-prompt").textContent()).toContain("name?");
+    await box.fill("Ada");
+    await screenshot(page, GROUP, "4-input");
+    await box.press("Enter");
+    await waitForCellDone(panel, 2);
+    await screenshot(page, GROUP, "4-input-answered");
+    const shown = (await readCells(panel))[2]!;
+    expect(shown.outputs.find((o) => o.result)?.text.trim()).toBe("'hello Ada'");
+    expect(streamText(shown, STDERR)).toBe("");
+  });
+
+  /** What the completer listed for `future.` (value, and its type's monogram: m for method). */
+  let completions: { value: string; type: string }[] = [];
+
+  test("completion: future. + Tab lists the Future's methods, setResult among them", async () => {
+    const file = writeNotebook(suite.jupyter, "completion", ['import * as asyncio from "asyncio";\nconst future = new asyncio.Future<number>();', ""]);
+    const { page, panel } = await open(file);
+    await runCellToEnd(panel, 0);
+    await cell(panel, 1).locator(".cm-content").click();
+    await page.keyboard.type("future.");
+    await page.keyboard.press("Tab");
+    const completer = page.locator(".jp-Completer");
+    await completer.locator(".jp-Completer-item").first().waitFor();
+    await screenshot(page, GROUP, "5-completion");
+    completions = await completer.locator(".jp-Completer-item").evaluateAll((lis: DomNode[]) =>
+      lis.map((li) => ({ value: li.getAttribute("data-value") ?? "", type: li.querySelector(".jp-Completer-type")?.textContent ?? "" })),
+    );
+    await page.keyboard.press("Escape");
+    const methods = completions.filter((i) => i.type === "m").map((i) => i.value);
+    expect(methods).toEqual(expect.arrayContaining(["setResult", "setException", "result", "done", "cancel", "addDoneCallback"]));
+  });
+
+  // Known gap (issue 12 asks for setResult first): the kernel orders members by TypeScript's sort
+  // group, then by name (src/kernel/checker.ts, complete), and JupyterLab keeps that order, so
+  // setResult comes 12th of 14 methods, after addDoneCallback, cancel, cancelled, catch, done,
+  // exception, finally, getLoop, removeDoneCallback, result, setException. This test fails until
+  // the kernel ranks them otherwise; vitest then reports it, and `.fails` comes off.
+  test.fails("completion: setResult comes first among the methods", (ctx) => {
+    ctx.task.meta.expectedFailure = "the kernel orders a Future's members by name";
+    const methods = completions.filter((i) => i.type === "m").map((i) => i.value);
+    expect(methods[0], `completer items: ${JSON.stringify(completions)}`).toBe("setResult");
+  });
+
+  // Known gap, found by this suite, in install/jupyterlab.mjs: it passes
+  // tornado_settings={"ws_ping_timeout": 30000} to quiet Tornado 6.5's warning that jupyter_server's
+  // default timeout (90000) exceeds its interval (30000). But jupyter_server's own pinger
+  // (base/websocket.py, send_ping, in milliseconds) closes a connection whose last pong is older
+  // than the timeout when the next ping is due, 30000 ms + a little after the previous one: the
+  // server logs "WebSocket ping timeout after 30001 ms" and closes each kernel connection 30 s
+  // after it opened, again and again, and JupyterLab reconnects (no output was lost in a 45 s
+  // cell; the terminal is not quiet). Tornado's warning reads the same values as seconds (the
+  // mixin's ping_interval/ping_timeout properties), so no timeout quiets both; pings
+  // off (ws_ping_interval 0, a 127.0.0.1 server needs no keep-alive) or the one warning line are
+  // the choices. `.fails` comes off with the fix.
+  test.fails("the kernel connection of a page left open stays open past the 30 s ping (no server ping timeout)", async (ctx) => {
+    ctx.task.meta.expectedFailure = "install/jupyterlab.mjs's ws_ping_timeout makes jupyter_server close kernel websockets every 30 s";
+    const w = watcher!;
+    const left = 40_000 - (Date.now() - w.since);
+    if (left > 0) await w.page.waitForTimeout(left);
+    expect({ closedAtSeconds: w.closed, log: suite.jupyter.server.output().match(/WebSocket ping timeout.*/g) ?? [] }).toEqual({ closedAtSeconds: [], log: [] });
+  });
+});
+
+/**
+ * The README's picture: the lesson after Run All, scrolled to the Future exercise, 1280x800.
+ * Only with ASYNCIO_TS_README_SCREENSHOT=1 (the committed PNG changes only when asked).
+ */
+async function readmeScreenshot(p: Page, panel: Locator): Promise<void> {
+  const ids = lessonCells(suite.jupyter.dir, `${LESSON}.ipynb`);
+  const heading = cell(panel, ids.findIndex((c) => c.id === "future-exercise"));
+  await heading.evaluate((el: { scrollIntoView(options: { block: string }): void }) => el.scrollIntoView({ block: "start" }));
+  await heading.locator(".jp-RenderedMarkdown").waitFor();
+  await p.mouse.move(0, 0);
+  await p.screenshot({ path: join(ROOT, "notebooks", "images", "jupyterlab.png") });
+}
