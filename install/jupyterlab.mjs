@@ -237,9 +237,11 @@ export async function startJupyter({
     `--MappingKernelManager.default_kernel_name=${KERNEL_NAME}`,
     // Warnings and errors only: no banner of INFO lines, no extension list (the URL is ours to print).
     "--ServerApp.log_level=WARN",
-    // jupyter_server's default websocket ping timeout (3 pings, 90 s) is longer than the ping
-    // interval (30 s), which Tornado >= 6.5 refuses with a warning on every connection.
-    '--ServerApp.tornado_settings={"ws_ping_timeout": 30000}',
+    // No websocket pings: a server on 127.0.0.1 needs no keep-alive. jupyter_server's defaults
+    // (timeout 90 s > interval 30 s) make Tornado >= 6.5 warn on every connection, and a timeout
+    // of 30 s made jupyter_server's own pinger close every kernel connection 30 s after it
+    // opened (the browser suite caught it).
+    '--ServerApp.tornado_settings={"ws_ping_interval": 0}',
     // Containers and CI machines run as root, which Jupyter refuses unless told.
     ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
   ];

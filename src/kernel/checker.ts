@@ -29,7 +29,7 @@
 // file's imports change or when several files change at once, and reuses it (~0.5 ms) otherwise.
 
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
+import { createRequire, syncBuiltinESMExports } from "node:module";
 import { dirname, join, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
@@ -745,12 +745,32 @@ function completionKind(ts: SyncModule, kind: number | undefined): string {
 /** Offered where a name goes, after the names in scope. */
 const KEYWORDS = ["async", "await", "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "interface", "let", "new", "null", "return", "switch", "this", "throw", "true", "try", "type", "typeof", "undefined", "using", "var", "void", "while", "yield"];
 
+/**
+ * TypeScript's process must not share the kernel's process group: jupyter_client interrupts a
+ * kernel by signalling its whole group (killpg), and SIGINT ended TypeScript's process, so type
+ * checking stopped for the rest of the session after the first interrupt (the browser suite
+ * caught it). The API spawns the process itself, without options for it, so `spawn` is wrapped,
+ * in this worker thread only (its modules are its own), to start children detached (a session
+ * of their own). The process still ends with the kernel: its standard input closes.
+ */
+function keepChildrenOutOfTheProcessGroup(): void {
+  const require = createRequire(import.meta.url);
+  const childProcess = require("node:child_process") as typeof import("node:child_process");
+  const spawn = childProcess.spawn;
+  const detached = ((command: string, args?: readonly string[], options?: import("node:child_process").SpawnOptions) =>
+    spawn(command, args ?? [], { ...options, detached: true })) as typeof spawn;
+  childProcess.spawn = detached;
+  // ES module imports of node:child_process (the API's) see the wrapped function too.
+  syncBuiltinESMExports();
+}
+
 /** The worker's side: boots the session, then answers requests one at a time. */
 async function runWorker(port: NonNullable<typeof parentPort>, boot: BootData): Promise<void> {
   let session: Session | null = null;
   let bootError: Error | null = null;
   // Requests that arrive while TypeScript starts wait in the port's queue.
   try {
+    keepChildrenOutOfTheProcessGroup();
     const [ts, ast] = await Promise.all([import("typescript/unstable/sync"), import("typescript/unstable/ast")]);
     session = new Session(ts, ast, boot);
     // Warm up: parse the library's and Node's declarations now rather than in the first cell's check.

@@ -133,15 +133,10 @@ describe("JupyterLab", () => {
     checkedAfterInterrupt = shownText(cells[6]!);
   });
 
-  // Known gap, found by this suite: jupyter_client interrupts a kernel with SIGINT to its whole
-  // process group (LocalProvisioner.send_signal, os.killpg), and TypeScript 7's compiler, which
-  // the kernel's checker runs as a child process (typescript/unstable/sync), is in that group: it
-  // ends ("panic: context canceled"), and the kernel logs "the checker failed; cells run
-  // unchecked from now on" to the server's terminal. After the first interrupt from JupyterLab a
-  // type error no longer stops a cell. `.fails` comes off once the kernel keeps its checker
-  // out of the group's signals.
-  test.fails("after an interrupt from the page, cells are still type-checked", (ctx) => {
-    ctx.task.meta.expectedFailure = "the kernel's checker dies of the interrupt's SIGINT to the process group";
+  // jupyter_client interrupts a kernel with SIGINT to its whole process group (os.killpg); the
+  // checker's TypeScript process once shared that group and died of the first interrupt, and
+  // cells ran unchecked from then on (this suite caught it; checker.ts now starts it detached).
+  test("after an interrupt from the page, cells are still type-checked", () => {
     expect(checkedAfterInterrupt).toContain("TS2322");
   });
 
@@ -215,19 +210,10 @@ describe("JupyterLab", () => {
     expect(methods[0], `completer items: ${JSON.stringify(completions)}`).toBe("setResult");
   });
 
-  // Known gap, found by this suite, in install/jupyterlab.mjs: it passes
-  // tornado_settings={"ws_ping_timeout": 30000} to quiet Tornado 6.5's warning that jupyter_server's
-  // default timeout (90000) exceeds its interval (30000). But jupyter_server's own pinger
-  // (base/websocket.py, send_ping, in milliseconds) closes a connection whose last pong is older
-  // than the timeout when the next ping is due, 30000 ms + a little after the previous one: the
-  // server logs "WebSocket ping timeout after 30001 ms" and closes each kernel connection 30 s
-  // after it opened, again and again, and JupyterLab reconnects (no output was lost in a 45 s
-  // cell; the terminal is not quiet). Tornado's warning reads the same values as seconds (the
-  // mixin's ping_interval/ping_timeout properties), so no timeout quiets both; pings
-  // off (ws_ping_interval 0, a 127.0.0.1 server needs no keep-alive) or the one warning line are
-  // the choices. `.fails` comes off with the fix.
-  test.fails("the kernel connection of a page left open stays open past the 30 s ping (no server ping timeout)", async (ctx) => {
-    ctx.task.meta.expectedFailure = "install/jupyterlab.mjs's ws_ping_timeout makes jupyter_server close kernel websockets every 30 s";
+  // The server once closed every kernel connection 30 s after it opened (a ws_ping_timeout of
+  // 30 s passed to quiet Tornado's warning; jupyter_server's own pinger then timed out): pings
+  // are off now (install/jupyterlab.mjs).
+  test("the kernel connection of a page left open stays open past the 30 s ping (no server ping timeout)", async () => {
     const w = watcher!;
     const left = 40_000 - (Date.now() - w.since);
     if (left > 0) await w.page.waitForTimeout(left);
