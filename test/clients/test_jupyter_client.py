@@ -645,3 +645,14 @@ def test_a_shutdown_writes_nothing_to_the_terminal(tmp_path):
             km.shutdown_kernel(now=False)
         text = log.read_text()
         assert "context canceled" not in text and "goroutine" not in text, text
+
+
+def test_type_checking_survives_a_signal_mode_interrupt(kernel):
+    # jupyter_client signals the kernel's whole process group; TypeScript 7's process must not be in it.
+    km, kc = kernel
+    assert run(kc, 'const a: number = "x";')[0]["ename"] == "TSError"
+    kc.execute("while (true) {}")
+    time.sleep(0.5)
+    km.interrupt_kernel()
+    assert kc.get_shell_msg(timeout=TIMEOUT)["content"]["ename"] == "KeyboardInterrupt"
+    assert run(kc, 'const b: number = "y";')[0]["ename"] == "TSError"
