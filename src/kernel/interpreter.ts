@@ -16,7 +16,7 @@ import { CompileService } from "./compile-service.js";
 import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, INTERRUPT_GLOBAL, RESULT_KEY, isComplete, type CompiledCell } from "./compiler.js";
 import { InterruptFlag, KeyboardInterrupt } from "./interrupts.js";
 import { mimeBundle, richOutput } from "./display.js";
-import { completeFromGlobals, inspectFromGlobals } from "./introspection.js";
+import { completeFromGlobals, inspectFromGlobals, livePriority } from "./introspection.js";
 import type { KernelEventLoop } from "./kernel-loop.js";
 import type { CellOutput, Completion, ErrorContent, Evaluation, ExecuteOptions, ExecuteOutcome, Inspection, IsCompleteResult, Language, LanguageInfo } from "./language.js";
 import { cellVar, routeStdio } from "./output.js";
@@ -214,6 +214,12 @@ export class TypeScriptInterpreter implements Language {
    * names only once `_` is typed, as the checker does.
    */
   async complete(code: string, cursor: number): Promise<Completion> {
+    const c = await this._complete(code, cursor);
+    const first = livePriority(code, cursor);
+    return first === null ? c : rankFirst(c, first);
+  }
+
+  private async _complete(code: string, cursor: number): Promise<Completion> {
     const typed = await this._checker.complete(code, cursor);
     const live = completeFromGlobals(code, cursor);
     if (typed === null) return live;
@@ -472,4 +478,16 @@ const INTERRUPT_GRACE_MS = 200;
 function isInterrupt(e: unknown, interrupted: boolean): boolean {
   if (e instanceof KeyboardInterrupt) return true;
   return interrupted && e instanceof asyncio.CancelledError;
+}
+
+/** `c` with the matches named in `first` moved to the front, in that order (their types too). */
+function rankFirst(c: Completion, first: readonly string[]): Completion {
+  const rank = (m: string): number => {
+    const i = first.indexOf(m);
+    return i < 0 ? first.length : i;
+  };
+  // Array.prototype.sort is stable: the others keep their order.
+  const matches = [...c.matches].sort((a, b) => rank(a) - rank(b));
+  const types = c.types === undefined ? undefined : [...c.types].sort((a, b) => rank(a.text) - rank(b.text));
+  return { ...c, matches, ...(types === undefined ? {} : { types }) };
 }

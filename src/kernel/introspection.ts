@@ -3,6 +3,7 @@
 // of a declared type, signatures, TSDoc) is the checker's (checker.ts); this is what remains
 // when there is no checker, or when it has nothing to say.
 
+import * as asyncio from "../asyncio/index.js";
 import { mimeBundle } from "./display.js";
 import type { Completion, Inspection } from "./language.js";
 
@@ -53,4 +54,22 @@ export function inspectFromGlobals(code: string, cursor: number): Inspection {
   const kind = typeof value === "function" ? (/^class\b/.test(Function.prototype.toString.call(value)) ? "class" : "function") : typeof value;
   const text = typeof value === "function" ? `${kind} ${path.join(".")}\n\n${Function.prototype.toString.call(value).split("\n")[0]}` : `${kind} ${path.join(".")}\n\n${String(mimeBundle(value)["text/plain"])}`;
   return { found: true, data: { "text/plain": text } };
+}
+
+/**
+ * For a live Future or Task before the cursor (`future.`), the members most likely wanted next,
+ * by its state, as the REPL exercise goes: a pending Future is resolved (`setResult`), a done one
+ * read (`result`); a pending Task is waited on or cancelled (its `setResult` throws). Null for
+ * anything else. Completion puts these first, in this order; the rest keep the checker's.
+ */
+export function livePriority(code: string, cursor: number): readonly string[] | null {
+  const m = IDENT_PATH.exec(code.slice(0, cursor));
+  if (m === null) return null;
+  const parts = m[0].split(".");
+  if (parts.length < 2) return null;
+  const value = resolvePath(parts.slice(0, -1));
+  if (!(value instanceof asyncio.Future)) return null;
+  if (value.done()) return ["result", "exception", "done", "cancelled", "addDoneCallback"];
+  if (value instanceof asyncio.Task) return ["cancel", "done", "addDoneCallback", "getName", "getCoro"];
+  return ["setResult", "setException", "cancel", "addDoneCallback", "done"];
 }

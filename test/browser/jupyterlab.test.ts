@@ -199,13 +199,9 @@ describe("JupyterLab", () => {
     expect(methods).toEqual(expect.arrayContaining(["setResult", "setException", "result", "done", "cancel", "addDoneCallback"]));
   });
 
-  // Known gap (issue 12 asks for setResult first): the kernel orders members by TypeScript's sort
-  // group, then by name (src/kernel/checker.ts, complete), and JupyterLab keeps that order, so
-  // setResult comes 12th of 14 methods, after addDoneCallback, cancel, cancelled, catch, done,
-  // exception, finally, getLoop, removeDoneCallback, result, setException. This test fails until
-  // the kernel ranks them otherwise; vitest then reports it, and `.fails` comes off.
-  test.fails("completion: setResult comes first among the methods", (ctx) => {
-    ctx.task.meta.expectedFailure = "the kernel orders a Future's members by name";
+  // A pending Future's members come in the order the REPL exercise asks for them (the kernel
+  // ranks a live Future's members by its state: introspection.ts, livePriority).
+  test("completion: setResult comes first among the methods", () => {
     const methods = completions.filter((i) => i.type === "m").map((i) => i.value);
     expect(methods[0], `completer items: ${JSON.stringify(completions)}`).toBe("setResult");
   });

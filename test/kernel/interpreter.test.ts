@@ -368,6 +368,20 @@ describe("Completion, inspection and is_complete without a checker", () => {
     expect(i!.content).toMatchObject({ status: "ok", found: true, data: { "text/plain": expect.stringMatching(/^function asyncio\.sleep/) } });
   });
 
+  it("a live Future's members come in the order its state asks for: setResult first while pending, result once done", async () => {
+    const { client } = await startKernel();
+    await client.execute('import * as asyncio from "asyncio";\nconst future = new asyncio.Future<number>();\nconst task = asyncio.ensureFuture(asyncio.sleep(10));');
+    const members = async (code: string) => ((await client.request("complete_request", { code, cursor_pos: code.length }))[1]!.content["matches"] as string[]);
+    expect((await members("future.")).slice(0, 2)).toEqual(["setResult", "setException"]);
+    expect((await members("future.set"))).toEqual(["setResult", "setException"]);
+    expect((await members("task."))[0]).toBe("cancel");
+    await client.execute("future.setResult(1)");
+    expect((await members("future.")).slice(0, 2)).toEqual(["result", "exception"]);
+    // Anything else keeps the order it had.
+    expect(await members("asyncio.sle")).toEqual(["sleep"]);
+    await client.execute("task.cancel()");
+  });
+
   it("is_complete: incomplete where more input can complete it, invalid where none can", async () => {
     const { client } = await startKernel();
     const status = async (code: string) => (await client.request("is_complete_request", { code }))[1]!.content;
