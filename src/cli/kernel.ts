@@ -12,6 +12,7 @@ import { Kernel } from "../kernel/kernel.js";
 import { InterruptFlag, watchSigint } from "../kernel/interrupts.js";
 import { KernelEventLoop } from "../kernel/kernel-loop.js";
 import { parentPidFromEnv } from "../kernel/parent-watch.js";
+import { safeText } from "../kernel/safe-text.js";
 import { Signer } from "../kernel/wire.js";
 import { ZmqTransport } from "../kernel/zmq-transport.js";
 
@@ -48,7 +49,7 @@ export async function runKernel(connectionFile: string): Promise<number> {
     log(`the process that started the kernel (pid ${parentPid}) is gone: shutting down`);
     void kernel
       .close()
-      .catch((e: unknown) => log(`closing the kernel failed: ${String(e)}`))
+      .catch((e: unknown) => log(`closing the kernel failed: ${safeText(e)}`))
       .finally(() => finish(1));
   };
   const kernel: Kernel = new Kernel({
@@ -68,8 +69,17 @@ export async function runKernel(connectionFile: string): Promise<number> {
   // No SIGTERM handler: as with ipykernel, SIGTERM ends the process at once, even while a cell
   // keeps this thread busy (a handler here would wait for the cell).
   // A user's mistake never takes the kernel down: what nobody caught is shown in a cell.
-  process.on("uncaughtException", (err) => language.reportUncaught(err, "uncaughtException"));
-  process.on("unhandledRejection", (reason) => language.reportUncaught(reason, "unhandledRejection"));
+  // Nothing may escape these handlers: an exception thrown there ends the process (and, thrown
+  // while zeromq's native code has called into JavaScript, aborts it with Napi::Error).
+  const reportUncaught = (err: unknown, kind: "uncaughtException" | "unhandledRejection"): void => {
+    try {
+      language.reportUncaught(err, kind);
+    } catch (e) {
+      log(`${kind}: ${safeText(err)} (and showing it failed: ${safeText(e)})`);
+    }
+  };
+  process.on("uncaughtException", (err) => reportUncaught(err, "uncaughtException"));
+  process.on("unhandledRejection", (reason) => reportUncaught(reason, "unhandledRejection"));
   // ZeroMQ's sockets do not hold Node's event loop open; this does, until shutdown.
   const keepAlive = setInterval(() => {}, 1 << 30);
   await kernel.start();

@@ -5,6 +5,7 @@
 import { inspect } from "node:util";
 import { isFuture, type Future } from "../asyncio/index.js";
 import type { MimeBundle } from "./language.js";
+import { safeText } from "./safe-text.js";
 
 /** An object that renders itself: return a mime bundle. */
 export interface RichDisplay {
@@ -26,8 +27,9 @@ function futureState(f: Future<unknown>): string {
 /** The bundle for a value. */
 export function mimeBundle(value: unknown): MimeBundle {
   if (value !== null && typeof value === "object") {
+    // May throw (a getter, a Proxy's trap): the caller shows that as the cell's error.
     const own = (value as RichDisplay)._repr_mimebundle_;
-    if (typeof own === "function") return own.call(value);
+    if (typeof own === "function") return plainBundle(own.call(value));
   }
   if (isFuture(value)) {
     const text = String(value);
@@ -36,8 +38,23 @@ export function mimeBundle(value: unknown): MimeBundle {
     const html = `<span style="display:inline-block;padding:0 0.5em;border-radius:0.7em;background:${color};color:white;font-family:sans-serif;font-size:0.8em">${state}</span> <code>${escapeHtml(text)}</code>`;
     return { "text/plain": text, "text/html": html };
   }
-  if (typeof value === "string") return { "text/plain": inspect(value) };
-  return { "text/plain": inspect(value, { depth: 4, colors: false }) };
+  return { "text/plain": textRepr(value) };
+}
+
+/** A copy in plain JSON of the bundle an object made: one that cannot be sent fails here, as the cell's error. */
+function plainBundle(bundle: unknown): MimeBundle {
+  const copy: unknown = JSON.parse(JSON.stringify(bundle) ?? "null");
+  if (copy === null || typeof copy !== "object" || Array.isArray(copy)) throw new TypeError("_repr_mimebundle_() must return an object of mime types");
+  return copy as MimeBundle;
+}
+
+/** Node's inspect of a value; what safeText makes of it when inspect throws (a custom inspect that fails). */
+function textRepr(value: unknown): string {
+  try {
+    return typeof value === "string" ? inspect(value) : inspect(value, { depth: 4, colors: false });
+  } catch {
+    return safeText(value);
+  }
 }
 
 /** Helpers to build bundles for `display()`, as IPython.display's classes. */

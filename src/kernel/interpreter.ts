@@ -20,6 +20,7 @@ import { completeFromGlobals, inspectFromGlobals, livePriority } from "./introsp
 import type { KernelEventLoop } from "./kernel-loop.js";
 import type { CellOutput, Completion, ErrorContent, Evaluation, ExecuteOptions, ExecuteOutcome, Inspection, IsCompleteResult, Language, LanguageInfo } from "./language.js";
 import { cellVar, routeStdio } from "./output.js";
+import { isInstance, safeStack, safeText } from "./safe-text.js";
 import { StackFormatter } from "./stacks.js";
 
 export { KeyboardInterrupt };
@@ -197,15 +198,28 @@ export class TypeScriptInterpreter implements Language {
       return { status: "ok", result: null };
     }
     if (!options.silent) this._lastCell = cell;
-    const r = await this._run(code, cell, `In[${cell.executionCount}]`, true);
+    const label = `In[${cell.executionCount}]`;
+    const r = await this._run(code, cell, label, true);
     if (r.status === "error") return r;
-    return { status: "ok", result: r.hasResult && r.value !== undefined ? mimeBundle(r.value) : null };
+    if (!r.hasResult || r.value === undefined) return { status: "ok", result: null };
+    // Showing the result runs the user's code too (a getter, a Proxy's trap, _repr_mimebundle_).
+    try {
+      return { status: "ok", result: mimeBundle(r.value) };
+    } catch (e) {
+      return this._failure(e, label);
+    }
   }
 
   /** Evaluates one of `user_expressions`, unchecked, in `cell`'s context. */
   async evaluate(expression: string, cell: CellOutput): Promise<Evaluation> {
-    const r = await this._run(`(${expression})`, cell, `In[${cell.executionCount}] (user expression)`, false);
-    return r.status === "ok" ? { status: "ok", data: mimeBundle(r.value) } : r;
+    const label = `In[${cell.executionCount}] (user expression)`;
+    const r = await this._run(`(${expression})`, cell, label, false);
+    if (r.status === "error") return r;
+    try {
+      return { status: "ok", data: mimeBundle(r.value) };
+    } catch (e) {
+      return this._failure(e, label);
+    }
   }
 
   /**
@@ -250,7 +264,7 @@ export class TypeScriptInterpreter implements Language {
   reportUncaught(err: unknown, kind: "uncaughtException" | "unhandledRejection"): void {
     const cell = cellVar.get() ?? this._lastCell;
     const message = kind === "unhandledRejection" ? "Unhandled promise rejection" : "Uncaught exception";
-    if (cell === null) this._log(`${message}: ${err instanceof Error ? err.stack : String(err)}`);
+    if (cell === null) this._log(`${message}: ${safeStack(err)}`);
     else cell.error(this._backgroundError(err, message));
   }
 
@@ -284,7 +298,7 @@ export class TypeScriptInterpreter implements Language {
       return;
     }
     const e = record.exception;
-    const detail = e === undefined ? [] : e instanceof Error ? this._stacks.format(e).traceback : [String(e)];
+    const detail = e === undefined ? [] : isInstance(e, Error) ? this._stacks.format(e).traceback : [safeText(e)];
     cell.stream("stderr", [`${record.levelName}:${record.name}:${record.message}`, ...detail, ""].join("\n"));
   };
 
@@ -324,14 +338,22 @@ export class TypeScriptInterpreter implements Language {
     this.interrupts.take();
     const task = cellVar.run(cell, () =>
       this.loop.createTask(
-        async () => {
-          // No breakOnSigint: the kernel's SIGINT thread owns the signal (interrupts.ts).
-          const boxed = await (vm.runInThisContext(compiled.code, { filename: file }) as Promise<Record<string, unknown> | undefined>);
-          let value = boxed?.[RESULT_KEY];
-          // A Promise is awaited, as a script would; a Future, Task or coroutine is shown as it is.
-          if (value instanceof Promise) value = await value;
-          // Boxed again: the task's own Promise would otherwise adopt a Future it returns.
-          return { value };
+        async (): Promise<{ value: unknown; failed?: true }> => {
+          try {
+            // No breakOnSigint: the kernel's SIGINT thread owns the signal (interrupts.ts).
+            const boxed = await (vm.runInThisContext(compiled.code, { filename: file }) as Promise<Record<string, unknown> | undefined>);
+            let value = boxed?.[RESULT_KEY];
+            // A Promise is awaited, as a script would; a Future, Task or coroutine is shown as it is.
+            if (value instanceof Promise) value = await value;
+            // Boxed again: the task's own Promise would otherwise adopt a Future it returns.
+            return { value };
+          } catch (e) {
+            // Only a cancellation ends the task as one; whatever else the cell threw comes out
+            // boxed, so the task machinery never handles it (a Proxy whose traps throw would
+            // leave the task pending forever).
+            if (isCancellation(e)) throw e;
+            return { value: e, failed: true };
+          }
         },
         { name: `Cell-${id}` },
       ),
@@ -345,11 +367,12 @@ export class TypeScriptInterpreter implements Language {
     });
     interrupted.catch(() => {});
     try {
-      const { value } = (await Promise.race([task, interrupted])) as { value: unknown };
+      const { value, failed } = (await Promise.race([task, interrupted])) as { value: unknown; failed?: true };
+      if (failed) throw value;
       return { status: "ok", value, hasResult: compiled.hasResult };
     } catch (e) {
       // Raised by the cell's own code, it says where the cell was; a cancellation does not.
-      throw e instanceof KeyboardInterrupt || !isInterrupt(e, this._interrupted) ? e : new KeyboardInterrupt();
+      throw isInstance(e, KeyboardInterrupt) || !isInterrupt(e, this._interrupted) ? e : new KeyboardInterrupt();
     } finally {
       this._current = null;
       this._onInterrupt = null;
@@ -367,12 +390,12 @@ export class TypeScriptInterpreter implements Language {
 
   private _checkerFailed(e: unknown): CellDiagnostic[] {
     // A checker that fails must not keep cells from running: they run unchecked.
-    this._log(`the checker failed, the cell runs unchecked: ${e instanceof Error ? e.stack : String(e)}`);
+    this._log(`the checker failed, the cell runs unchecked: ${safeStack(e)}`);
     return [];
   }
 
   private _failure(e: unknown, label: string): { status: "error" } & ErrorContent {
-    if (e instanceof CellSyntaxError) {
+    if (isInstance(e, CellSyntaxError)) {
       return { status: "error", ename: "SyntaxError", evalue: e.message, traceback: [`SyntaxError: ${e.message}`, `    at Cell ${label}, line ${e.line}`] };
     }
     return { status: "error", ...this._stacks.format(e) };
@@ -474,10 +497,19 @@ function pickCondition(entry: unknown): string | null {
 /** How long an interrupted cell may take to end by itself before the kernel ends it. */
 const INTERRUPT_GRACE_MS = 200;
 
+/** A cancellation, as the library tells one; false for a value that throws when asked. */
+function isCancellation(e: unknown): boolean {
+  try {
+    return asyncio.isCancelledError(e);
+  } catch {
+    return false;
+  }
+}
+
 /** An interrupt raised in the cell's code, or the cancellation an interrupt caused. */
 function isInterrupt(e: unknown, interrupted: boolean): boolean {
-  if (e instanceof KeyboardInterrupt) return true;
-  return interrupted && e instanceof asyncio.CancelledError;
+  if (isInstance(e, KeyboardInterrupt)) return true;
+  return interrupted && isInstance(e, asyncio.CancelledError);
 }
 
 /** `c` with the matches named in `first` moved to the front, in that order (their types too). */

@@ -9,6 +9,7 @@
 import { History, type HistoryEntry } from "./history.js";
 import type { CellOutput, Completion, ErrorContent, IsCompleteResult, Language, MimeBundle } from "./language.js";
 import { PROTOCOL_VERSION, makeMessage, type Incoming, type Message } from "./messages.js";
+import { isInstance, safeGet, safeStack, safeText } from "./safe-text.js";
 import type { Channel, KernelTransport } from "./transport.js";
 import { SignatureHistory, Signer, WireError, deserialize, serialize } from "./wire.js";
 import { randomUUID } from "node:crypto";
@@ -156,7 +157,7 @@ export class Kernel {
       for (let item = this._shellQueue.shift(); item !== undefined; item = this._shellQueue.shift()) {
         // _handle logs its own failures; this catch only keeps one request's failure from
         // stranding the requests queued behind it.
-        await this._handle(item.msg, item.channel).catch((e: unknown) => this._log(`error in the shell queue: ${String(e)}`));
+        await this._handle(item.msg, item.channel).catch((e: unknown) => this._log(`error in the shell queue: ${safeText(e)}`));
       }
     } finally {
       this._shellBusy = false;
@@ -183,18 +184,21 @@ export class Kernel {
         await handler(msg, channel);
       }
     } catch (e) {
-      this._log(`error handling ${shown}: ${e instanceof Error ? e.stack : String(e)}`);
-      // A front end waits for the reply: it gets one that says what went wrong.
+      this._log(`error handling ${shown}: ${safeStack(e)}`);
+      // A front end waits for the reply: it gets one that says what went wrong (in strings only:
+      // `e` may be anything a cell threw).
       if (busy && handler !== undefined && type.endsWith("_request")) {
-        const err = e instanceof Error ? e : new Error(String(e));
-        await this._reply(msg, channel, type.replace(/_request$/, "_reply"), { status: "error", ename: err.name, evalue: err.message, traceback: [] }).catch((e2: unknown) =>
-          this._log(`dropped ${shown}: its error reply could not be sent (${String(e2)})`),
+        const isError = isInstance(e, Error);
+        const ename = isError ? safeText(safeGet(e, "name")) : "Error";
+        const evalue = isError ? safeText(safeGet(e, "message")) : safeText(e);
+        await this._reply(msg, channel, type.replace(/_request$/, "_reply"), { status: "error", ename, evalue, traceback: [] }).catch((e2: unknown) =>
+          this._log(`dropped ${shown}: its error reply could not be sent (${safeText(e2)})`),
         );
       } else if (!busy) {
         this._log(`dropped ${shown} on ${channel}: nothing could be sent for it`);
       }
     } finally {
-      if (busy) await this._publish("status", { execution_state: "idle" }, msg).catch((e: unknown) => this._log(`could not publish idle for ${shown}: ${String(e)}`));
+      if (busy) await this._publish("status", { execution_state: "idle" }, msg).catch((e: unknown) => this._log(`could not publish idle for ${shown}: ${safeText(e)}`));
     }
   }
 

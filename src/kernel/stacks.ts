@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { types } from "node:util";
 import type { CellSourceMap } from "./compiler.js";
 import type { ErrorContent } from "./language.js";
+import { isInstance, safeGet, safeText } from "./safe-text.js";
 
 /** Where the library's modules are: dist/asyncio/ when built, src/asyncio/ when run from sources. */
 const LIBRARY_DIR = fileURLToPath(new URL("../asyncio/", import.meta.url));
@@ -38,12 +39,19 @@ export class StackFormatter {
 
   /** An error as Jupyter shows it: name, message, and a traceback whose frames name cell lines. */
   format(e: unknown): ErrorContent {
-    // isNativeError: an error made in another realm (a vm context) is one too.
-    if (!(e instanceof Error) && !types.isNativeError(e)) return { ename: "Error", evalue: String(e), traceback: [`Uncaught ${String(e)}`] };
-    const ename = e.name;
-    const evalue = e.message;
+    // isNativeError: an error made in another realm (a vm context) is one too. Whatever the
+    // value does when read (a Proxy's traps, a `stack` getter), only strings come out.
+    if (!isInstance(e, Error) && !types.isNativeError(e)) {
+      const text = safeText(e);
+      return { ename: "Error", evalue: text, traceback: [`Uncaught ${text}`] };
+    }
+    const name = safeGet(e, "name");
+    const message = safeGet(e, "message");
+    const stack = safeGet(e, "stack");
+    const ename = name === undefined ? "Error" : safeText(name);
+    const evalue = message === undefined ? "" : safeText(message);
     // The stack's first lines are the message (which may span lines); frames start with "at".
-    const raw = (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l));
+    const raw = (typeof stack === "string" ? stack : "").split("\n").filter((l) => /^\s+at /.test(l));
     let frames: { text: string; cell: boolean }[] = [];
     for (const line of raw) {
       const f = this._frame(line);

@@ -272,6 +272,31 @@ def test_errors_nobody_caught_are_shown_in_their_cell_and_the_kernel_goes_on(ker
     assert result_text(run(kc, "'still alive'")[1]) == ["'still alive'"]
 
 
+HOSTILE_PROXY = "const p: any = new Proxy({}, { get() { throw p; }, ownKeys() { throw p; }, getPrototypeOf() { throw p; }, getOwnPropertyDescriptor() { throw p; } });"
+
+
+def test_values_whose_every_access_throws_never_end_the_kernel(kernel):
+    """The fuzzer's known-hostile-cell: these ended the process (SIGABRT, Napi::Error) or got no reply."""
+    km, kc = kernel
+    for code in [f"{HOSTILE_PROXY} throw p;", f"{HOSTILE_PROXY} p", "const e = new Error('x'); Object.defineProperty(e, 'stack', { get() { throw e; } }); throw e;"]:
+        reply, outputs = run(kc, f"// @ts-nocheck\n{code}", stop_on_error=False)
+        assert reply["status"] == "error", code
+        assert [t for t, _ in outputs] == ["error"], code
+    # Thrown where no cell catches them: shown under their cell by the uncaughtException handler.
+    for code in ["setTimeout(() => { throw new Proxy({}, { get() { throw new Error('trap'); } }); }, 0); 1", "queueMicrotask(() => { throw Object.create(null); }); 1"]:
+        msg_id = kc.execute(f"// @ts-nocheck\n{code}")
+        assert kc.get_shell_msg(timeout=TIMEOUT)["content"]["status"] == "ok"
+        deadline = time.time() + 10
+        error = None
+        while time.time() < deadline and error is None:
+            msg = kc.get_iopub_msg(timeout=TIMEOUT)
+            if msg["msg_type"] == "error" and msg["parent_header"].get("msg_id") == msg_id:
+                error = msg["content"]
+        assert error is not None and error["traceback"][0] == "Uncaught exception", code
+    assert result_text(run(kc, "1 + 1")[1]) == ["2"]
+    assert km.is_alive()
+
+
 def test_issue12_a_callbacks_exception_is_stderr_under_the_cell_that_scheduled_it(kernel):
     _, kc = kernel
     first = kc.execute('import * as asyncio from "asyncio";\nconst loop = asyncio.getEventLoop();\nloop.callLater(0.5, () => { throw new Error("boom") });\nundefined')

@@ -229,6 +229,13 @@ export const ODD_CELLS = [
   "new Error('e')",
   "[Symbol('a'), 10n, () => 1, new Map([[{}, []]]), new WeakMap()]",
   "await Promise.resolve({ then(r: any) { r(5); } })",
+  // Once known-hostile-cell: they ended the kernel process (an exception escaping its
+  // uncaughtException handler) or got no reply.
+  "const p: any = new Proxy({}, { get() { throw p; }, has() { throw p; }, ownKeys() { throw p; }, getPrototypeOf() { throw p; }, getOwnPropertyDescriptor() { throw p; } }); throw p;",
+  "const p: any = new Proxy({}, { get() { throw p; }, ownKeys() { throw p; }, getPrototypeOf() { throw p; }, getOwnPropertyDescriptor() { throw p; } }); p",
+  "setTimeout(() => { throw new Proxy({}, { get() { throw new Error('trap'); } }); }, 0); 1",
+  "queueMicrotask(() => { throw Object.create(null); }); 1",
+  "const e = new Error('x'); Object.defineProperty(e, 'stack', { get() { throw e; } }); throw e;",
 ];
 
 /** The cases of the default run, with weights (how often each is picked). */
@@ -626,21 +633,6 @@ export const KNOWN_CASES = [
     about: "input() answered by a signed input_reply whose value String() cannot convert: the stdin receive loop ends, the cell waits for ever",
     weight: 1,
     make: () => [{ action: (ctx, cls) => ctx.inputExchange(cls, { toString: 1 }) }],
-  },
-  {
-    name: "known-hostile-cell",
-    about: "cells that end the kernel process or get no reply: a self-throwing Proxy thrown or returned, an error thrown after the cell that String() cannot convert, a stack getter that throws",
-    weight: 2,
-    make: (g) => {
-      const code = `// @ts-nocheck\n${g.rng.pick([
-        "const p: any = new Proxy({}, { get() { throw p; }, has() { throw p; }, ownKeys() { throw p; }, getPrototypeOf() { throw p; }, getOwnPropertyDescriptor() { throw p; } }); throw p;",
-        "const p: any = new Proxy({}, { get() { throw p; }, ownKeys() { throw p; }, getPrototypeOf() { throw p; }, getOwnPropertyDescriptor() { throw p; } }); p",
-        "setTimeout(() => { throw new Proxy({}, { get() { throw new Error('trap'); } }); }, 0); 1",
-        "queueMicrotask(() => { throw Object.create(null); }); 1",
-        "const e = new Error('x'); Object.defineProperty(e, 'stack', { get() { throw e; } }); throw e;",
-      ])}`;
-      return [signedStep(g, "execute_request", { code, stop_on_error: false })];
-    },
   },
   {
     name: "known-checker-killers",

@@ -189,6 +189,45 @@ describe("Errors", () => {
   });
 });
 
+describe("Values whose every access throws (the fuzzer's known-hostile-cell): the kernel answers and goes on", () => {
+  const HOSTILE = "const p: any = new Proxy({}, { get() { throw p; }, has() { throw p; }, ownKeys() { throw p; }, getPrototypeOf() { throw p; }, getOwnPropertyDescriptor() { throw p; } });";
+  const cases: [string, string, Record<string, unknown>][] = [
+    ["a Proxy that throws itself, thrown", `${HOSTILE} throw p;`, { ename: "Error", evalue: "<unprintable value>", traceback: ["Uncaught <unprintable value>"] }],
+    ["the same Proxy as the cell's result", `${HOSTILE} p`, { ename: "Error", evalue: "<unprintable value>" }],
+    ["an error whose stack getter throws it", "const e = new Error('x'); Object.defineProperty(e, 'stack', { get() { throw e; } }); throw e;", { ename: "Error", evalue: "x", traceback: ["Error: x"] }],
+    ["a Proxy whose every read throws, thrown", "throw new Proxy({}, { get() { throw new Error('trap'); } });", { ename: "Error", evalue: "<unprintable value>" }],
+    ["an object String() cannot convert", "throw Object.create(null);", { ename: "Error", evalue: "[Object: null prototype] {}" }],
+    ["a bundle that cannot be sent", "const b: any = {}; b.self = b; ({ _repr_mimebundle_: () => ({ 'text/plain': b }) })", { ename: "TypeError" }],
+  ];
+  for (const [name, code, error] of cases) {
+    it(`${name}: an error reply and an error output`, async () => {
+      const { client } = await startKernel();
+      const r = await client.execute(`// @ts-nocheck\n${code}`);
+      expect(r.reply).toMatchObject({ status: "error", ...error });
+      expect(r.error).toMatchObject(error);
+      expect((await client.execute("1 + 1")).result).toBe("2");
+    });
+  }
+
+  it("thrown where no cell catches it (a timer, a microtask): shown under the cell, never thrown from the handler", async () => {
+    const { client, language } = await startKernel();
+    const first = await client.execute("1");
+    const trap = new Proxy({}, { get() { throw new Error("trap"); } });
+    const self: object = new Proxy({}, { get() { throw self; }, getPrototypeOf() { throw self; }, ownKeys() { throw self; } });
+    // What the process's uncaughtException and unhandledRejection handlers call (src/cli/kernel.ts).
+    language.reportUncaught(trap, "uncaughtException");
+    language.reportUncaught(Object.create(null), "uncaughtException");
+    language.reportUncaught(self, "unhandledRejection");
+    await client.until(first.msg, () => client.of(first.msg).filter((m) => m.type === "error").length === 3);
+    expect(client.of(first.msg).filter((m) => m.type === "error").map((m) => m.content["traceback"])).toEqual([
+      ["Uncaught exception", "Uncaught <unprintable value>"],
+      ["Uncaught exception", "Uncaught [Object: null prototype] {}"],
+      ["Unhandled promise rejection", "Uncaught <unprintable value>"],
+    ]);
+    expect((await client.execute("1 + 1")).result).toBe("2");
+  });
+});
+
 describe("The loop's reports (the asyncio logger) under the cell that scheduled the code", () => {
   /** The stderr text published under `parent`, joined. */
   const stderrOf = (client: Awaited<ReturnType<typeof startKernel>>["client"], parent: Message): string =>
