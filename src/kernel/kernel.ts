@@ -57,7 +57,7 @@ export class Kernel {
   /** Execute requests received up to this sequence number are aborted (stop_on_error). */
   private _abortUntil: number = -1;
   private _received = 0;
-  private _pendingInput: { resolve: (line: string) => void; reject: (e: Error) => void } | null = null;
+  private _pendingInput: { resolve: (line: string) => void; reject: (e: Error) => void; requestId: string } | null = null;
   private _shuttingDown = false;
   private _warmedUp = false;
   private readonly _handlers: Map<string, Handler>;
@@ -135,10 +135,16 @@ export class Kernel {
     }
     this._received++;
     if (channel === "stdin") {
-      if (msg.header.msg_type === "input_reply" && this._pendingInput !== null) {
-        const input = this._pendingInput;
+      // Only the answer to the request waiting now: a stale reply still in flight (to an input
+      // request an interrupt ended) must not answer the next one. JupyterLab names the request
+      // as the reply's parent; jupyter_client's input() names none, and is taken as it comes.
+      const input = this._pendingInput;
+      const answers = msg.parent_header["msg_id"];
+      if (msg.header.msg_type === "input_reply" && input !== null && (answers === undefined || answers === input.requestId)) {
         this._pendingInput = null;
-        input.resolve(String(msg.content["value"] ?? ""));
+        const value = msg.content["value"];
+        // A string, says the spec; anything else (parsed JSON, so plain data) as its JSON.
+        input.resolve(typeof value === "string" ? value : (JSON.stringify(value) ?? ""));
       }
       return;
     }
@@ -301,8 +307,9 @@ export class Kernel {
       requestInput: (prompt, password) => {
         if (!allowStdin) throw new Error("input() is not available: this front end does not support input requests");
         this._pendingInput?.reject(new Error("a newer input request replaced this one"));
-        const answer = new Promise<string>((resolve, reject) => (this._pendingInput = { resolve, reject }));
-        void this._send("stdin", makeMessage("input_request", { prompt, password }, parent, this.session), parent.identities);
+        const request = makeMessage("input_request", { prompt, password }, parent, this.session);
+        const answer = new Promise<string>((resolve, reject) => (this._pendingInput = { resolve, reject, requestId: request.header.msg_id }));
+        void this._send("stdin", request, parent.identities);
         return answer;
       },
       flush() {

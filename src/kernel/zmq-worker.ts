@@ -105,10 +105,15 @@ if (data.parentPid !== null) {
 }
 
 void (async () => {
-  try {
-    for await (const [ping] of heartbeat) await heartbeat.send(ping ?? Buffer.alloc(0));
-  } catch {
-    // closed
+  // A malformed frame (a DEALER without the empty envelope, bytes over raw TCP) makes the REP
+  // socket's receive throw; the echo goes on with the next ping. Only a closed socket ends it.
+  while (!heartbeat.closed) {
+    try {
+      for await (const [ping] of heartbeat) await heartbeat.send(ping ?? Buffer.alloc(0));
+    } catch (e) {
+      if (closing || heartbeat.closed) break;
+      process.stderr.write(`[asyncio-ts kernel] heartbeat: ${String(e)}; still answering\n`);
+    }
   }
 })();
 

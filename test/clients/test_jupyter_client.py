@@ -681,3 +681,26 @@ def test_type_checking_survives_a_signal_mode_interrupt(kernel):
     km.interrupt_kernel()
     assert kc.get_shell_msg(timeout=TIMEOUT)["content"]["ename"] == "KeyboardInterrupt"
     assert run(kc, 'const b: number = "y";')[0]["ename"] == "TSError"
+
+
+def test_the_heartbeat_survives_malformed_frames(kernel):
+    # A DEALER without the envelope's empty frame, or bytes over raw TCP, once ended the echo for good.
+    km, _ = kernel
+    info = km.get_connection_info()
+    ctx = zmq.Context.instance()
+    bad = ctx.socket(zmq.DEALER)
+    bad.connect(f"tcp://{info['ip']}:{info['hb_port']}")
+    bad.send(b"x")
+    time.sleep(0.3)
+    with socket.create_connection((info["ip"], info["hb_port"])) as raw:
+        raw.send(b"\xff" * 64)
+        time.sleep(0.3)
+    ping = ctx.socket(zmq.REQ)
+    ping.connect(f"tcp://{info['ip']}:{info['hb_port']}")
+    try:
+        ping.send(b"ping")
+        assert ping.poll(TIMEOUT * 1000), "no heartbeat echo"
+        assert ping.recv() == b"ping"
+    finally:
+        bad.close(0)
+        ping.close(0)

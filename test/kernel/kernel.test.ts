@@ -362,6 +362,22 @@ describe("stdin", () => {
     expect(out.filter((m) => m.type === "stream").map((m) => m.content["text"])).toEqual(["got Ada\n"]);
   });
 
+  it("is answered only by a reply to it: a stale reply naming another request is ignored, a value that is not a string comes as its JSON", async () => {
+    const { client, transport } = await startKernel();
+    const msg = client.send("shell", "execute_request", { code: "input name?", allow_stdin: true });
+    await client.until(msg, () => client.received.some((r) => r.channel === "stdin"));
+    const request = client.received.find((r) => r.channel === "stdin")!.msg;
+    const reply = (value: unknown, parent: string) => {
+      const m = makeMessage("input_reply", { value }, null, "client-session");
+      m.parent_header = { msg_id: parent } as unknown as typeof m.parent_header;
+      transport.receive("stdin", serialize(m, signer, [Buffer.from("client")]));
+    };
+    reply("stale", "an-earlier-request");
+    reply({ toString: 1 }, request.header.msg_id);
+    const out = await client.done(msg);
+    expect(out.find((m) => m.type === "stream")!.content["text"]).toContain('{"toString":1}');
+  });
+
   it("is refused when the request says allow_stdin: false, and an interrupt ends a wait for input", async () => {
     const { client, kernel } = await startKernel();
     const refused = await client.execute("input x", { allow_stdin: false });
