@@ -17,7 +17,7 @@
 // if the main thread has not within SHUTDOWN_GRACE_MS).
 
 import { parentPort, workerData } from "node:worker_threads";
-import { Reply, Router } from "zeromq";
+import { Router } from "zeromq";
 import { InterruptFlag } from "./interrupts.js";
 import { makeMessage, type Incoming } from "./messages.js";
 import { watchParent } from "./parent-watch.js";
@@ -53,7 +53,7 @@ const signer = new Signer(data.key, data.signatureScheme);
 const signatures = new SignatureHistory();
 const interrupts = new InterruptFlag(data.interrupts);
 const control = new Router();
-const heartbeat = new Reply();
+const heartbeat = new Router();
 let closing = false;
 let chain: Promise<void> = Promise.resolve();
 let shutdownWatch: NodeJS.Timeout | null = null;
@@ -105,15 +105,13 @@ if (data.parentPid !== null) {
 }
 
 void (async () => {
-  // A malformed frame (a DEALER without the empty envelope, bytes over raw TCP) makes the REP
-  // socket's receive throw; the echo goes on with the next ping. Only a closed socket ends it.
-  while (!heartbeat.closed) {
-    try {
-      for await (const [ping] of heartbeat) await heartbeat.send(ping ?? Buffer.alloc(0));
-    } catch (e) {
-      if (closing || heartbeat.closed) break;
-      process.stderr.write(`[asyncio-ts kernel] heartbeat: ${String(e)}; still answering\n`);
-    }
+  // A ROUTER that sends back every message as it came (ipykernel's heartbeat is the same
+  // device): a REP socket's state machine broke for good on one malformed message (a DEALER
+  // without the empty envelope frame, bytes over raw TCP), and no ping was answered again.
+  try {
+    for await (const frames of heartbeat) await heartbeat.send(frames);
+  } catch (e) {
+    if (!closing) process.stderr.write(`[asyncio-ts kernel] heartbeat socket failed: ${String(e)}\n`);
   }
 })();
 

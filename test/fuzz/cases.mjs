@@ -556,7 +556,7 @@ export const CASES = [
     about: "pings a REQ never sends, to the heartbeat's REP from a DEALER: empty, many or 1 MB frames after the envelope",
     weight: 3,
     make: (g) => {
-      // (Without the envelope's empty frame: known-heartbeat-malformed.)
+      // (Without the envelope's empty frame: heartbeat-malformed.)
       const frames = g.rng.pick([
         () => [Buffer.alloc(0), Buffer.alloc(0)],
         () => [Buffer.alloc(0), ...Array.from({ length: 1 + g.rng.int(5) }, () => g.rng.bytes(g.rng.int(100)))],
@@ -590,7 +590,7 @@ export const CASES = [
     make: (g) => {
       const greeting = Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f]);
       const variant = g.rng.int(4);
-      // Random bytes to the heartbeat end its echo loop (known-heartbeat-malformed).
+      // Random bytes to the heartbeat: heartbeat-malformed.
       const ports = variant === 0 ? ["shell_port", "iopub_port", "stdin_port", "control_port"] : ["shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"];
       const bytes = [
         () => g.rng.bytes(1 + g.rng.int(4096)),
@@ -601,6 +601,21 @@ export const CASES = [
       return [{ socket: "tcp", port: g.rng.pick(ports), bytes }];
     },
   },
+  {
+    name: "heartbeat-malformed",
+    about: "to the heartbeat port (no key needed), one message without the REQ envelope's empty frame, or random bytes over TCP (read as ZMTP 1.0 frames): once ended the kernel's echo for good (a REP socket); the echo must go on",
+    weight: 1,
+    make: (g) =>
+      g.rng.chance(0.5)
+        ? [{ socket: "heartbeat", frames: g.rng.pick([() => [g.rng.bytes(1 + g.rng.int(100))], () => [Buffer.alloc(0)], () => [g.rng.bytes(5), g.rng.bytes(5)]])() }]
+        : [{ socket: "tcp", port: "hb_port", bytes: g.rng.bytes(1 + g.rng.int(4096)) }],
+  },
+  {
+    name: "input-reply-value",
+    about: "input() answered by a signed input_reply whose value String() cannot convert: once ended the stdin socket; the cell must get its JSON",
+    weight: 1,
+    make: () => [{ action: (ctx, cls) => ctx.inputExchange(cls, { toString: 1 }) }],
+  },
 ];
 
 /**
@@ -610,15 +625,6 @@ export const CASES = [
  */
 export const KNOWN_CASES = [
   {
-    name: "known-heartbeat-malformed",
-    about: "to the heartbeat port (no key needed), one message without the REQ envelope's empty frame, or random bytes over TCP (read as ZMTP 1.0 frames): zeromq.js's REP iterator throws EAGAIN, the kernel's echo loop ends, the heartbeat never answers again",
-    weight: 1,
-    make: (g) =>
-      g.rng.chance(0.5)
-        ? [{ socket: "heartbeat", frames: g.rng.pick([() => [g.rng.bytes(1 + g.rng.int(100))], () => [Buffer.alloc(0)], () => [g.rng.bytes(5), g.rng.bytes(5)]])() }]
-        : [{ socket: "tcp", port: "hb_port", bytes: g.rng.bytes(1 + g.rng.int(4096)) }],
-  },
-  {
     name: "known-replay-to-control",
     about: "a kernel_info_request or interrupt_request first sent on shell, replayed on control: the control thread keeps its own signature history and answers it again",
     weight: 4,
@@ -627,12 +633,6 @@ export const KNOWN_CASES = [
       // The replay goes out once the original was read: its signature is in the history by then.
       return [original, { channel: "control", frames: original.frames, replayOf: original.id }];
     },
-  },
-  {
-    name: "known-input-reply-value",
-    about: "input() answered by a signed input_reply whose value String() cannot convert: the stdin receive loop ends, the cell waits for ever",
-    weight: 1,
-    make: () => [{ action: (ctx, cls) => ctx.inputExchange(cls, { toString: 1 }) }],
   },
   {
     name: "known-checker-killers",

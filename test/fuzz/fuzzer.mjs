@@ -295,7 +295,8 @@ export async function runFuzz(o, say = () => {}) {
       const reply = t.replies[0].content;
       if (reply.status === "error" && reply.ename === "KeyboardInterrupt") return; // an interrupt of the fuzz got there first
       const result = t.iopub.find((m) => m.type === "execute_result")?.content?.data?.["text/plain"];
-      const expected = inspect(String(value));
+      // A value that is not a string comes back as its JSON (kernel.ts, input_reply).
+      const expected = inspect(typeof value === "string" ? value : JSON.stringify(value));
       return check("input(): the cell gets the signed answer", reply.status === "ok" && result === expected, `${id}: reply ${reply.status}${reply.ename ? ` ${reply.ename}: ${reply.evalue}` : ""}, result ${result}, expected ${expected}`);
     },
   };
