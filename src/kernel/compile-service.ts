@@ -43,7 +43,10 @@ export class CompileService {
 
   private _ensureWorker(): Worker {
     if (this._worker !== null) return this._worker;
-    const worker = new Worker(workerFile());
+    // oxc-parser recurses on the native stack; a worker's default (4 MB) overflowed on cells the
+    // main thread compiles (`{a:` 2,000 deep, `A<` 5,000 deep: a segmentation fault that ends
+    // the kernel). 32 MB: `A<` 19,000 deep parses, as on the main thread.
+    const worker = new Worker(workerFile(), { resourceLimits: { stackSizeMb: 32 } });
     worker.unref();
     worker.on("message", (r: Reply) => {
       const p = this._pending.get(r.id);

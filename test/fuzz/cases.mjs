@@ -616,6 +616,12 @@ export const CASES = [
     weight: 1,
     make: () => [{ action: (ctx, cls) => ctx.inputExchange(cls, { toString: 1 }) }],
   },
+  {
+    name: "compile-depth",
+    about: "a cell nesting `x[`, `f(`, `{a:`, `` `${ `` or `A<` 4,999 deep (`x[` from 3,500): oxc-parser once overflowed the native stack under the compiler's old 5,000 guard (SIGSEGV); now refused past 2,500, and the compile worker's stack is raised",
+    weight: 1,
+    make: (g) => [signedStep(g, "execute_request", { code: `// @ts-nocheck\n${g.rng.pick(["x[", "f(", "{a:", "`${", "A<"]).repeat(4999)}`, stop_on_error: false })],
+  },
 ];
 
 /**
@@ -644,12 +650,6 @@ export const KNOWN_CASES = [
       const type = g.rng.pick(["complete_request", "inspect_request", "execute_request"]);
       return [signedStep(g, type, type === "execute_request" ? { code, stop_on_error: false } : { code, cursor_pos: code.length })];
     },
-  },
-  {
-    name: "known-compile-depth",
-    about: "a cell nesting `x[`, `f(`, `{a:`, `` `${ `` or `A<` 4,999 deep (`x[` from 3,500): under the compiler's 5,000 guard, and oxc-parser overflows the native stack (SIGSEGV, the kernel process dies)",
-    weight: 1,
-    make: (g) => [signedStep(g, "execute_request", { code: `// @ts-nocheck\n${g.rng.pick(["x[", "f(", "{a:", "`${", "A<"]).repeat(4999)}`, stop_on_error: false })],
   },
   {
     name: "known-history-search-backtracking",

@@ -5,6 +5,7 @@ import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import usingCtx from "@oxc-project/runtime/helpers/usingCtx";
 import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, MAX_COMPILE_DEPTH, MAX_PARSE_DEPTH, RESULT_KEY, bracketDepth, compileCell, isComplete } from "../../src/kernel/compiler.js";
+import { CompileService } from "../../src/kernel/compile-service.js";
 import { StackFormatter } from "../../src/kernel/stacks.js";
 
 /** A tiny stand-in for the kernel: one global scope, cells run in order, frames formatted. */
@@ -180,12 +181,28 @@ describe("is_complete", () => {
 
   it("compiles a cell nested to the most it allows, and refuses a deeper one with a SyntaxError instead of crashing the process", () => {
     expect(() => compileCell("[".repeat(MAX_COMPILE_DEPTH) + "]".repeat(MAX_COMPILE_DEPTH))).not.toThrow();
+    // Every form the fuzzer found crashing the parser below the old 5,000 limit, at the limit.
+    const half = MAX_COMPILE_DEPTH / 2;
+    for (const [open, close, n] of [["x[", "]", MAX_COMPILE_DEPTH], ["f(", ")", MAX_COMPILE_DEPTH], ["({a:", "})", half], ["`${", "}`", MAX_COMPILE_DEPTH]] as const) {
+      expect(() => compileCell(open.repeat(n) + "1" + close.repeat(n)), open).not.toThrow();
+    }
     for (const n of [MAX_COMPILE_DEPTH + 1, 10_000, 100_000]) {
       expect(() => compileCell("[".repeat(n) + "]".repeat(n)), `${n}`).toThrow(CellSyntaxError);
       expect(() => compileCell("(".repeat(n) + "1" + ")".repeat(n)), `${n}`).toThrow(`nests brackets ${n} levels deep`);
     }
     // `<` comparisons do not count: they never close.
     expect(() => compileCell("let n = 0;\n" + "n < 1;\n".repeat(MAX_COMPILE_DEPTH + 10))).not.toThrow();
+  });
+
+  it("the compile worker parses as deep as the main thread: its stack is raised (a 4 MB one segfaulted on `({a:` 2,000 deep)", async () => {
+    const service = new CompileService(0);
+    try {
+      const half = MAX_COMPILE_DEPTH / 2;
+      await expect(service.compile("({a:".repeat(half) + "1" + "})".repeat(half), "deep.ts")).resolves.toMatchObject({ hasResult: true });
+      await expect(service.compile(`let v: ${"A<".repeat(10_000)}number${">".repeat(10_000)} = 1;`, "deep-types.ts")).resolves.toBeDefined();
+    } finally {
+      await service.close();
+    }
   });
 
   it("counts bracket depth without going below zero", () => {

@@ -75,7 +75,7 @@ describe("A cell's synchronous code is interrupted where it runs", () => {
   });
 
   it("a cell nested as deep as the compiler allows gets its checks too (oxc's Visitor overflows there; the fallback walk does not recurse)", () => {
-    const deep = "[".repeat(4990) + "() => { while (true) {} }" + "]".repeat(4990);
+    const deep = "[".repeat(2490) + "() => { while (true) {} }" + "]".repeat(2490);
     expect(compileCell(deep).code.match(/__asyncioTsRaise\(\)/g)).toHaveLength(2);
   });
 });
