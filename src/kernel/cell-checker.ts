@@ -9,6 +9,7 @@
 // JavaScript strings count).
 
 import { TypeChecker, codePointOffset, utf16Offset } from "./checker.js";
+import { MAX_PARSE_DEPTH, bracketDepth } from "./compiler.js";
 import type { Completion, ErrorContent, Inspection } from "./language.js";
 
 /** A cell as the checker sees it. */
@@ -125,8 +126,9 @@ export class TypeScript7Checker implements Checker {
   }
 
   async check(cell: CheckedCell): Promise<readonly CellDiagnostic[]> {
-    if (this._failed) return [];
-    const found = await this._within(this._checker.check(cell.code, cell.executionCount), this._checkTimeout, "check");
+    const code = forTypeScript(cell.code);
+    if (this._failed || code === null) return [];
+    const found = await this._within(this._checker.check(code, cell.executionCount), this._checkTimeout, "check");
     if (found === null) return [];
     const errors = found.filter((d) => d.category === "error");
     if (errors.length === 0) this._accepted.add(cell.id);
@@ -136,12 +138,14 @@ export class TypeScript7Checker implements Checker {
   commit(cell: CheckedCell): void {
     // A checked cell was accepted by its check; one that ran unchecked (`// @ts-nocheck`, the
     // session's checking off, a check that timed out) is added so later cells know its names.
-    if (this._accepted.delete(cell.id) || this._failed) return;
-    this._checker.add(cell.code, cell.executionCount).catch((e: unknown) => this._failure(e));
+    const code = forTypeScript(cell.code);
+    if (this._accepted.delete(cell.id) || this._failed || code === null) return;
+    this._checker.add(code, cell.executionCount).catch((e: unknown) => this._failure(e));
   }
 
-  async complete(code: string, cursor: number): Promise<Completion | null> {
-    if (this._failed) return null;
+  async complete(given: string, cursor: number): Promise<Completion | null> {
+    const code = forTypeScript(given);
+    if (this._failed || code === null) return null;
     const r = await this._within(this._checker.complete(code, codePointOffset(code, cursor)), this._requestTimeout, "completion");
     if (r === null || r.matches.length === 0) return null;
     const cursorStart = utf16Offset(code, r.cursorStart);
@@ -155,8 +159,9 @@ export class TypeScript7Checker implements Checker {
     };
   }
 
-  async inspect(code: string, cursor: number): Promise<Inspection | null> {
-    if (this._failed) return null;
+  async inspect(given: string, cursor: number): Promise<Inspection | null> {
+    const code = forTypeScript(given);
+    if (this._failed || code === null) return null;
     const r = await this._within(this._checker.inspect(code, codePointOffset(code, cursor)), this._requestTimeout, "inspection");
     return r === null ? null : { found: true, data: { ...r.data } };
   }
@@ -195,4 +200,19 @@ export class TypeScript7Checker implements Checker {
 function utf16Column(code: string, line: number, column: number): number {
   const text = code.split("\n")[line - 1] ?? "";
   return utf16Offset(text, column - 1) + 1;
+}
+
+/** Longer code than this is not given to TypeScript (it took minutes on 200,000 characters). */
+const MAX_CHECKED_LENGTH = 100_000;
+
+/**
+ * Code as TypeScript 7 can take it, or null when it cannot (the cell then runs unchecked, and
+ * completion and inspection come from live values). What the fuzzer found ending type checking
+ * for the session: a lone UTF-16 surrogate (TypeScript's JSON decoder panics: it becomes U+FFFD,
+ * one unit as well, so offsets hold), nesting past MAX_PARSE_DEPTH (a stack overflow; `A<`
+ * 10,000 deep kept its process busy for minutes, at 6 GB), and very long code.
+ */
+function forTypeScript(code: string): string | null {
+  if (code.length > MAX_CHECKED_LENGTH || bracketDepth(code).max > MAX_PARSE_DEPTH) return null;
+  return (code as string & { toWellFormed(): string }).toWellFormed();
 }

@@ -9,6 +9,15 @@ import type { Completion, Inspection } from "./language.js";
 
 const IDENT_PATH = /[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\.?$/;
 
+/**
+ * The text before `cursor` that IDENT_PATH looks at: its last 1,000 characters. The expression
+ * is tried at every start, so on a long run of letters ending in `!` it is quadratic (the
+ * fuzzer's 200,000 `a`s held the main thread for minutes); no dotted name is that long.
+ */
+function tail(code: string, cursor: number): string {
+  return code.slice(Math.max(0, cursor - 1000), cursor);
+}
+
 function resolvePath(path: string[]): unknown {
   let v: unknown = globalThis;
   for (const part of path) {
@@ -32,8 +41,7 @@ function propertyNames(v: unknown): string[] {
 
 /** Completion of the dotted name before `cursor` (a UTF-16 offset) from live values. */
 export function completeFromGlobals(code: string, cursor: number): Completion {
-  const before = code.slice(0, cursor);
-  const m = IDENT_PATH.exec(before);
+  const m = IDENT_PATH.exec(tail(code, cursor));
   if (m === null) return { matches: [], cursorStart: cursor, cursorEnd: cursor };
   const parts = m[0].split(".");
   const prefix = parts.pop() ?? "";
@@ -45,7 +53,7 @@ export function completeFromGlobals(code: string, cursor: number): Completion {
 /** Inspection of the dotted name at `cursor` from its live value, as text. */
 export function inspectFromGlobals(code: string, cursor: number): Inspection {
   const after = /^[\w$]*/.exec(code.slice(cursor))?.[0] ?? "";
-  const m = IDENT_PATH.exec(code.slice(0, cursor) + after);
+  const m = IDENT_PATH.exec(tail(code, cursor) + after.slice(0, 1000));
   if (m === null) return { found: false, data: {} };
   const path = m[0].replace(/\.$/, "").split(".");
   const owner = path.length === 1 ? globalThis : resolvePath(path.slice(0, -1));
@@ -63,7 +71,7 @@ export function inspectFromGlobals(code: string, cursor: number): Inspection {
  * anything else. Completion puts these first, in this order; the rest keep the checker's.
  */
 export function livePriority(code: string, cursor: number): readonly string[] | null {
-  const m = IDENT_PATH.exec(code.slice(0, cursor));
+  const m = IDENT_PATH.exec(tail(code, cursor));
   if (m === null) return null;
   const parts = m[0].split(".");
   if (parts.length < 2) return null;

@@ -79,7 +79,7 @@ function oddValue(g) {
  * Cell or request code with deep brackets, unterminated literals, odd characters; never a long
  * operator chain. `deep`: nesting up to 50,000 (for what only oxc-parser reads: is_complete, and
  * cells marked `// @ts-nocheck`); otherwise up to 2,000, and 500 for `A<`, since code that reaches
- * the type checker deeper than that disables it or runs it away (known-checker-killers).
+ * the type checker deeper than that disables it or runs it away (checker-killers).
  */
 function oddCode(g, deep) {
   const open = g.rng.pick(["(", "[", "{", "A<", "`${", "f(", "{a:", "[[", "x["]);
@@ -161,7 +161,7 @@ function historyContent(g) {
 
 /**
  * `code` as it may reach the type checker: a lone UTF-16 surrogate there ends it for the session
- * (known-checker-killers), so it is made well-formed when `checked`.
+ * (checker-killers), so it is made well-formed when `checked`.
  */
 function checkable(code, checked) {
   return checked && typeof code === "string" && !code.startsWith("// @ts-nocheck") ? code.toWellFormed() : code;
@@ -622,6 +622,35 @@ export const CASES = [
     weight: 1,
     make: (g) => [signedStep(g, "execute_request", { code: `// @ts-nocheck\n${g.rng.pick(["x[", "f(", "{a:", "`${", "A<"]).repeat(4999)}`, stop_on_error: false })],
   },
+  {
+    name: "checker-killers",
+    about: "code reaching the type checker (a completion, an inspection, a checked cell) that once ended it for the session (the kernel keeps such code from it now): a lone UTF-16 surrogate (TypeScript 7's JSON decoder panics), `{a:` nested 5,000 deep or more (a stack overflow); or 10,000 nested `A<`, which keep its process busy for minutes (the kernel then cannot shut down, and the process outlives a killed kernel)",
+    weight: 1,
+    make: (g) => {
+      // 6,000 deep: a cell the compiler refuses (over 5,000) is still sent to the checker.
+      const code = g.rng.pick(["let s = '\ud800';", "{a:".repeat(6000), "A<".repeat(10_000)]);
+      const type = g.rng.pick(["complete_request", "inspect_request", "execute_request"]);
+      return [signedStep(g, type, type === "execute_request" ? { code, stop_on_error: false } : { code, cursor_pos: code.length })];
+    },
+  },
+  {
+    name: "history-search-backtracking",
+    about: "history_request search with many `*`: as a regular expression it backtracked for minutes on the main thread; the kernel must answer at once",
+    weight: 1,
+    make: (g) => [
+      signedStep(g, "execute_request", { code: `// ${"a".repeat(60)}\n1`, stop_on_error: false }),
+      signedStep(g, "history_request", { hist_access_type: "search", pattern: "*a".repeat(14) + "*z", output: false, raw: true }),
+    ],
+  },
+  {
+    name: "completion-backtracking",
+    about: "complete/inspect at the end of a long run of name characters followed by one more character: the live-value regex was quadratic on the main thread; the kernel must answer at once",
+    weight: 1,
+    make: (g) => {
+      const code = "a".repeat(200_000) + "!";
+      return [signedStep(g, g.rng.pick(["complete_request", "inspect_request"]), { code, cursor_pos: code.length })];
+    },
+  },
 ];
 
 /**
@@ -638,35 +667,6 @@ export const KNOWN_CASES = [
       const original = signedStep(g, g.rng.pick(["kernel_info_request", "interrupt_request"]), {}, { waitProcessed: true });
       // The replay goes out once the original was read: its signature is in the history by then.
       return [original, { channel: "control", frames: original.frames, replayOf: original.id }];
-    },
-  },
-  {
-    name: "known-checker-killers",
-    about: "code reaching the type checker (a completion, an inspection, a checked cell) that ends it for the session, cells running unchecked from then on: a lone UTF-16 surrogate (TypeScript 7's JSON decoder panics), `{a:` nested 5,000 deep or more (a stack overflow); or 10,000 nested `A<`, which keep its process busy for minutes (the kernel then cannot shut down, and the process outlives a killed kernel)",
-    weight: 1,
-    make: (g) => {
-      // 6,000 deep: a cell the compiler refuses (over 5,000) is still sent to the checker.
-      const code = g.rng.pick(["let s = '\ud800';", "{a:".repeat(6000), "A<".repeat(10_000)]);
-      const type = g.rng.pick(["complete_request", "inspect_request", "execute_request"]);
-      return [signedStep(g, type, type === "execute_request" ? { code, stop_on_error: false } : { code, cursor_pos: code.length })];
-    },
-  },
-  {
-    name: "known-history-search-backtracking",
-    about: "history_request search with many `*`: the glob becomes `.*` per star, and matching backtracks for minutes on the main thread",
-    weight: 1,
-    make: (g) => [
-      signedStep(g, "execute_request", { code: `// ${"a".repeat(60)}\n1`, stop_on_error: false }),
-      signedStep(g, "history_request", { hist_access_type: "search", pattern: "*a".repeat(14) + "*z", output: false, raw: true }),
-    ],
-  },
-  {
-    name: "known-completion-backtracking",
-    about: "complete/inspect at the end of a long run of name characters followed by one more character: the live-value regex is quadratic on the main thread",
-    weight: 1,
-    make: (g) => {
-      const code = "a".repeat(200_000) + "!";
-      return [signedStep(g, g.rng.pick(["complete_request", "inspect_request"]), { code, cursor_pos: code.length })];
     },
   },
 ];

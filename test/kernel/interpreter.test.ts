@@ -416,6 +416,8 @@ describe("Completion, inspection and is_complete without a checker", () => {
     expect((await members("task."))[0]).toBe("cancel");
     await client.execute("future.setResult(1)");
     expect((await members("future.")).slice(0, 2)).toEqual(["result", "exception"]);
+    // A long run of letters before the cursor answers at once (the name pattern was quadratic in it).
+    expect(await members(`${"a".repeat(200_000)}!`)).toEqual([]);
     // Anything else keeps the order it had.
     expect(await members("asyncio.sle")).toEqual(["sleep"]);
     await client.execute("task.cancel()");

@@ -3,6 +3,7 @@
 // store_history, stop_on_error, user_expressions, stdin, history, cursor offsets in code points,
 // forged and broken messages, shutdown. (The TypeScript language: interpreter.test.ts.)
 import { afterEach, describe, expect, it } from "vitest";
+import { globMatch } from "../../src/kernel/history.js";
 import { Kernel } from "../../src/kernel/kernel.js";
 import type { CellOutput, Completion, Evaluation, ExecuteOptions, ExecuteOutcome, Inspection, IsCompleteResult, Language } from "../../src/kernel/language.js";
 import { makeMessage, type Message } from "../../src/kernel/messages.js";
@@ -428,6 +429,18 @@ describe("history_request", () => {
     expect(await history({ hist_access_type: "range", start: 1, stop: 3, output: true })).toEqual([[0, 1, ["result one", "one"]], [0, 2, ["print two", null]]]);
     expect(await history({ hist_access_type: "search", pattern: "result*", unique: true })).toEqual([[0, 3, "result one"]]);
     expect(await history({ hist_access_type: "search", pattern: "*o*", n: 1 })).toEqual([[0, 3, "result one"]]);
+  });
+
+  it("search globs match as glob does, and a pattern of many stars answers at once (as a regular expression it backtracked for minutes)", async () => {
+    expect(globMatch("res?lt *", "result one")).toBe(true);
+    expect(globMatch("*two", "print two")).toBe(true);
+    expect(globMatch("*two", "print two!")).toBe(false);
+    expect(globMatch("a.b", "axb")).toBe(false);
+    expect(globMatch("**", "")).toBe(true);
+    const { client } = await startKernel();
+    await client.execute(`print ${"a".repeat(40)}`);
+    const [, reply] = await client.request("history_request", { hist_access_type: "search", pattern: `${"*a".repeat(14)}*z` });
+    expect(reply!.content["history"]).toEqual([]);
   });
 });
 
