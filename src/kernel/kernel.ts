@@ -134,6 +134,8 @@ export class Kernel {
       return;
     }
     this._received++;
+    // The control thread keeps its own history: it learns what was accepted here.
+    if (channel !== "control" && msg.signature) this._transport.accepted?.(msg.signature);
     if (channel === "stdin") {
       // Only the answer to the request waiting now: a stale reply still in flight (to an input
       // request an interrupt ended) must not answer the next one. JupyterLab names the request

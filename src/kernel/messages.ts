@@ -30,6 +30,8 @@ export interface Message<C = Record<string, unknown>> {
 /** A message received on a ROUTER socket, with the identities to reply to. */
 export interface Incoming<C = Record<string, unknown>> extends Message<C> {
   identities: Buffer[];
+  /** Its signature as received (latin1), what the replay history keeps; "" when unsigned. */
+  signature?: string;
 }
 
 /** A new header for a message of type `msgType` in `session`. */

@@ -24,6 +24,11 @@ export interface KernelIdentity {
 export interface KernelTransport {
   /** Starts delivering incoming frames to `onFrames`. */
   start(onFrames: OnFrames, kernel: KernelIdentity): Promise<void>;
+  /**
+   * Told the signature of every verified message the kernel accepted on shell or stdin, when the
+   * transport answers control requests itself: a replay of one on control is refused there too.
+   */
+  accepted?(signature: string): void;
   /** Sends one message's frames; sends on one channel never overlap and keep their order. */
   send(channel: Channel, frames: Buffer[]): Promise<void>;
   close(): Promise<void>;

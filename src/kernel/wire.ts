@@ -132,5 +132,6 @@ export function deserialize(frames: readonly Buffer[], signer: Signer, history?:
     metadata: metadata as Record<string, unknown>,
     content: content as Record<string, unknown>,
     buffers: frames.slice(i + 6) as Buffer[],
+    signature: signature.toString("latin1"),
   };
 }

@@ -110,6 +110,10 @@ export class ZmqTransport implements KernelTransport {
     }
   }
 
+  accepted(signature: string): void {
+    this._worker?.postMessage({ signature } satisfies ToControlThread);
+  }
+
   send(channel: Channel, frames: Buffer[]): Promise<void> {
     // zeromq.js refuses a send while the previous one on the socket is still in progress: chain them.
     const prev = this._chains.get(channel) ?? Promise.resolve();

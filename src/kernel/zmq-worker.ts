@@ -16,7 +16,7 @@
 // what it does for shutdown_request (raise the flag, tell the main thread, end the process
 // if the main thread has not within SHUTDOWN_GRACE_MS).
 
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { Router } from "zeromq";
 import { InterruptFlag } from "./interrupts.js";
 import { makeMessage, type Incoming } from "./messages.js";
@@ -40,7 +40,7 @@ export interface ControlThreadData extends KernelIdentity {
 export type FromControlThread = { ready: true } | { channel: "control"; frames: Uint8Array[]; answered: boolean } | { interrupt: true } | { parentGone: true };
 
 /** Messages from the main thread to the control thread. */
-export type ToControlThread = { frames: Uint8Array[] } | { close: true };
+export type ToControlThread = { frames: Uint8Array[] } | { close: true } | { signature: string };
 
 /** How long a shutdown request (or the parent's end) waits for the main thread before this thread ends the process. */
 const SHUTDOWN_GRACE_MS = 2000;
@@ -70,7 +70,13 @@ function reply(parent: Incoming, msgType: string, content: unknown): Promise<voi
   return send(serialize(makeMessage(msgType, content, parent, data.session), signer, parent.identities));
 }
 
-port.on("message", (m: ToControlThread) => {
+/** A message from the main thread. */
+function fromMain(m: ToControlThread): void {
+  // A message the main thread accepted on shell or stdin: its replay on control is refused too.
+  if ("signature" in m) {
+    signatures.add(m.signature);
+    return;
+  }
   // The main thread is alive: it will answer the shutdown request itself.
   if (shutdownWatch !== null) {
     clearTimeout(shutdownWatch);
@@ -87,7 +93,8 @@ port.on("message", (m: ToControlThread) => {
     return;
   }
   void send(m.frames);
-});
+}
+port.on("message", fromMain);
 
 port.postMessage({ ready: true } satisfies FromControlThread);
 
@@ -143,6 +150,9 @@ async function answer(msg: Incoming): Promise<boolean> {
 
 try {
   for await (const frames of control) {
+    // What the main thread posted before this message came (the signatures it accepted) is read
+    // first: its 'message' events and this socket race when both are pending.
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) fromMain(m.message as ToControlThread);
     let answered = false;
     try {
       answered = await answer(deserialize(frames, signer, signatures));

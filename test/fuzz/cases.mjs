@@ -651,6 +651,16 @@ export const CASES = [
       return [signedStep(g, g.rng.pick(["complete_request", "inspect_request"]), { code, cursor_pos: code.length })];
     },
   },
+  {
+    name: "replay-to-control",
+    about: "a kernel_info_request or interrupt_request first sent on shell, replayed on control: the control thread once answered it again (it keeps its own signature history, and now learns what the main thread accepted)",
+    weight: 4,
+    make: (g) => {
+      const original = signedStep(g, g.rng.pick(["kernel_info_request", "interrupt_request"]), {}, { waitProcessed: true });
+      // The replay goes out once the original was read: its signature is in the history by then.
+      return [original, { channel: "control", frames: original.frames, replayOf: original.id }];
+    },
+  },
 ];
 
 /**
@@ -659,14 +669,4 @@ export const CASES = [
  * `npm run fuzz -- --only NAME --count 6 --check-every 3` shows one of them.
  */
 export const KNOWN_CASES = [
-  {
-    name: "known-replay-to-control",
-    about: "a kernel_info_request or interrupt_request first sent on shell, replayed on control: the control thread keeps its own signature history and answers it again",
-    weight: 4,
-    make: (g) => {
-      const original = signedStep(g, g.rng.pick(["kernel_info_request", "interrupt_request"]), {}, { waitProcessed: true });
-      // The replay goes out once the original was read: its signature is in the history by then.
-      return [original, { channel: "control", frames: original.frames, replayOf: original.id }];
-    },
-  },
 ];
