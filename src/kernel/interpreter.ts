@@ -23,8 +23,6 @@ import { cellVar, routeStdio } from "./output.js";
 import { isInstance, safeStack, safeText } from "./safe-text.js";
 import { StackFormatter } from "./stacks.js";
 
-export { KeyboardInterrupt };
-
 /** Options of the TypeScript language. */
 export interface TypeScriptInterpreterOptions {
   /** The loop every cell shares, booted by the caller. */
