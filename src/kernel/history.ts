@@ -70,12 +70,13 @@ export function globMatch(pattern: string, text: string): boolean {
   let star = -1;
   let mark = 0;
   while (t < text.length) {
-    if (p < pattern.length && (pattern[p] === "?" || pattern[p] === text[t])) {
-      p++;
-      t++;
-    } else if (p < pattern.length && pattern[p] === "*") {
+    // A star first: a `*` in the text is matched by it, not as a literal.
+    if (p < pattern.length && pattern[p] === "*") {
       star = p++;
       mark = t;
+    } else if (p < pattern.length && (pattern[p] === "?" || pattern[p] === text[t])) {
+      p++;
+      t++;
     } else if (star >= 0) {
       p = star + 1;
       t = ++mark;

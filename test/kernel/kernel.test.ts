@@ -437,6 +437,9 @@ describe("history_request", () => {
     expect(globMatch("*two", "print two!")).toBe(false);
     expect(globMatch("a.b", "axb")).toBe(false);
     expect(globMatch("**", "")).toBe(true);
+    // A star in the text is matched by the pattern's star (jupyter_kernel_test searches "6 *" in "6 * 7").
+    expect(globMatch("6 *", "6 * 7")).toBe(true);
+    expect(globMatch("a*b", "a*xb")).toBe(true);
     const { client } = await startKernel();
     await client.execute(`print ${"a".repeat(40)}`);
     const [, reply] = await client.request("history_request", { hist_access_type: "search", pattern: `${"*a".repeat(14)}*z` });
