@@ -242,6 +242,11 @@ export class BaseEventLoop implements EventLoopLike {
     }
   }
 
+  /** @internal The timers still to run, soonest first (for the monitor: a copy, sorted). */
+  _pendingTimers(): TimerHandle[] {
+    return this._timers.filter((t) => !t._cancelled).sort((x, y) => (before(x, y) ? -1 : 1));
+  }
+
   /** @internal Called by TimerHandle.cancel(). */
   _timerHandleCancelled(timer: TimerHandle): void {
     if (timer._scheduled) this._timerCancelledCount++;

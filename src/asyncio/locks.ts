@@ -19,6 +19,7 @@ import { CoroutineObject, _currentLoop, type GeneratorCoroutine } from "./corout
 import { BoundedSemaphoreError, BrokenBarrierError, isCancelledError } from "./exceptions.js";
 import type { LoopLike } from "./events.js";
 import { Future } from "./futures.js";
+import { noteWait, observing } from "./observe.js";
 
 // -- Internals shared with queues.ts ----------------------------------------------------------------
 
@@ -421,6 +422,7 @@ function* lockAcquire(lock: Lock): GeneratorCoroutine<true> {
   }
   const waiters = (lock._waiters ??= new Deque());
   const fut = new Future<true>({ loop: lock._getLoop() });
+  if (observing) noteWait(fut, { kind: lock.constructor.name, on: lock });
   waiters.push(fut);
   try {
     try {
@@ -502,6 +504,7 @@ function eventIsSet(ev: Event): Promise<true> | null {
 function* eventWait(ev: Event): GeneratorCoroutine<true> {
   if (ev._value) return true;
   const fut = new Future<true>({ loop: ev._getLoop() });
+  if (observing) noteWait(fut, { kind: "Event", on: ev });
   ev._waiters.push(fut);
   try {
     yield* fut;
@@ -649,6 +652,7 @@ export class Condition extends _LoopBoundMixin {
 function* conditionWait(cond: Condition): GeneratorCoroutine<true> {
   if (!cond.locked()) throw new Error("cannot wait on un-acquired lock");
   const fut = new Future<boolean>({ loop: cond._getLoop() });
+  if (observing) noteWait(fut, { kind: "Condition", on: cond });
   cond.release();
   try {
     try {
@@ -806,6 +810,7 @@ function* semaphoreAcquire(sem: Semaphore): GeneratorCoroutine<true> {
   }
   const waiters = (sem._waiters ??= new Deque());
   const fut = new Future<true>({ loop: sem._getLoop() });
+  if (observing) noteWait(fut, { kind: sem.constructor.name, on: sem });
   waiters.push(fut);
   try {
     try {

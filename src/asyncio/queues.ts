@@ -17,6 +17,7 @@ import { QueueEmpty, QueueFull, QueueShutDown } from "./exceptions.js";
 import { repr } from "./format.js";
 import { Future } from "./futures.js";
 import { Deque, Event, _LibCoroutine, _LoopBoundMixin } from "./locks.js";
+import { noteWait, observing } from "./observe.js";
 
 /** Options of `new Queue()` (Python's keyword arguments). */
 export interface QueueOptions {
@@ -295,6 +296,7 @@ function* queuePut<T>(q: Queue<T>, item: T): GeneratorCoroutine<void> {
   while (q.full()) {
     if (q._isShutdown) throw new QueueShutDown();
     const putter = new Future<undefined>({ loop: q._getLoop() });
+    if (observing) noteWait(putter, { kind: "Queue.put", on: q });
     q._putters.push(putter);
     let woken = false;
     try {
@@ -318,6 +320,7 @@ function* queueGet<T>(q: Queue<T>): GeneratorCoroutine<T> {
   while (q.empty()) {
     if (q._isShutdown) throw new QueueShutDown();
     const getter = new Future<undefined>({ loop: q._getLoop() });
+    if (observing) noteWait(getter, { kind: "Queue.get", on: q });
     q._getters.push(getter);
     let woken = false;
     try {

@@ -342,6 +342,14 @@ export function makeProtocol<P extends BaseProtocol>(factory: ProtocolFactory<P>
  * `Server<Address>`, so `server.sockets[0]!.getsockname()` is `[host, port]`; the Unix variants a
  * `Server<string>`.
  */
+/** The servers not closed yet, for the monitor (servers are few, and each is held until closed anyway). */
+const openServers = new Set<Server>();
+
+/** @internal The open servers of `loop`. */
+export function _openServers(loop: object): Server[] {
+  return [...openServers].filter((s) => s.getLoop() === loop);
+}
+
 export class Server<A extends Address | string = Address | string> {
   private readonly _loop: BaseEventLoop;
   private _servers: NetServer[] | null;
@@ -361,6 +369,15 @@ export class Server<A extends Address | string = Address | string> {
     this._protocolFactory = protocolFactory;
     this._context = copyContext();
     for (const s of servers) s.on("connection", (sock: Socket) => this._onConnection(sock));
+    openServers.add(this as Server);
+  }
+
+  /** @internal The accepted connections, for the monitor: peer address and the bytes Node counted each way. */
+  _connections(): { peer: unknown; bytesIn: number; bytesOut: number }[] {
+    return [...this._transports].map((t) => {
+      const sock = t.getExtraInfo("socket") as Socket;
+      return { peer: t.getExtraInfo("peername"), bytesIn: sock.bytesRead, bytesOut: sock.bytesWritten };
+    });
   }
 
   private _onConnection(sock: Socket): void {
@@ -447,6 +464,7 @@ export class Server<A extends Address | string = Address | string> {
     if (servers === null) return;
     this._servers = null;
     this._serving = false;
+    openServers.delete(this as Server);
     for (const s of servers) s.close();
     for (const sock of this._pending.splice(0)) sock.destroy();
     if (this._serveForeverFut !== null && !this._serveForeverFut.done()) this._serveForeverFut.cancel();

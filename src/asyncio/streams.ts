@@ -7,6 +7,7 @@ import { ConnectionResetError, IncompleteReadError, LimitOverrunError } from "./
 import type { LoopLike } from "./events.js";
 import { contextTask, runAsTask } from "./context.js";
 import { Future } from "./futures.js";
+import { noteWait, observing } from "./observe.js";
 import type { EventLoop, CreateServerOptions, CreateConnectionOptions } from "./node-events.js";
 import { Protocol, type Address } from "./protocols.js";
 import type { Server } from "./socket-transports.js";
@@ -247,6 +248,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
     this._loop ??= _currentLoop();
     const w = new Future<void>({ loop: this._loop });
+    if (observing) noteWait(w, { kind: funcName, on: this });
     this._waiter = w;
     return w;
   }

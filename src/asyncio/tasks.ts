@@ -31,6 +31,7 @@ import {
 import { reportDestroyedPending } from "./debug.js";
 import { timeout as timeoutAfter } from "./timeouts.js";
 import { repr } from "./format.js";
+import { noteBirth, noteWait, observing } from "./observe.js";
 
 /** What a Task can run: a coroutine of either style, a Promise, or a function returning one. */
 export type CoroutineLike<T> =
@@ -139,6 +140,7 @@ export class Task<T = unknown> extends Future<T> {
     this._name = options?.name ?? `Task-${++taskNameCounter}`;
     this._context = options?.context ?? copyContext();
     if (this._sourceTraceback !== null) reportDestroyedPending.watch(this);
+    if (observing) noteBirth(this, performance.now() / 1000);
     // A Promise that has already failed must be observed now: the task's first step comes on a
     // later turn, after Node has decided the rejection is unhandled and ended the process.
     if (coro instanceof Promise) coro.then(undefined, observeRejection);
@@ -537,6 +539,7 @@ class SleepCoroutine<T> extends CoroutineObject<T> {
       loop.callSoon(_setResultUnlessCancelled<T>, fut, this._result);
     } else {
       const h = loop.callLater(this._delay, _setResultUnlessCancelled<T>, fut, this._result);
+      if (observing) noteWait(fut, { kind: "sleep", until: h.when() });
       fut.addDoneCallback(() => h.cancel());
     }
     return fut;
@@ -551,6 +554,7 @@ function* sleepGen<T>(delay: number, result: T): GeneratorCoroutine<T> {
   const loop = _currentLoop();
   const fut = new Future<T>({ loop });
   const h = loop.callLater(delay, _setResultUnlessCancelled<T>, fut, result);
+  if (observing) noteWait(fut, { kind: "sleep", until: h.when() });
   try {
     return yield* fut;
   } finally {
