@@ -124,3 +124,7 @@ export { run, type RunOptions } from "./runners.js";
 
 // context.ts
 export { ContextVar, copyContext, type Context } from "./context.js";
+
+// Seeing the loop: monitor.ts (what it holds, live), call-graph.ts (who awaits whom).
+export { Monitor, loopSnapshot, monitor, type LoopSnapshot, type MonitorOptions, type ServerView, type TaskView, type TimerView } from "./monitor.js";
+export { captureCallGraph, formatCallGraph, printCallGraph, type CallGraphOptions, type FrameCallGraphEntry, type FutureCallGraph } from "./call-graph.js";

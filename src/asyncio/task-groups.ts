@@ -7,7 +7,15 @@ import { CoroutineObject, callInTask, delegate, driveGenerator, type GeneratorCo
 import { ExceptionGroup, isCancelledError } from "./exceptions.js";
 import { getRunningLoop, type LoopLike } from "./events.js";
 import { Future } from "./futures.js";
+import { noteWait, observing } from "./observe.js";
 import { Task, currentTask, type CoroutineLike, type TaskOptions } from "./tasks.js";
+
+const groupOfCallback = new WeakMap<object, TaskGroup>();
+
+/** @internal The group whose done callback `cb` is, if it is one. */
+export function _groupOfCallback(cb: unknown): TaskGroup | undefined {
+  return typeof cb === "function" ? groupOfCallback.get(cb) : undefined;
+}
 
 /** The body of a task group: it receives the group to create tasks in. */
 export type TaskGroupBody<T> = (tg: TaskGroup) => GeneratorCoroutine<T> | CoroutineObject<T> | PromiseLike<T> | T;
@@ -34,6 +42,17 @@ export class TaskGroup {
   private readonly _errors: unknown[] = [];
   private _onCompletedFut: Future<boolean> | null = null;
   private readonly _onTaskDoneBound = (task: Task<unknown>): void => this._onTaskDone(task);
+
+  constructor() {
+    // The call graph finds a task's group through this callback: Python records the parent as
+    // the task's awaiter when the task is made; here nothing is recorded, it is read when asked.
+    groupOfCallback.set(this._onTaskDoneBound, this);
+  }
+
+  /** @internal The task that runs the group's body and waits for its tasks. */
+  get _parent(): Task<unknown> | null {
+    return this._parentTask;
+  }
 
   /**
    * Runs `body` with this group in the current task, then waits for every task the group
@@ -85,7 +104,10 @@ export class TaskGroup {
     if (failed && !this._aborting) this._abort();
     // A loop: the wait may be cancelled several times if the parent task is cancelled again.
     while (this._tasks.size > 0) {
-      this._onCompletedFut ??= new Future<boolean>({ loop: this._loop as LoopLike });
+      if (this._onCompletedFut === null) {
+        this._onCompletedFut = new Future<boolean>({ loop: this._loop as LoopLike });
+        if (observing) noteWait(this._onCompletedFut, { kind: "TaskGroup", on: this });
+      }
       try {
         yield* this._onCompletedFut;
       } catch (e) {

@@ -446,7 +446,22 @@ export class Task<T = unknown> extends Future<T> {
     return info;
   }
 
-  private _coroName(): string {
+  /**
+   * @internal What the task waits on now, for the monitor and the call graph: the library
+   * futures it awaits (the main one first), and whether it waits on something else (a native
+   * Promise: an async function's `await` of one, or the Promise the task follows).
+   */
+  _waits(): { futures: Future<unknown>[]; onPromise: boolean; started: boolean } {
+    const futures: Future<unknown>[] = [];
+    if (this._futWaiter !== null && !this._futWaiter.done()) futures.push(this._futWaiter);
+    for (const f of this._extraWaiters ?? []) if (!f.done()) futures.push(f);
+    for (const f of this._inlineWaiters ?? []) if (!f.done()) futures.push(f);
+    const onPromise = futures.length === 0 && (this._mode === MODE_PROMISE || this._mode === MODE_FOREIGN_PROMISE);
+    return { futures, onPromise, started: this._mode !== MODE_UNSTARTED };
+  }
+
+  /** @internal The coroutine's name as the repr shows it: `worker()`, `<generator>()`, `<Promise>`. */
+  _coroName(): string {
     const c = this._coro as unknown;
     if (c instanceof CoroutineObject) return `${c.name}()`;
     if (typeof c === "function") return `${c.name || "<anonymous>"}()`;
@@ -562,7 +577,8 @@ function* sleepGen<T>(delay: number, result: T): GeneratorCoroutine<T> {
   }
 }
 
-class GatheringFuture<T> extends Future<T> {
+/** @internal The future `gather()` returns: its children are what an awaiting task waits for. */
+export class GatheringFuture<T> extends Future<T> {
   _children: Future<unknown>[];
   _cancelRequested = false;
   constructor(children: Future<unknown>[], loop: LoopLike | null) {

@@ -28,6 +28,7 @@ const PUBLIC_NAMES = [
   "FileNotFoundError", "PermissionError", "ProcessLookupError", "createSubprocessExec", "createSubprocessShell",
   "subprocess",
   "Barrier", "BrokenBarrierError", "QueueShutDown", "isCancelledError",
+  "Monitor", "captureCallGraph", "formatCallGraph", "loopSnapshot", "monitor", "printCallGraph",
 ];
 
 /** `asyncio.subprocess`: Python's asyncio.subprocess module. */
