@@ -90,6 +90,8 @@ const TARGET = "node20";
 export interface CompileOptions {
   /** Whether loop and function bodies check the interrupt flag (default true; the benchmark of their cost turns them off). */
   interruptChecks?: boolean;
+  /** Whether every `await` and `yield*` first notes its line for the loop monitor (default true). */
+  waitSites?: boolean;
 }
 
 /**
@@ -115,6 +117,7 @@ export function compileCell(source: string, fileName = "cell.ts", options: Compi
   }
   const rewrite = rewriteCell(source, program, parsed.module.dynamicImports);
   if (options.interruptChecks !== false) interruptChecks(program, rewrite.edits);
+  if (options.waitSites !== false) waitSites(program, source, rewrite.edits);
   const rewritten = applyEdits(source, rewrite.edits);
   const out = transformSync(fileName, rewritten, {
     lang: "ts",
@@ -132,7 +135,7 @@ export function compileCell(source: string, fileName = "cell.ts", options: Compi
   const helpers = Object.keys(out.helpersUsed);
   // Everything added goes on the first line or after the last, so lines keep their numbers.
   // Without the kernel's flag (a test running compiled code by itself) the checks read a 0.
-  const interrupts = `const __asyncioTsI = globalThis.${INTERRUPT_GLOBAL} ?? { flag: [0] }, __asyncioTsFlag = __asyncioTsI.flag, __asyncioTsRaise = __asyncioTsI.raise;`;
+  const interrupts = `const __asyncioTsI = globalThis.${INTERRUPT_GLOBAL} ?? { flag: [0] }, __asyncioTsFlag = __asyncioTsI.flag, __asyncioTsRaise = __asyncioTsI.raise, __asyncioTsAt = (l) => __asyncioTsI.site?.(${JSON.stringify(fileName)}, l);`;
   const prefix = `(async function () { "use strict"; let ${RESULT_KEY}; ${interrupts}${helpers.length > 0 ? ` const babelHelpers = ${HELPERS_GLOBAL};` : ""} ${rewrite.prologue}`;
   const body = prefix + out.code;
   const code = `${body}\nreturn { ${RESULT_KEY} }; })()`;
@@ -345,6 +348,38 @@ function interruptChecks(program: Program, edits: Edit[]): void {
   // Not oxc's Visitor: it recurses, and a cell nested a few thousand deep overflows it. This
   // walk costs the same (a 3,000-function cell compiles in ~52 ms either way).
   walkIteratively(program, handlers as unknown as Record<string, (node: unknown) => void>);
+}
+
+/**
+ * Puts a note of its line before what every `await` and `yield*` waits for:
+ * `await (__asyncioTsAt(7), x)`. The note runs before the awaited expression, so a call that
+ * waits deeper in the cell notes its own line after its caller's: the last note is the
+ * innermost wait, the line the loop monitor shows. Insertions only, as the interrupt checks.
+ */
+function waitSites(program: Program, source: string, edits: Edit[]): void {
+  const lineStarts = [0];
+  for (let i = source.indexOf("\n"); i >= 0; i = source.indexOf("\n", i + 1)) lineStarts.push(i + 1);
+  const lineOf = (offset: number): number => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((lineStarts[mid] as number) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+  const note = (n: { start: number }, argument: { start: number; end: number } | null): void => {
+    if (argument === null) return;
+    edits.push({ start: argument.start, end: argument.start, text: `(__asyncioTsAt(${lineOf(n.start)}), ` }, { start: argument.end, end: argument.end, text: ")" });
+  };
+  walkIteratively(program, {
+    AwaitExpression: (n) => note(n as { start: number }, (n as { argument: { start: number; end: number } }).argument),
+    YieldExpression: (n) => {
+      const y = n as { start: number; delegate: boolean; argument: { start: number; end: number } | null };
+      if (y.delegate) note(y, y.argument);
+    },
+  });
 }
 
 /** The body of a function as the checks see it. */

@@ -11,11 +11,13 @@ import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import * as asyncio from "../asyncio/index.js";
 import { Future, type LogHandler, type LogRecord, type Task } from "../asyncio/index.js";
+import { noteWait, startObserving } from "../asyncio/observe.js";
 import { NO_CHECKER, diagnosticsError, type CellDiagnostic, type CheckedCell, type Checker } from "./cell-checker.js";
 import { CompileService } from "./compile-service.js";
 import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, INTERRUPT_GLOBAL, RESULT_KEY, isComplete, type CompiledCell } from "./compiler.js";
 import { InterruptFlag, KeyboardInterrupt } from "./interrupts.js";
 import { mimeBundle, richOutput } from "./display.js";
+import { LiveDisplays } from "./notebook-host.js";
 import { completeFromGlobals, inspectFromGlobals, livePriority } from "./introspection.js";
 import type { KernelEventLoop } from "./kernel-loop.js";
 import type { CellOutput, Completion, ErrorContent, Evaluation, ExecuteOptions, ExecuteOutcome, Inspection, IsCompleteResult, Language, LanguageInfo } from "./language.js";
@@ -115,6 +117,7 @@ export class TypeScriptInterpreter implements Language {
   private readonly _helpers: Record<string, unknown> = {};
   private _nextId = 0;
   private _current: Task<unknown> | null = null;
+  private readonly _live = new LiveDisplays();
   private _interrupted = false;
   private _onInterrupt: (() => void) | null = null;
   private _restoreStdio: (() => void) | null = null;
@@ -142,6 +145,9 @@ export class TypeScriptInterpreter implements Language {
   start(): void {
     this._restoreStdio = routeStdio();
     this._installGlobals();
+    // The loop monitor sees what tasks wait for and where from the first cell on (observe.ts).
+    startObserving();
+    this._live.install();
     this.loop.onCloseRequest = () => process.stderr.write("(The kernel's event loop stays open: every cell shares it. Restart the kernel for a fresh one.)\n");
     this._previousLastResort = asyncio.logger.lastResort;
     asyncio.logger.lastResort = this._logRecord;
@@ -196,12 +202,19 @@ export class TypeScriptInterpreter implements Language {
       return { status: "ok", result: null };
     }
     if (!options.silent) this._lastCell = cell;
+    this._live.cellStarted(cell, options.cellId);
     const label = `In[${cell.executionCount}]`;
     const r = await this._run(code, cell, label, true);
     if (r.status === "error") return r;
     if (!r.hasResult || r.value === undefined) return { status: "ok", result: null };
     // Showing the result runs the user's code too (a getter, a Proxy's trap, _repr_mimebundle_).
     try {
+      // IPython's protocol for an object that shows itself (the loop monitor is on show already).
+      const own = r.value !== null && typeof r.value === "object" ? (r.value as { _ipython_display_?: unknown })._ipython_display_ : undefined;
+      if (typeof own === "function") {
+        cellVar.run(cell, () => own.call(r.value));
+        return { status: "ok", result: null };
+      }
       return { status: "ok", result: mimeBundle(r.value) };
     } catch (e) {
       return this._failure(e, label);
@@ -319,6 +332,7 @@ export class TypeScriptInterpreter implements Language {
     const errors = await diagnostics;
     if (errors.length > 0) return { status: "error", ...diagnosticsError(errors, label) };
     this._stacks.addCell(file, label, compiled.sourceMap);
+    this._live.addCell(`cell-${id}.ts`, label);
     for (const name of compiled.declared) if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = undefined;
     try {
       await this._loadHelpers(compiled.helpers);
@@ -414,7 +428,7 @@ export class TypeScriptInterpreter implements Language {
     };
     hidden(IMPORT_FUNCTION, (spec: string) => this.importModule(spec));
     hidden(HELPERS_GLOBAL, this._helpers);
-    hidden(INTERRUPT_GLOBAL, { flag: this.interrupts.flag, raise: this.interrupts.raise });
+    hidden(INTERRUPT_GLOBAL, { flag: this.interrupts.flag, raise: this.interrupts.raise, site: this._live.site });
     const display = (value: unknown, options?: { displayId?: string; metadata?: Record<string, unknown> }): void => {
       const cell = cellVar.get();
       if (cell === undefined) throw new Error("display() works in a cell");
@@ -442,6 +456,7 @@ export class TypeScriptInterpreter implements Language {
       if (cell === undefined) throw new Error("input() works in a cell");
       const answer = cell.requestInput(String(prompt), options?.password === true);
       const fut = new Future<string>({ loop: this.loop });
+      noteWait(fut, { kind: "input()" });
       answer.then(
         (line) => fut.done() || fut.setResult(line),
         () => fut.done() || fut.cancel("interrupted"),

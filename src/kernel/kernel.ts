@@ -252,7 +252,8 @@ export class Kernel {
     const entry: HistoryEntry | null = storeHistory ? this.history.add(count, code) : null;
     if (!silent) await this._publish("execute_input", { code, execution_count: count }, msg);
     const cell = this._cellOutput(msg, count, silent, content.allow_stdin !== false);
-    const outcome = await this.language.execute(code, cell, { silent, storeHistory, allowStdin: content.allow_stdin !== false });
+    const cellId = typeof msg.metadata?.["cellId"] === "string" ? (msg.metadata["cellId"] as string) : undefined;
+    const outcome = await this.language.execute(code, cell, { silent, storeHistory, allowStdin: content.allow_stdin !== false, ...(cellId === undefined ? {} : { cellId }) });
     await cell.flush();
     if (outcome.status === "ok") {
       const userExpressions = await this._userExpressions(content.user_expressions ?? {}, cell);

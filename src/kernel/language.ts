@@ -58,6 +58,8 @@ export interface ExecuteOptions {
   silent: boolean;
   storeHistory: boolean;
   allowStdin: boolean;
+  /** The front end's id of the notebook cell (JupyterLab sends it in the request's metadata); absent from a console. */
+  cellId?: string;
 }
 
 /** Completion at a cursor. Offsets are UTF-16 offsets into the code. */

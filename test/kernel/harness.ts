@@ -13,8 +13,8 @@ export function connect(transport: InMemoryTransport, signer: Signer) {
   transport.onSend((channel, frames) => received.push({ channel, msg: deserialize(frames, signer) }));
   const client = {
     received,
-    send(channel: Channel, type: string, content: Record<string, unknown>): Message {
-      const msg = makeMessage(type, content, null, "client-session");
+    send(channel: Channel, type: string, content: Record<string, unknown>, metadata: Record<string, unknown> = {}): Message {
+      const msg = makeMessage(type, content, null, "client-session", metadata);
       transport.receive(channel, serialize(msg, signer, [Buffer.from("client")]));
       return msg as Message;
     },
@@ -36,8 +36,9 @@ export function connect(transport: InMemoryTransport, signer: Signer) {
     async request(type: string, content: Record<string, unknown>, channel: Channel = "shell"): Promise<Out[]> {
       return client.done(client.send(channel, type, content));
     },
-    async execute(code: string, extra: Record<string, unknown> = {}) {
-      const msg = client.send("shell", "execute_request", { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true, ...extra });
+    /** Runs `code`; `metadata` is the request's (JupyterLab sends `{ cellId }`). */
+    async execute(code: string, extra: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}) {
+      const msg = client.send("shell", "execute_request", { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true, ...extra }, metadata);
       const out = await client.done(msg);
       const of = (type: string) => out.find((m) => m.type === type)?.content;
       return {
