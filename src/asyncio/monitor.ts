@@ -98,6 +98,8 @@ export interface MonitorOptions {
   loop?: BaseEventLoop;
   /** Seconds between looks: at most this often the display is updated (0.25; 1 for text tables). */
   interval?: number;
+  /** Stops by itself after this many seconds (a demo's "watch for a while"); by default it runs until stopped. */
+  seconds?: number;
 }
 
 /**
@@ -311,6 +313,13 @@ export class Monitor {
     // and must not keep a script alive.
     this._timer = setInterval(() => this._tick(), this._interval * 1000);
     this._timer.unref();
+    if (options.seconds !== undefined) {
+      if (!(options.seconds > 0)) throw new RangeError(`seconds must be a positive number, got ${repr(options.seconds)}`);
+      setTimeout(() => {
+        this._tick();
+        this.stop();
+      }, options.seconds * 1000).unref();
+    }
   }
 
   /** Whether it still updates. */

@@ -224,6 +224,18 @@ describe("monitor()", () => {
   });
 });
 
+describe("monitor({ seconds })", () => {
+  it("stops by itself after the time given", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    await run(async () => {
+      const m = asyncio.monitor({ interval: 0.02, seconds: 0.1 });
+      expect(m.running).toBe(true);
+      await pause(0.2);
+      expect(m.running).toBe(false);
+    });
+  });
+});
+
 describe("captureCallGraph / printCallGraph", () => {
   it("gives who awaits a task through gather, up to the top", async () => {
     await run(async () => {
