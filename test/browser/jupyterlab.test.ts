@@ -33,6 +33,8 @@ import {
 } from "./jupyter.js";
 
 const GROUP = "jupyterlab";
+/** A wait for something the kernel does within a second or two. */
+const WAIT_SHORT = 15_000;
 const LESSON = "05-futures";
 const suite = browserSuite(GROUP);
 /** A page kept open on a notebook for the whole file, watching its kernel connection. */
@@ -204,6 +206,42 @@ describe("JupyterLab", () => {
   test("completion: setResult comes first among the methods", () => {
     const methods = completions.filter((i) => i.type === "m").map((i) => i.value);
     expect(methods[0], `completer items: ${JSON.stringify(completions)}`).toBe("setResult");
+  });
+
+  test("the loop monitor updates in place under its cell, and running the cell again ends the old one", async () => {
+    const file = writeNotebook(suite.jupyter, "monitor", [
+      [
+        'import * as asyncio from "asyncio";',
+        "async function worker(n: number) {",
+        "  for (;;) {",
+        "    await asyncio.sleep(0.4 * n);",
+        "  }",
+        "}",
+        "const workers = [1, 2].map((n) => asyncio.createTask(() => worker(n), { name: `worker-${n}` }));",
+      ].join("\n"),
+      "const m = asyncio.monitor();",
+      "const firstMonitor = m;",
+      "[firstMonitor.running, m.running, m === firstMonitor]",
+      "m.stop();\nfor (const w of workers) w.cancel();",
+    ]);
+    const { page, panel } = await open(file);
+    for (const i of [0, 1, 2]) await runCellToEnd(panel, i);
+    const table = cell(panel, 1).locator(".asyncio-ts-monitor");
+    await table.waitFor();
+    const rowText = async (name: string): Promise<string> => (await table.locator(`tr[data-task="${name}"]`).textContent()) ?? "";
+    expect(await rowText("worker-1")).toMatch(/worker-1\s*waiting\s*<anonymous>\(\)\s*In\[1\], line 4\s*sleep \(0\.\d s left\)\s*In\[1\]/);
+    expect(await rowText("worker-2")).toContain("In[1], line 4");
+    await screenshot(page, GROUP, "7-monitor");
+    // In place: the time left changes within the one output the cell has.
+    const before = await rowText("worker-2");
+    await expect.poll(() => rowText("worker-2"), { timeout: WAIT_SHORT }).not.toBe(before);
+    expect((await readCells(panel))[1]!.outputs).toHaveLength(1);
+    // JupyterLab names the cell in its requests (cellId): running it again stops the first monitor.
+    await runCellToEnd(panel, 1);
+    await runCellToEnd(panel, 3);
+    expect(shownText((await readCells(panel))[3]!)).toBe("[ false, true, false ]");
+    await runCellToEnd(panel, 4);
+    await expect.poll(async () => (await table.textContent()) ?? "", { timeout: WAIT_SHORT }).toContain("stopped");
   });
 
   // The server once closed every kernel connection 30 s after it opened (a ws_ping_timeout of
