@@ -182,3 +182,21 @@ def test_typing_exit_ends_the_console(console):
     console.prompt(1)
     console.type_line("exit")
     assert console.wait_exit(unless=r"In \[2\]: ") == 0
+
+
+def test_the_loop_monitor_prints_a_text_table(console):
+    """The console shows the monitor's text/plain: the table a terminal gets."""
+    console.prompt(1)
+    console.type_line('import * as asyncio from "asyncio"')
+    console.prompt(2)
+    console.type_line('const sleeper = asyncio.createTask(async () => { await asyncio.sleep(60); }, { name: "sleeper" })')
+    console.prompt(3)
+    console.type_line("const m = asyncio.monitor({ seconds: 1 })")
+    console.expect(r"Event loop: \d+ tasks?, \d+ timers?, 0 servers")
+    console.expect(r"TASK\s+STATE\s+COROUTINE\s+AT\s+WAITS FOR\s+FROM\s+AGE")
+    console.expect(r"sleeper\s+waiting\s+<anonymous>\(\)\s+In\[2\], line 1\s+sleep \(\d+ s left\)\s+In\[2\]")
+    console.expect(r"TIMER IN\s+CALLBACK")
+    console.expect(r"wakes 'sleeper' \(sleep\)")
+    console.prompt(4)
+    console.type_line("sleeper.cancel()")
+    console.expect(r"Out\[4\]: true")
