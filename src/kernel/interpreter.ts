@@ -336,7 +336,7 @@ export class TypeScriptInterpreter implements Language {
     for (const name of compiled.declared) if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = undefined;
     try {
       await this._loadHelpers(compiled.helpers);
-      return await this._runTask(compiled, file, id, cell);
+      return await this._runTask(compiled, file, label, cell);
     } catch (e) {
       return this._failure(e, label);
     } finally {
@@ -344,7 +344,7 @@ export class TypeScriptInterpreter implements Language {
     }
   }
 
-  private async _runTask(compiled: CompiledCell, file: string, id: number, cell: CellOutput): Promise<Ran> {
+  private async _runTask(compiled: CompiledCell, file: string, label: string, cell: CellOutput): Promise<Ran> {
     this._interrupted = false;
     // An interrupt asked for before this cell began was for what ran then, not for this cell.
     this.interrupts.take();
@@ -367,7 +367,8 @@ export class TypeScriptInterpreter implements Language {
             return { value: e, failed: true };
           }
         },
-        { name: `Cell-${id}` },
+        // Named as the cell's prompt: the loop monitor and the call graph show it so.
+        { name: label },
       ),
     );
     this._current = task as Task<unknown>;

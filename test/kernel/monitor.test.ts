@@ -55,6 +55,8 @@ describe("asyncio.monitor() in the kernel", () => {
     // The monitor shows itself: a display with an id, and no execute_result besides.
     expect(first.out.map((m) => m.type)).toEqual(["status", "execute_input", "display_data", "execute_reply", "status"]);
     const shown = first.out.find((m) => m.type === "display_data") as Out;
+    // The cell's own task, named as its prompt, runs while it makes the monitor.
+    expect(text(shown)).toMatch(/^In\[2\]\s+running\s+<anonymous>\(\)/m);
     const id = displayId(shown);
     expect(id).toMatch(/^asyncio-ts-live-/);
     expect(text(shown)).toMatch(/sleeper\s+waiting\s+nap\(\)\s+In\[1\], line 3\s+sleep \(\d+ s left\)\s+In\[1\]/);
@@ -62,7 +64,7 @@ describe("asyncio.monitor() in the kernel", () => {
     expect(html(shown)).toContain('data-task="sleeper"');
 
     // Later: the cell's own task is gone from the table, by an update of the same display.
-    await client.until(first.msg, () => client.of(first.msg).some((m) => m.type === "update_display_data" && !text(m).includes("Cell-")));
+    await client.until(first.msg, () => client.of(first.msg).some((m) => m.type === "update_display_data" && !/^In\[2\]\s+running/m.test(text(m))));
     const updates = client.of(first.msg).filter((m) => m.type === "update_display_data");
     expect(updates.every((m) => displayId(m) === id)).toBe(true);
 
