@@ -163,6 +163,10 @@ EXPECTED = {
         "call-soon-args": stdout("callbacks take arguments, 2 times"),
         "timers-order": matches(r"^\[ 'fast at 0\.\d s', 'middle at 0\.\d s', 'slow at 0\.\d s' \]$"),
         "timer-handle": matches(r"<TimerHandle when=[\d.]+ stamp\('in ten seconds'\)>.*\[ true, '10' \]"),
+        # The monitor's table, printed 1.5 s in: the one-second timer ran and left the list.
+        "watch-timers-demo": matches(
+            r"ring: one second\n-- 1\.5 s later --\n(?:(?!ring\('one second'\)).)*TIMER IN +CALLBACK\n0\.\d s +ring\('two seconds'\)$"
+        ),
         "own-loop-idle": "[ [], false ]",
         "run-until-complete": "[ 'slept on myLoop', [ 'ran' ], false ]",
         "run-forever": matches(r"^stopping; the running loop is myLoop: true\n'ran for 0\.[23] s'$"),
@@ -215,6 +219,11 @@ EXPECTED = {
         "exception-result": error("Error: the disk is full"),
         "callback-order": matches(r"^setResult returned\ncallback sees 42$"),
         "await-and-yield": "[ 'await got Your Name', 'yield* got Your Name' ]",
+        # The REPL style: a task made in one cell, seen waiting on the future in the next, gone
+        # from the loop once the result is set in the third.
+        "watch-waiter-create": nothing(),
+        "watch-waiter-look": matches(r"recipient +waiting +waitForParcel\(\) +In\[\d+\], line 3 +<Future pending cb=\[Task\.wakeup\(\)\]>"),
+        "watch-waiter-resolve": "[ 'opened: a book', false ]",
         "cancel-while-waiting-demo": "'patient() was told: CancelledError: gave up waiting'",
         "solution-set-after": matches(r"^ready after 0\.[23]\d s$"),
         "solution-predict-states": matches(
@@ -239,6 +248,19 @@ EXPECTED = {
         # The last line commented out, on a loop nobody runs: nothing printed, the task pending.
         "comment-out": matches(r"^<Task pending name='Task-\d+' coro=<myCoro\(\) running>>$"),
         "create-task-ways": "[ 'loop.createTask', 'ensureFuture', 'asyncio.createTask' ]",
+        # The monitor's tree: the gather's two tasks under the task that awaits them.
+        "see-tasks-monitor": matches(
+            r"\nalone +waiting +sleep\(\) +sleep \(\d\.\d s left\)[^\n]*\n"
+            r"waiter +waiting +bothNaps\(\) +In\[\d+\], line 5 +gather\('short-nap', 'long-nap'\)[^\n]*\n"
+            r"├─ short-nap +waiting +sleep\(\) +sleep \(\d\.\d s left\)[^\n]*\n"
+            r"└─ long-nap +waiting +sleep\(\) +sleep \(\d\.\d s left\).*"
+            r"TIMER IN +CALLBACK\n1\.0 s +wakes 'short-nap' \(sleep\)\n"
+        ),
+        "call-graph-demo": matches(
+            r"^\* Task\(name='short-nap', coro=sleep\(\)\)\n\+ Call stack:\n\|   in sleep\(\)\n\+ Awaited by:\n"
+            r"   \* Task\(name='waiter', coro=bothNaps\(\)\)\n   \+ Call stack:\n   \|   In\[\d+\], line 5, in bothNaps\(\)$"
+        ),
+        "see-tasks-end": "[ true, true, 1 ]",
         "run-task": matches(r"^Task is done: Task-\d+$"),
         "omit-kernel": matches(r"^<Task pending name='Task-\d+' coro=<sleep\(\) running> cb=\[announceTaskDone\(\)\]"),
         "omit-kernel-check": "true",
@@ -280,9 +302,16 @@ EXPECTED = {
         "echo-server-start": matches(r"^echo_server_task is listening\. From a terminal: nc 127\.0\.0\.1 \d+$"),
         "echo-client": "[ 'echo:hello\\n', 'echo:how are you?\\n' ]",
         "echo-count-one": "'1 Clients Served'",
-        "echo-many-clients": matches(r"^4 Clients Served\n\[ 'echo:one', 'echo:two', 'echo:three' \]$"),
+        # The idle client: one connection with its bytes each way, its task waiting at readline;
+        # then closed, the connection gone and the client counted.
+        "watch-echo-client": matches(
+            r"\nTask-\d+ +waiting +handleClient\(\) +In\[\d+\], line 7 +readline <StreamReader[^\n]*\n.*"
+            r"\nSERVER 127\.0\.0\.1:\d+: 1 connection\n +PEER +IN +OUT\n +127\.0\.0\.1:\d+ +11 B +16 B$"
+        ),
+        "watch-echo-close": matches(r"^(?:(?!handleClient).)*\nSERVER 127\.0\.0\.1:\d+: 0 connections\n'2 Clients Served'$"),
+        "echo-many-clients": matches(r"^5 Clients Served\n\[ 'echo:one', 'echo:two', 'echo:three' \]$"),
         "proxy-client": matches(r"^the echo server served 1 more client\(s\)\n\[ 'echo:through the proxy\\n', 0 \]$"),
-        "close-servers": matches(r"^5 Clients Served\n\[ false, false \]$"),
+        "close-servers": matches(r"^6 Clients Served\n\[ false, false \]$"),
         "solution-reverse-server": "'desserts\\n'",
         "solution-lines-per-client": matches(r"^client sent 3 lines\necho:a\necho:b\necho:c\n*$"),
         "solution-timeout": "'TimeoutError after 0.2 s'",
