@@ -29,6 +29,19 @@ import { logger } from "./log.js";
 /** `loop.setExceptionHandler(handler)`: receives the loop and Python's context dict. */
 export type ExceptionHandler = (loop: BaseEventLoop, context: ExceptionContext) => void;
 
+/**
+ * @internal What a loop tells its recorder (timeline.ts) while one is set: the work it runs,
+ * timed with `performance.now()` (milliseconds). Set and cleared by `timeline()` only.
+ */
+export interface LoopRecorder {
+  /** An iteration begins. Whatever promise job the recorder was timing is the loop's own wake-up. */
+  _iteration(): void;
+  /** `handle` (a ready callback, a task step, or a timer off the heap) ran from `start` to `end`. */
+  _handle(handle: Handle, start: number, end: number): void;
+  /** An I/O callback (`_runIOCallback`) ran from `start` to `end`. */
+  _io(cb: (...args: never[]) => unknown, start: number, end: number): void;
+}
+
 const WAKE_NONE = 0;
 const WAKE_SOON = 1;
 const WAKE_TIMER = 2;
@@ -78,6 +91,12 @@ export class BaseEventLoop implements EventLoopLike {
   private _sliceStart = 0;
   private _sliceWakes = 0;
   private _runDone: (() => void) | null = null;
+  /**
+   * @internal The timeline's recorder while one records this loop, else null. Tested once per
+   * iteration (and once per I/O callback), never per callback: a loop nobody records pays one
+   * field test per iteration for it.
+   */
+  _recorder: LoopRecorder | null = null;
   private readonly _runOnceBound = (): void => this._runOnce();
   private readonly _tickMicro = (): void => runClean(this._runOnceBound);
   private readonly _tickMacro = (): void => {
@@ -233,12 +252,15 @@ export class BaseEventLoop implements EventLoopLike {
       return;
     }
     const prevLoop = _enterIteration(this);
+    const rec = this._recorder;
+    const t0 = rec === null ? 0 : now();
     try {
       // Node runs I/O callbacks in the async context the socket was made in (maybe a task's);
       // the callback runs as a handle's would, without making a Handle unless it fails.
       runClean(invokeCallback, this, cb as (...args: never[]) => unknown, args, context, null);
     } finally {
       _enterIteration(prevLoop);
+      if (rec !== null) rec._io(cb as (...args: never[]) => unknown, t0, now());
     }
   }
 
@@ -353,7 +375,8 @@ export class BaseEventLoop implements EventLoopLike {
     const batch = this._ready;
     this._ready = this._spare;
     try {
-      if (this._debug) this._runBatchDebug(batch);
+      if (this._recorder !== null) this._runBatchRecorded(batch, this._recorder);
+      else if (this._debug) this._runBatchDebug(batch);
       else for (let i = 0; i < batch.length; i++) (batch[i] as Handle)._run();
     } finally {
       batch.length = 0;
@@ -373,6 +396,27 @@ export class BaseEventLoop implements EventLoopLike {
       const dt = this.time() - t0;
       // Logged in the callback's own context, so that whoever scheduled it (a kernel cell) hears of it.
       if (dt >= this.slowCallbackDuration) runInContext(handle._context, () => logger.warning(`Executing ${formatHandle(handle)} took ${dt.toFixed(3)} seconds`));
+    }
+  }
+
+  /**
+   * The batch while a timeline records: each handle is timed and reported. Debug mode's slow
+   * callbacks are still logged (with the same clock as the recording, so the picture and the
+   * log agree).
+   */
+  private _runBatchRecorded(batch: Handle[], rec: LoopRecorder): void {
+    rec._iteration();
+    for (let i = 0; i < batch.length; i++) {
+      const handle = batch[i] as Handle;
+      if (handle._cancelled) continue;
+      const t0 = now();
+      handle._run();
+      const t1 = now();
+      rec._handle(handle, t0, t1);
+      if (this._debug) {
+        const dt = (t1 - t0) / 1000;
+        if (dt >= this.slowCallbackDuration) runInContext(handle._context, () => logger.warning(`Executing ${formatHandle(handle)} took ${dt.toFixed(3)} seconds`));
+      }
     }
   }
 
