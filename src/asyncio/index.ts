@@ -125,6 +125,8 @@ export { run, type RunOptions } from "./runners.js";
 // context.ts
 export { ContextVar, copyContext, type Context } from "./context.js";
 
-// Seeing the loop: monitor.ts (what it holds, live), call-graph.ts (who awaits whom).
+// Seeing the loop: monitor.ts (what it holds, live), call-graph.ts (who awaits whom),
+// timeline.ts (what it did, when, one lane per task).
 export { Monitor, loopSnapshot, monitor, type LoopSnapshot, type MonitorOptions, type ServerView, type TaskView, type TimerView } from "./monitor.js";
 export { captureCallGraph, formatCallGraph, printCallGraph, type CallGraphOptions, type FrameCallGraphEntry, type FutureCallGraph } from "./call-graph.js";
+export { Timeline, timeline, type TimelineKind, type TimelineOptions, type TimelineSpan, type TimelineWake } from "./timeline.js";

@@ -471,8 +471,14 @@ export function timeline(body: CoroutineLike<unknown> | TimelineOptions): Corout
     return new CoroutineObject("timeline", { gen: () => recordWhile(() => sleep(seconds)) });
   }
   return new CoroutineObject("timeline", {
-    gen: () => recordWhile((loop) => new Task(body as CoroutineLike<unknown>, { loop })),
+    // The body's lane is named after its function, or says what it is (not `Task-7`).
+    gen: () => recordWhile((loop) => new Task(body as CoroutineLike<unknown>, { loop, name: bodyName(body) })),
   });
+}
+
+function bodyName(body: unknown): string {
+  const name = typeof body === "function" ? body.name : body instanceof CoroutineObject ? body.name : "";
+  return name === "" ? "timeline body" : name;
 }
 
 function* recordWhile(what: (loop: BaseEventLoop) => CoroutineObject<unknown> | Task<unknown>): GeneratorCoroutine<Timeline> {
@@ -489,8 +495,9 @@ function* recordWhile(what: (loop: BaseEventLoop) => CoroutineObject<unknown> | 
 
 // -- The picture ----------------------------------------------------------------------------------
 
-const LABEL_W = 150;
-const PLOT_W = 900;
+// The picture fits a notebook's output area (about 800 px) without being scaled down.
+const LABEL_W = 110;
+const PLOT_W = 620;
 const LANE_H = 22;
 const BAR_H = 14;
 const TOP = 28;
@@ -505,15 +512,103 @@ const COLORS: Record<TimelineKind, string> = {
 };
 const SLOW_COLOR = "#d62728";
 
+/** Idle stretches of the loop longer than this many milliseconds may be shortened in the picture. */
+const IDLE_GAP_MS = 1;
+/** With more busy stretches than this, the picture keeps a plain time axis. */
+const MAX_STRETCHES = 40;
+/** How wide a shortened idle stretch is drawn. */
+const BREAK_W = 16;
+
+/** Where a time (ms) is drawn, the axis's labelled ticks, and the idle stretches drawn short. */
+interface TimeAxis {
+  x(t: number): number;
+  ticks: { x: number; label: string }[];
+  breaks: { x: number; idle: number }[];
+}
+
+/**
+ * The time axis. A loop that waits on timers is idle most of the time and its work comes in
+ * bursts of microseconds, which a plain axis draws as hairlines: when idle time is most of the
+ * recording, each idle stretch longer than IDLE_GAP_MS is drawn BREAK_W wide (marked, with its
+ * length), and the busy stretches share the rest of the width at one scale, so that the order of
+ * the callbacks in a burst can be seen. Otherwise the axis is plain.
+ */
+function timeAxis(spans: readonly TimelineSpan[], total: number): TimeAxis {
+  const plain = (): TimeAxis => {
+    const scale = PLOT_W / total;
+    const step = tickStep(total);
+    const ticks: { x: number; label: string }[] = [];
+    for (let t = 0; t <= total + step * 1e-9; t += step) ticks.push({ x: round(LABEL_W + t * scale), label: fmtTick(t, step) });
+    return { x: (t) => LABEL_W + t * scale, ticks, breaks: [] };
+  };
+  if (spans.length === 0) return plain();
+  // Busy stretches: spans closer than IDLE_GAP_MS to each other, with a margin on each side.
+  const stretches: [number, number][] = [];
+  for (const sp of spans) {
+    const last = stretches[stretches.length - 1];
+    if (last !== undefined && sp.start - last[1] <= IDLE_GAP_MS) last[1] = Math.max(last[1], sp.start + sp.duration);
+    else stretches.push([sp.start, sp.start + sp.duration]);
+  }
+  if (stretches.length > MAX_STRETCHES) return plain();
+  const margin = Math.max(0.005, 0.1 * Math.max(...stretches.map(([a, b]) => b - a)));
+  const busy = stretches.map(([a, b]) => [Math.max(0, a - margin), Math.min(total, b + margin)] as [number, number]);
+  let idle = busy[0]![0] + (total - busy[busy.length - 1]![1]);
+  for (let i = 1; i < busy.length; i++) idle += busy[i]![0] - busy[i - 1]![1];
+  if (idle < 0.5 * total) return plain();
+  // Pieces left to right: an idle stretch (drawn short) where there is one, then a busy one.
+  const pieces: { from: number; to: number; idle: boolean }[] = [];
+  let at = 0;
+  for (const [a, b] of busy) {
+    if (a - at > 0) pieces.push({ from: at, to: a, idle: a - at > IDLE_GAP_MS });
+    pieces.push({ from: a, to: b, idle: false });
+    at = b;
+  }
+  if (total - at > 0) pieces.push({ from: at, to: total, idle: total - at > IDLE_GAP_MS });
+  const shortened = pieces.filter((p) => p.idle).length;
+  const busyMs = pieces.filter((p) => !p.idle).reduce((sum, p) => sum + (p.to - p.from), 0);
+  const scale = (PLOT_W - shortened * BREAK_W) / busyMs;
+  const starts: number[] = [];
+  let x = LABEL_W;
+  for (const p of pieces) {
+    starts.push(x);
+    x += p.idle ? BREAK_W : (p.to - p.from) * scale;
+  }
+  const xOf = (t: number): number => {
+    let lo = 0;
+    let hi = pieces.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (pieces[mid]!.from <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    const p = pieces[lo]!;
+    const x0 = starts[lo]!;
+    return p.idle ? x0 + ((t - p.from) / (p.to - p.from)) * BREAK_W : x0 + (t - p.from) * scale;
+  };
+  // A tick at the start of each busy stretch, its real time; labels at least 44 px apart.
+  const ticks: { x: number; label: string }[] = [];
+  let lastLabel = -Infinity;
+  pieces.forEach((p, i) => {
+    if (p.idle) return;
+    const tx = round(starts[i]!);
+    if (tx - lastLabel < 44) return;
+    lastLabel = tx;
+    ticks.push({ x: tx, label: fmtMs(p.from) });
+  });
+  const breaks = pieces.flatMap((p, i) => (p.idle ? [{ x: round(starts[i]! + BREAK_W / 2), idle: p.to - p.from }] : []));
+  return { x: xOf, ticks, breaks };
+}
+
 function renderSvg(tl: Timeline): string {
   const lanes = tl.lanes;
   const laneIndex = new Map(lanes.map((l, i) => [l, i]));
   const total = Math.max(tl.duration, ...tl.spans.map((s) => s.start + s.duration), 0.001);
-  const scale = PLOT_W / total;
   const drawn = tl.spans.length > MAX_DRAWN ? tl.spans.slice(0, MAX_DRAWN) : tl.spans;
+  const axis = timeAxis(drawn, total);
   const plotBottom = TOP + lanes.length * LANE_H;
   const width = LABEL_W + PLOT_W + RIGHT_PAD;
   const notes: string[] = [];
+  if (axis.breaks.length > 0) notes.push(`idle stretches over ${IDLE_GAP_MS} ms are drawn short (≈, hover for their length)`);
   if (tl.spans.length > drawn.length) notes.push(`showing the first ${MAX_DRAWN.toLocaleString("en-US")} of ${tl.spans.length.toLocaleString("en-US")} spans`);
   if (tl.dropped > 0) notes.push(`${tl.dropped.toLocaleString("en-US")} more spans were run but not recorded`);
   const legendY = plotBottom + 40;
@@ -533,20 +628,24 @@ function renderSvg(tl: Timeline): string {
     // A long name is cut; the whole of it is the tooltip.
     out.push(lane.length > 24 ? `<g><title>${esc(lane)}</title>${label}</g>` : label);
   });
-  // The time axis.
-  const step = tickStep(total);
+  // The time axis, and the idle stretches drawn short: a white band across the lanes marked ≈.
   out.push(`<line x1="${LABEL_W}" y1="${plotBottom}" x2="${LABEL_W + PLOT_W}" y2="${plotBottom}" stroke="#333"/>`);
-  for (let t = 0; t <= total + step * 1e-9; t += step) {
-    const x = round(LABEL_W + t * scale);
+  for (const { x, label } of axis.ticks) {
     out.push(`<line x1="${x}" y1="${TOP}" x2="${x}" y2="${plotBottom + 4}" stroke="#ddd"/>`);
-    out.push(`<text x="${x}" y="${plotBottom + 16}" text-anchor="middle">${esc(fmtTick(t, step))}</text>`);
+    out.push(`<text x="${x}" y="${plotBottom + 16}" text-anchor="middle">${esc(label)}</text>`);
+  }
+  for (const { x, idle } of axis.breaks) {
+    out.push(
+      `<g><title>${esc(`idle ${fmtMs(idle)} ms`)}</title><rect x="${round(x - BREAK_W / 2 + 2)}" y="${TOP}" width="${BREAK_W - 4}" height="${plotBottom - TOP + 6}" fill="white"/><text x="${x}" y="${plotBottom + 4}" text-anchor="middle" font-size="13" fill="#888">≈</text></g>`,
+    );
   }
   out.push(`<text x="${LABEL_W + PLOT_W}" y="${plotBottom + 28}" text-anchor="end">ms</text>`);
   // The spans: at least a pixel wide, so that a 5 µs callback is still seen.
   for (const s of drawn) {
     const i = laneIndex.get(s.lane) ?? 0;
-    const x = round(LABEL_W + s.start * scale);
-    const w = round(Math.max(1, s.duration * scale));
+    const x0 = axis.x(s.start);
+    const x = round(x0);
+    const w = round(Math.max(1, axis.x(s.start + s.duration) - x0));
     const y = TOP + i * LANE_H + (LANE_H - BAR_H) / 2;
     const fill = s.slow ? SLOW_COLOR : COLORS[s.kind];
     const stroke = s.slow ? ` stroke="#7f0000" stroke-width="1"` : "";
@@ -568,7 +667,7 @@ function renderSvg(tl: Timeline): string {
     out.push(`<text x="${lx + 16}" y="${legendY}">${esc(name)}</text>`);
     lx += 26 + name.length * 6.2;
   }
-  notes.forEach((note, i) => out.push(`<text x="${LABEL_W}" y="${legendY + 18 + i * 16}" fill="${SLOW_COLOR}">${esc(note)}</text>`));
+  notes.forEach((note, i) => out.push(`<text x="${LABEL_W}" y="${legendY + 18 + i * 16}" fill="#555">${esc(note)}</text>`));
   out.push("</svg>");
   return out.join("\n");
 }

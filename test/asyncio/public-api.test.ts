@@ -29,6 +29,7 @@ const PUBLIC_NAMES = [
   "subprocess",
   "Barrier", "BrokenBarrierError", "QueueShutDown", "isCancelledError",
   "Monitor", "captureCallGraph", "formatCallGraph", "loopSnapshot", "monitor", "printCallGraph",
+  "Timeline", "timeline",
 ];
 
 /** `asyncio.subprocess`: Python's asyncio.subprocess module. */

@@ -244,6 +244,43 @@ describe("JupyterLab", () => {
     await expect.poll(async () => (await table.textContent()) ?? "", { timeout: WAIT_SHORT }).toContain("stopped");
   });
 
+  test("a timeline recorded in a cell renders as a picture: a lane per task, and timers", async () => {
+    const file = writeNotebook(suite.jupyter, "timeline", [
+      [
+        'import * as asyncio from "asyncio";',
+        "async function player(mine: asyncio.Queue<number>, theirs: asyncio.Queue<number>) {",
+        "  for (let i = 0; i < 4; i++) {",
+        "    const ball = await mine.get();",
+        "    await asyncio.sleep(0.02);",
+        "    await theirs.put(ball + 1);",
+        "  }",
+        "}",
+        "const tl = await asyncio.timeline(async () => {",
+        "  const a = new asyncio.Queue<number>(), b = new asyncio.Queue<number>();",
+        "  a.putNowait(0);",
+        '  await asyncio.gather(asyncio.createTask(() => player(a, b), { name: "ping" }), asyncio.createTask(() => player(b, a), { name: "pong" }));',
+        "});",
+        "tl",
+      ].join("\n"),
+    ]);
+    const { page, panel } = await open(file);
+    await runCellToEnd(panel, 0);
+    // JupyterLab renders image/svg+xml as an image of the SVG (a data URL): it must load and have a size.
+    const picture = cell(panel, 0).locator(".jp-RenderedSVG img, .jp-RenderedSVG svg").first();
+    await picture.waitFor();
+    const size = await picture.evaluate((el: { getBoundingClientRect(): { width: number; height: number }; naturalWidth?: number }) => ({
+      width: el.getBoundingClientRect().width,
+      height: el.getBoundingClientRect().height,
+      natural: el.naturalWidth ?? -1,
+    }));
+    expect(size.width).toBeGreaterThan(300);
+    expect(size.height).toBeGreaterThan(100);
+    // An <img> whose SVG did not parse has no natural width.
+    expect(size.natural).not.toBe(0);
+    await picture.scrollIntoViewIfNeeded();
+    await screenshot(page, GROUP, "8-timeline");
+  });
+
   // The server once closed every kernel connection 30 s after it opened (a ws_ping_timeout of
   // 30 s passed to quiet Tornado's warning; jupyter_server's own pinger then timed out): pings
   // are off now (install/jupyterlab.mjs).

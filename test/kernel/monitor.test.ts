@@ -109,4 +109,31 @@ describe("asyncio.monitor() in the kernel", () => {
     expect(printed).toContain(["* Task(name='child', coro=sleep())", "+ Call stack:", "|   in sleep()", "+ Awaited by:", "   * Task(name='parent', coro=<anonymous>())", "   + Call stack:", "   |   In[1], line 4, in <anonymous>()"].join("\n"));
     await client.execute("parent.cancel(); child.cancel();");
   });
+
+  it("shows a timeline recorded in a cell as its SVG result, one lane per task", async () => {
+    const client = await startKernel();
+    const r = await client.execute(
+      [
+        'import * as asyncio from "asyncio";',
+        "async function player(name: string, mine: asyncio.Queue<number>, theirs: asyncio.Queue<number>) {",
+        "  for (let i = 0; i < 3; i++) {",
+        "    const ball = await mine.get();",
+        "    await asyncio.sleep(0.01);",
+        "    await theirs.put(ball + 1);",
+        "  }",
+        "}",
+        "await asyncio.timeline(async () => {",
+        "  const a = new asyncio.Queue<number>(), b = new asyncio.Queue<number>();",
+        "  a.putNowait(0);",
+        '  await asyncio.gather(asyncio.createTask(() => player("ping", a, b), { name: "ping" }), asyncio.createTask(() => player("pong", b, a), { name: "pong" }));',
+        "})",
+      ].join("\n"),
+    );
+    expect(r.reply["status"]).toBe("ok");
+    const data = r.out.find((m) => m.type === "execute_result")?.content["data"] as Record<string, string>;
+    const svg = data["image/svg+xml"] ?? "";
+    expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    for (const lane of ["ping", "pong", "timers"]) expect(svg).toContain(`>${lane}</text>`);
+    expect(data["text/plain"]).toMatch(/ping/);
+  });
 });
