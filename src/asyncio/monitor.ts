@@ -113,6 +113,14 @@ export function loopSnapshot(loop?: BaseEventLoop): LoopSnapshot {
   const host = notebookHost();
   const running = l.isRunning() ? currentTask(l) : null;
   const edges = awaitedTasks(l);
+  const timerList = l._pendingTimers();
+  // A sleep is a future its timer settles: known from the timer even when nothing noted it
+  // (a script observes only from its first `monitor()`).
+  const sleepUntil = new Map<Future<unknown>, number>();
+  for (const t of timerList) {
+    const args = t._args ?? [];
+    if (t._callback === _setResultUnlessCancelled && args[0] instanceof Future) sleepUntil.set(args[0], t.when());
+  }
   // The futures tasks wait on, so that a sleep's timer can name its task.
   const waiterOf = new Map<Future<unknown>, Task<unknown>>();
   const tasks: TaskView[] = [];
@@ -129,14 +137,14 @@ export function loopSnapshot(loop?: BaseEventLoop): LoopSnapshot {
       state,
       coro: task._coroName(),
       site: site === undefined ? null : `${site.where}, line ${site.line}`,
-      waitsFor: waits.futures.length > 0 ? describeWait(waits.futures[0] as Future<unknown>, now) : waits.onPromise ? "a Promise" : waits.started ? null : "its first step",
+      waitsFor: state === "running" ? null : waits.futures.length > 0 ? describeWait(waits.futures[0] as Future<unknown>, now, sleepUntil) : waits.onPromise ? "a Promise" : waits.started ? null : "its first step",
       startedBy: host?.describeContext(task.getContext()) ?? null,
       age: bornAt === undefined ? null : Math.max(0, wall - bornAt),
       depth,
       last,
     });
   }
-  const timers: TimerView[] = l._pendingTimers().map((t) => ({ callback: describeTimer(t, waiterOf), due: Math.max(0, t.when() - now) }));
+  const timers: TimerView[] = timerList.map((t) => ({ callback: describeTimer(t, waiterOf), due: Math.max(0, t.when() - now) }));
   const servers: ServerView[] = _openServers(l).map((s) => ({
     address: s.sockets.map((k) => formatAddress(k.getsockname())).join(", ") || "(closed)",
     serving: s.isServing(),
@@ -145,10 +153,11 @@ export function loopSnapshot(loop?: BaseEventLoop): LoopSnapshot {
   return { tasks, timers, servers };
 }
 
-function describeWait(f: Future<unknown>, now: number): string {
+function describeWait(f: Future<unknown>, now: number, sleepUntil: Map<Future<unknown>, number>): string {
   const note = waitOf(f);
+  const until = note?.kind === "sleep" ? note.until : sleepUntil.get(f);
+  if (until !== undefined) return `sleep (${seconds(Math.max(0, until - now))} left)`;
   if (note !== undefined) {
-    if (note.kind === "sleep" && note.until !== undefined) return `sleep (${seconds(Math.max(0, note.until - now))} left)`;
     if (note.kind === "TaskGroup") return "its TaskGroup's tasks";
     return note.on === undefined ? note.kind : `${note.kind} ${short(repr(note.on))}`;
   }

@@ -4,6 +4,7 @@
 // who awaits whom through gather and a TaskGroup.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
+import { _setResultUnlessCancelled } from "../../src/asyncio/futures.js";
 import { noteSite, startObserving } from "../../src/asyncio/observe.js";
 import type { LiveDisplay, NotebookHost } from "../../src/asyncio/monitor.js";
 
@@ -53,6 +54,21 @@ describe("loopSnapshot", () => {
       // The task that takes the snapshot runs now.
       expect(snap.tasks.find((x) => x.state === "running")).toBeDefined();
       sleeper.cancel();
+    });
+  });
+
+  it("knows a sleep by its timer when nothing noted it (a script observes only from its first monitor())", async () => {
+    await run(async () => {
+      const loop = asyncio.getRunningLoop();
+      const fut = loop.createFuture<number>();
+      loop.callLater(2, _setResultUnlessCancelled, fut, 1);
+      const t = asyncio.createTask(async () => fut, { name: "unnoted" });
+      await asyncio.sleep(0);
+      const snap = asyncio.loopSnapshot();
+      expect(task(snap, "unnoted").waitsFor).toMatch(/^sleep \((1\.9|2\.0) s left\)$/);
+      // The task taking the snapshot runs: it waits for nothing.
+      expect(snap.tasks.find((x) => x.state === "running")?.waitsFor).toBeNull();
+      t.cancel();
     });
   });
 
