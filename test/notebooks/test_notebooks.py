@@ -114,6 +114,28 @@ def mime(mimetype):
     return Expect("mime", mimetype)
 
 
+@dataclass(frozen=True)
+class AllOf:
+    expects: tuple
+
+    def check(self, cell):
+        for want in self.expects:
+            (result(want) if isinstance(want, str) else want).check(cell)
+
+
+def all_of(*expects):
+    """Each of these holds: a picture and the text that comes with it, say."""
+    return AllOf(expects)
+
+
+# A Timeline's text summary, one lane: its name, its steps, its busy milliseconds.
+def lane(name, steps=r"\d+"):
+    return name + " +" + str(steps) + r" +[\d.]+"
+
+
+CELL_LANE = lane(r"In\[\d+\]")  # the cell's own task, which awaited the timeline
+
+
 # --- The key outputs of each notebook, by cell id --------------------------------------------
 EXPECTED = {
     "00-welcome": {
@@ -167,6 +189,16 @@ EXPECTED = {
         "watch-timers-demo": matches(
             r"ring: one second\n-- 1\.5 s later --\n(?:(?!ring\('one second'\)).)*TIMER IN +CALLBACK\n0\.\d s +ring\('two seconds'\)$"
         ),
+        # The timeline: its picture, with a lane for the body (and the cell's task, in either
+        # order), the three timers (early, late, the sleep's), then the same summary printed and
+        # the order the callbacks ran in, with no two spans overlapping.
+        "timeline-demo": all_of(
+            mime("image/svg+xml"),
+            matches(rf"\n(?:{CELL_LANE}\n)?{lane('oneAtATime')}\n(?:{CELL_LANE}\n)?{lane('timers', 3)}\n{lane('I/O', 0)}\n{lane('callbacks')}$"),
+        ),
+        "timeline-summary": matches(
+            rf"\n{lane('oneAtATime')}\n.*\n{lane('callbacks')}\n\[ \[ 'first', 'second', 'third', 'early', 'late' \], true \]$"
+        ),
         "own-loop-idle": "[ [], false ]",
         "run-until-complete": "[ 'slept on myLoop', [ 'ran' ], false ]",
         "run-forever": matches(r"^stopping; the running loop is myLoop: true\n'ran for 0\.[23] s'$"),
@@ -174,6 +206,14 @@ EXPECTED = {
         "kernel-loop-run": "\"waited on the kernel's loop\"",
         "debug-env": "[ true, false ]",
         "slow-callback": stderr("WARNING:asyncio:Executing <Handle slowCallback() created at"),
+        # In debug mode the slow callback is a slow span (red), and the timer due during it waits.
+        "slow-timeline": all_of(
+            mime("image/svg+xml"),
+            stdout("the timer due at 50 ms ran "),
+            stderr("WARNING:asyncio:Executing <Handle slowCallback() created at"),
+            output("\n1 slow (>= 100 ms, debug mode)"),
+        ),
+        "slow-timeline-check": "[ 'slowCallback', true ]",
         "never-retrieved-report": matches(r"ERROR:asyncio:Task exception was never retrieved\n.*exception=Error\('nobody asked about me'\).*Error: nobody asked about me"),
         "logger-level": "0",
         "debug-off": "false",
@@ -261,6 +301,13 @@ EXPECTED = {
             r"   \* Task\(name='waiter', coro=bothNaps\(\)\)\n   \+ Call stack:\n   \|   In\[\d+\], line 5, in bothNaps\(\)$"
         ),
         "see-tasks-end": "[ true, true, 1 ]",
+        # Three tasks taking turns: a lane each, four steps each (three turns and the return), in
+        # the order A, B, C every round; the nine sleeps' timers; nothing overlapping.
+        "take-turns-timeline": all_of(
+            mime("image/svg+xml"),
+            matches(rf"\n{lane('task A', 4)}\n{lane('task B', 4)}\n{lane('task C', 4)}\n{lane('timers', 9)}\n{lane('I/O', 0)}\n{lane('callbacks')}$"),
+        ),
+        "take-turns-check": matches(r"\n\[ 'A1 B1 C1 A2 B2 C2 A3 B3 C3', 'ABCABCABCABC', true \]$"),
         "run-task": matches(r"^Task is done: Task-\d+$"),
         "omit-kernel": matches(r"^<Task pending name='Task-\d+' coro=<sleep\(\) running> cb=\[announceTaskDone\(\)\]"),
         "omit-kernel-check": "true",
@@ -310,8 +357,19 @@ EXPECTED = {
         ),
         "watch-echo-close": matches(r"^(?:(?!handleClient).)*\nSERVER 127\.0\.0\.1:\d+: 0 connections\n'2 Clients Served'$"),
         "echo-many-clients": matches(r"^5 Clients Served\n\[ 'echo:one', 'echo:two', 'echo:three' \]$"),
+        # Three clients on the timeline: a lane per client task, then the server's three
+        # handleClient tasks (unnamed), and I/O callbacks among them.
+        "many-clients-timeline": all_of(
+            mime("image/svg+xml"),
+            matches(
+                rf"\n{lane('client four')}\n{lane('client five')}\n{lane('client six')}\n"
+                + (lane(r"Task-\d+") + "\n") * 3
+                + lane("timers") + "\n" + lane("I/O", r"[1-9]\d*") + "\n" + lane("callbacks") + "$"
+            ),
+        ),
+        "many-clients-timeline-check": matches(r"\[\s*3,\s*\[ '_accept', '_dataReceived'[^\]]*\],\s*'8 Clients Served'\s*\]$"),
         "proxy-client": matches(r"^the echo server served 1 more client\(s\)\n\[ 'echo:through the proxy\\n', 0 \]$"),
-        "close-servers": matches(r"^6 Clients Served\n\[ false, false \]$"),
+        "close-servers": matches(r"^9 Clients Served\n\[ false, false \]$"),
         "solution-reverse-server": "'desserts\\n'",
         "solution-lines-per-client": matches(r"^client sent 3 lines\necho:a\necho:b\necho:c\n*$"),
         "solution-timeout": "'TimeoutError after 0.2 s'",
