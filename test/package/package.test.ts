@@ -71,9 +71,13 @@ describe("The library package (asyncio-ts)", () => {
     expect(paths).toEqual(expect.arrayContaining(["dist/asyncio/index.js", "dist/asyncio/index.d.ts", "src/asyncio/index.ts"]));
   });
 
-  it("stays in the size class of a library: under 2 MB unpacked (it pulled ~65 MB of kernel dependencies before)", () => {
-    expect(library.unpackedSize).toBeLessThan(2_000_000);
-    expect(library.size).toBeLessThan(500_000);
+  // The package ships its TypeScript sources and source maps (stack traces and "go to definition"
+  // land in readable code): 1.84 MB unpacked with the HTTP layer (issue 8), 2.06 MB and 463 kB
+  // packed with the loop monitor and the timeline (issue 13). The bound tells a library from a
+  // package that drags the kernel's dependencies along, not kilobytes apart.
+  it("stays in the size class of a library: under 2.5 MB unpacked (it pulled ~65 MB of kernel dependencies before)", () => {
+    expect(library.unpackedSize).toBeLessThan(2_500_000);
+    expect(library.size).toBeLessThan(600_000);
   });
 
   it("installs alone: node_modules holds asyncio-ts and nothing else, and no install script runs", () => {
