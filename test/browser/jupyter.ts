@@ -341,7 +341,7 @@ export function streamText(c: ShownCell, mime: string): string {
 
 /** One key output of a lesson, as test/notebooks/test_notebooks.py's EXPECTED states it. */
 export interface Expectation {
-  what: "result" | "stdout" | "stderr" | "output" | "matches" | "error" | "mime" | "nothing";
+  what: "result" | "stdout" | "stderr" | "output" | "matches" | "live" | "error" | "mime" | "nothing";
   text: string;
 }
 
@@ -396,6 +396,10 @@ export function mismatch(c: ShownCell, want: Expectation): string | null {
       const re = new RegExp(want.text, "s");
       return re.test(shown) || re.test(shown.replace(/\n$/, "")) ? null : `the cell showed ${JSON.stringify(shown)}, which does not match /${want.text}/`;
     }
+    case "live":
+      // A live display: the page shows its latest picture (the pattern is about its first, which
+      // nbclient records); here the monitor's table must be on show.
+      return c.outputs.some((o) => o.mime === "text/html" && /^Event loop: \d+ tasks?/.test(o.text)) ? null : `no live monitor table (had ${JSON.stringify(c.outputs.map((o) => o.mime))})`;
     case "mime":
       return c.outputs.some((o) => o.mime === want.text) ? null : `no ${want.text} output (had ${JSON.stringify(c.outputs.map((o) => o.mime))})`;
     case "nothing":
