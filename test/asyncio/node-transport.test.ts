@@ -39,7 +39,7 @@ describe("NodeTransport: what the socket, datagram and pipe transports share", (
         events.push("connected");
         expect(t).toBe(transport);
         t.abort();
-        await new Promise((r) => setTimeout(r, 20));
+        await new Promise<void>((r) => setTimeout(r, 20));
       })(),
     );
     expect(events).toEqual(["connectionMade", "connected", "connectionLost"]);
@@ -57,7 +57,7 @@ describe("NodeTransport: what the socket, datagram and pipe transports share", (
     const loop = newLoop();
     const [transport] = await loop.runUntilComplete(loop.createDatagramEndpoint(DatagramProtocol, { remoteAddr: ["127.0.0.1", 9] }));
     (transport as DatagramTransport).close();
-    await loop.runUntilComplete((async () => await new Promise((r) => setTimeout(r, 10)))());
+    await loop.runUntilComplete((async () => await new Promise<void>((r) => setTimeout(r, 10)))());
     logger.addHandler(capture);
     for (let i = 1; i <= 6; i++) {
       transport.sendto("x");
