@@ -5,7 +5,41 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
-import { root } from "../scripts/ensure.mjs";
+import { root } from "../install/ensure.mjs";
+
+// -- The command line -----------------------------------------------------------------------------
+
+/**
+ * Parses the command line of a benchmark that runs workloads over rows (loop, echo): workload
+ * names (none: all), `--quick`, `--runs=N`, `--rows=A,B` (of `families`), `--node=20,24`,
+ * `--json=FILE`, `--help`. `defaultRuns(quick)` is the runs per cell when `--runs` is not given.
+ * @throws Error naming the unknown option, workload or row, with `usage`.
+ */
+export function parseWorkloadArgs(argv, { workloads, families, usage, defaultRuns }) {
+  const opts = { workloads: [], quick: false, runs: null, rows: families, nodes: ["20", "24"], json: null, help: false };
+  for (const a of argv) {
+    if (a === "--quick") opts.quick = true;
+    else if (a === "--help" || a === "-h") opts.help = true;
+    else if (a.startsWith("--runs=")) opts.runs = Number(a.slice(7));
+    else if (a.startsWith("--rows=")) opts.rows = a.slice(7).split(",");
+    else if (a.startsWith("--node=")) opts.nodes = a.slice(7).split(",");
+    else if (a.startsWith("--json=")) opts.json = a.slice(7);
+    else if (a.startsWith("-")) throw new Error(`unknown option ${a}\n${usage}`);
+    else opts.workloads.push(a);
+  }
+  for (const w of opts.workloads) {
+    if (!workloads.some((x) => x.name === w)) throw new Error(`unknown workload "${w}"; workloads: ${workloads.map((x) => x.name).join(", ")}`);
+  }
+  for (const r of opts.rows) if (!families.includes(r)) throw new Error(`unknown row "${r}"; rows: ${families.join(", ")}`);
+  if (opts.runs !== null && !(Number.isInteger(opts.runs) && opts.runs >= 1)) throw new Error("--runs wants a whole number >= 1");
+  if (opts.runs === null) opts.runs = defaultRuns(opts.quick);
+  return opts;
+}
+
+/** A benchmark's progress log, on stderr (stdout is the report): `[bench NAME] message`. */
+export function progressLog(name) {
+  return (msg) => process.stderr.write(`[bench ${name}] ${msg}\n`);
+}
 
 // -- Numbers and tables ---------------------------------------------------------------------------
 

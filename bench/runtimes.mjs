@@ -3,7 +3,19 @@
 // that cannot be had is returned with the reason, so its rows print "not installable" and the
 // run goes on.
 import { spawnSync } from "node:child_process";
-import { ensureNode24, ensureVenv, nodeVersion } from "../scripts/ensure.mjs";
+import { build, ensureNode24, ensureNodeModules, ensureVenv, nodeVersion } from "../install/ensure.mjs";
+
+/**
+ * What a benchmark that compares runtimes does first: node_modules as the lock file says, a fresh
+ * dist/, the Node versions in `nodes` (see setUpNodes) and the venv's Python as `wanted` says
+ * (see setUpPython). Returns `{ nodes, python, pythonError, uvloopError }`.
+ */
+export function setUpRuntimes(nodes, wanted, log) {
+  ensureNodeModules();
+  log("building dist/ (tsc -p tsconfig.build.json)");
+  build();
+  return { nodes: setUpNodes(nodes), ...setUpPython(wanted, log) };
+}
 
 /** The Node runtimes asked for ("20": this Node, "24": Node 24): `{ bin, version, error? }`. */
 export function setUpNodes(wanted) {

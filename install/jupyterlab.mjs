@@ -3,7 +3,7 @@
 // Notebook 7) on the lessons with a token, the kernel as the default, a quiet terminal, and a
 // stop() that leaves nothing running. `npm start` (scripts/start.mjs) is a thin front to this;
 // the browser tests start their JupyterLab through it too. Installing npm packages and building
-// dist/ are left to scripts/ensure.mjs.
+// dist/ are left to install/ensure.mjs.
 //
 // Plain ESM JavaScript with JSDoc, like scripts/*.mjs: it runs with plain node once dist/ is built.
 
@@ -13,7 +13,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statS
 import { createServer } from "node:net";
 import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureVenv } from "../scripts/ensure.mjs";
+import { ensureVenv } from "./ensure.mjs";
 
 /** The repository's root folder. */
 export const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -55,7 +55,7 @@ export const DEMO_FONT_SIZES = { "ui-font-size1": "16px", "code-font-size": "18p
  * for the user, `install --user`); otherwise, or when `venv` is true (the default when
  * ASYNCIO_TS_JUPYTER=venv), the project-local venv in .venv, made and filled from PyPI when
  * something is missing, and fenced off from this package's `"type": "module"` with a package.json
- * of its own (scripts/ensure.mjs, fenceVenv). The kernel is registered into that venv's prefix
+ * of its own (install/ensure.mjs, fenceVenv). The kernel is registered into that venv's prefix
  * (`install --prefix .venv`), so nothing outside the project changes.
  *
  * Synchronous (it runs pip and the installer to completion); `await` on it works too.

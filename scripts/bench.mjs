@@ -1,5 +1,5 @@
 // `npm run bench -- <name> [options]`: runs one of the side-by-side benchmarks in bench/.
-// Each benchmark installs and builds what it needs itself (see scripts/ensure.mjs), so this
+// Each benchmark installs and builds what it needs itself (see install/ensure.mjs), so this
 // one command works on a fresh clone. bench/README.md describes them.
 
 /** The benchmarks, by name: each module exports `main(argv)`. */

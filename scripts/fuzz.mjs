@@ -2,7 +2,7 @@
 // options and message classes). Runs the kernel built in dist/: builds it first when src/ is newer.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { build, ensureNodeModules, root } from "./ensure.mjs";
+import { build, ensureNodeModules, root } from "../install/ensure.mjs";
 
 function newest(dir) {
   let t = 0;

@@ -14,7 +14,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build, root } from "./ensure.mjs";
+import { build, root } from "../install/ensure.mjs";
 
 /**
  * What only the kernel needs at run time: oxc compiles cells (and lends `using` its helper),

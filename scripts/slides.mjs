@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { build, cacheDir, ensureNodeModules, ensureVenv, jupyterPrefixEnv, root } from "./ensure.mjs";
+import { build, cacheDir, ensureNodeModules, ensureVenv, jupyterPrefixEnv, root } from "../install/ensure.mjs";
 
 ensureNodeModules();
 build();

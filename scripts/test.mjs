@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { build, cacheDir, ensureChromium, ensureNode24, ensureNodeModules, ensureVenv, nodeVersion, root } from "./ensure.mjs";
+import { build, cacheDir, ensureChromium, ensureNode24, ensureNodeModules, ensureVenv, nodeVersion, root } from "../install/ensure.mjs";
 
 /**
  * What the real-client tests need in the project's venv: the pytest ones (jupyter_client, the

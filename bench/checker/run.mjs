@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { build, ensureNodeModules, root } from "../../scripts/ensure.mjs";
+import { build, ensureNodeModules, root } from "../../install/ensure.mjs";
 import { libraryLine, machineLines, median, table } from "../harness.mjs";
 
 const USAGE = `usage: npm run bench -- checker [options]

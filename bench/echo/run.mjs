@@ -7,9 +7,9 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { build, ensureNodeModules, root } from "../../scripts/ensure.mjs";
-import { clockTicks, findRef, fmtRate as fmtPerSecond, fmtRatio, libraryLine, machineLines, median, nodesText, pct, pythonLine, rowName, startServer as startProcess, stopServer, table, tail, track, us, waitExit, withCleanup } from "../harness.mjs";
-import { setUpNodes, setUpPython } from "../runtimes.mjs";
+import { root } from "../../install/ensure.mjs";
+import { clockTicks, findRef, fmtRate as fmtPerSecond, fmtRatio, libraryLine, machineLines, median, nodesText, parseWorkloadArgs, pct, progressLog, pythonLine, rowName, startServer as startProcess, stopServer, table, tail, track, us, waitExit, withCleanup } from "../harness.mjs";
+import { setUpRuntimes } from "../runtimes.mjs";
 
 const here = join(root, "bench", "echo");
 
@@ -58,38 +58,15 @@ options:
   --help`;
 
 function parseArgs(argv) {
-  const opts = { workloads: [], quick: false, runs: 1, rows: FAMILIES, nodes: ["20", "24"], json: null, help: false };
-  for (const a of argv) {
-    if (a === "--quick") opts.quick = true;
-    else if (a === "--help" || a === "-h") opts.help = true;
-    else if (a.startsWith("--runs=")) opts.runs = Number(a.slice(7));
-    else if (a.startsWith("--rows=")) opts.rows = a.slice(7).split(",");
-    else if (a.startsWith("--node=")) opts.nodes = a.slice(7).split(",");
-    else if (a.startsWith("--json=")) opts.json = a.slice(7);
-    else if (a.startsWith("-")) throw new Error(`unknown option ${a}\n${USAGE}`);
-    else opts.workloads.push(a);
-  }
-  for (const w of opts.workloads) {
-    if (!WORKLOADS.some((x) => x.name === w)) throw new Error(`unknown workload "${w}"; workloads: ${WORKLOADS.map((x) => x.name).join(", ")}`);
-  }
-  for (const r of opts.rows) if (!FAMILIES.includes(r)) throw new Error(`unknown row "${r}"; rows: ${FAMILIES.join(", ")}`);
-  if (!(Number.isInteger(opts.runs) && opts.runs >= 1)) throw new Error("--runs wants a whole number >= 1");
-  return opts;
+  return parseWorkloadArgs(argv, { workloads: WORKLOADS, families: FAMILIES, usage: USAGE, defaultRuns: () => 1 });
 }
 
-function log(msg) {
-  process.stderr.write(`[bench echo] ${msg}\n`);
-}
+const log = progressLog("echo");
 
 // -- Setting up the runtimes ----------------------------------------------------------------------
 
 function setUp(opts) {
-  ensureNodeModules();
-  log("building dist/ (tsc -p tsconfig.build.json)");
-  build();
-
-  const nodes = setUpNodes(opts.nodes);
-  const { python, pythonError, uvloopError } = setUpPython({ python: opts.rows.some((r) => r.startsWith("cpython") || r.startsWith("uvloop")), uvloop: opts.rows.some((r) => r.startsWith("uvloop")) }, log);
+  const { nodes, python, pythonError, uvloopError } = setUpRuntimes(opts.nodes, { python: opts.rows.some((r) => r.startsWith("cpython") || r.startsWith("uvloop")), uvloop: opts.rows.some((r) => r.startsWith("uvloop")) }, log);
 
   const rows = [];
   for (const node of nodes) {

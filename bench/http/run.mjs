@@ -9,7 +9,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, writeFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
-import { build, ensureNodeModules, root } from "../../scripts/ensure.mjs";
+import { build, ensureNodeModules, root } from "../../install/ensure.mjs";
 import { clockTicks, cpuSeconds, findRef, fmtRate, fmtRatio, libraryLine, machineLines, median, nodesText, pct, pythonLine, rowName, startServer, stopServer, table, tail, track, us, waitExit, withCleanup } from "../harness.mjs";
 import { setUpNodes, setUpPython } from "../runtimes.mjs";
 

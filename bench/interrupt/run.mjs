@@ -12,7 +12,7 @@
 import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { root } from "../../scripts/ensure.mjs";
+import { root } from "../../install/ensure.mjs";
 import { fmtRatio, median, nodesText, table } from "../harness.mjs";
 import { drive, machineInfo, setUp } from "../kernel/run.mjs";
 import { setUpNodes } from "../runtimes.mjs";

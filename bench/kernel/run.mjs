@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { build, cacheDir, ensureNodeModules, ensureVenv, jupyterPrefixEnv, root } from "../../scripts/ensure.mjs";
+import { build, cacheDir, ensureNodeModules, ensureVenv, jupyterPrefixEnv, root } from "../../install/ensure.mjs";
 import { median, table } from "../harness.mjs";
 
 const here = join(root, "bench", "kernel");

@@ -5,9 +5,9 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { build, ensureNodeModules, nodeVersion, root } from "../../scripts/ensure.mjs";
-import { fmtRatio, libraryLine, machineLines, median, nodesText, pythonLine, table } from "../harness.mjs";
-import { setUpNodes, setUpPython } from "../runtimes.mjs";
+import { root } from "../../install/ensure.mjs";
+import { fmtRatio, libraryLine, machineLines, median, nodesText, parseWorkloadArgs, progressLog, pythonLine, table } from "../harness.mjs";
+import { setUpRuntimes } from "../runtimes.mjs";
 
 const here = join(root, "bench", "loop");
 
@@ -69,40 +69,16 @@ options:
   --help`;
 
 function parseArgs(argv) {
-  const opts = { workloads: [], quick: false, runs: null, rows: FAMILIES, nodes: ["20", "24"], json: null, help: false };
-  for (const a of argv) {
-    if (a === "--quick") opts.quick = true;
-    else if (a === "--help" || a === "-h") opts.help = true;
-    else if (a.startsWith("--runs=")) opts.runs = Number(a.slice(7));
-    else if (a.startsWith("--rows=")) opts.rows = a.slice(7).split(",");
-    else if (a.startsWith("--node=")) opts.nodes = a.slice(7).split(",");
-    else if (a.startsWith("--json=")) opts.json = a.slice(7);
-    else if (a.startsWith("-")) throw new Error(`unknown option ${a}\n${USAGE}`);
-    else opts.workloads.push(a);
-  }
-  for (const w of opts.workloads) {
-    if (!WORKLOADS.some((x) => x.name === w)) throw new Error(`unknown workload "${w}"; workloads: ${WORKLOADS.map((x) => x.name).join(", ")}`);
-  }
-  for (const r of opts.rows) if (!FAMILIES.includes(r)) throw new Error(`unknown row "${r}"; rows: ${FAMILIES.join(", ")}`);
-  if (opts.runs !== null && !(Number.isInteger(opts.runs) && opts.runs >= 1)) throw new Error("--runs wants a whole number >= 1");
-  if (opts.runs === null) opts.runs = opts.quick ? 1 : 3;
-  return opts;
+  return parseWorkloadArgs(argv, { workloads: WORKLOADS, families: FAMILIES, usage: USAGE, defaultRuns: (quick) => (quick ? 1 : 3) });
 }
 
-function log(msg) {
-  process.stderr.write(`[bench loop] ${msg}\n`);
-}
+const log = progressLog("loop");
 
 // -- Setting up the runtimes ----------------------------------------------------------------------
 
 /** Installs and builds what is missing; returns the rows to run (unavailable ones carry a reason). */
 function setUp(opts) {
-  ensureNodeModules();
-  log("building dist/ (tsc -p tsconfig.build.json)");
-  build();
-
-  const nodes = setUpNodes(opts.nodes);
-  const { python, pythonError, uvloopError } = setUpPython({ python: opts.rows.includes("cpython") || opts.rows.includes("uvloop"), uvloop: opts.rows.includes("uvloop") }, log);
+  const { nodes, python, pythonError, uvloopError } = setUpRuntimes(opts.nodes, { python: opts.rows.includes("cpython") || opts.rows.includes("uvloop"), uvloop: opts.rows.includes("uvloop") }, log);
 
   const rows = [];
   for (const node of nodes) {

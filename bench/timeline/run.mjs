@@ -9,7 +9,7 @@
 // per iteration.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { build, ensureNodeModules, root } from "../../scripts/ensure.mjs";
+import { build, ensureNodeModules, root } from "../../install/ensure.mjs";
 import { fmtRatio, libraryLine, machineLines, median, nodesText, table } from "../harness.mjs";
 import { setUpNodes } from "../runtimes.mjs";
 

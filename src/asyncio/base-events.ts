@@ -355,6 +355,7 @@ export class BaseEventLoop implements EventLoopLike {
 
   // -- The iteration ------------------------------------------------------------------------------
 
+  /** @internal */
   protected _runOnce(): void {
     this._wake = WAKE_NONE;
     this._wakeAt = Infinity;
@@ -435,6 +436,7 @@ export class BaseEventLoop implements EventLoopLike {
     else if (this._timers.length > 0) this._wakeAtTime((this._timers[0] as TimerHandle)._when);
   }
 
+  /** @internal */
   protected _wakeSoon(): void {
     if (this._wake === WAKE_TIMER) this._clearWake();
     this._wake = WAKE_SOON;
@@ -443,6 +445,7 @@ export class BaseEventLoop implements EventLoopLike {
     else this._wakeImmediate = setImmediate(this._tickMacro);
   }
 
+  /** @internal */
   protected _wakeAtTime(when: number): void {
     this._clearWake();
     this._wake = WAKE_TIMER;

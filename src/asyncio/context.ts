@@ -22,20 +22,23 @@ const varsStorage = new AsyncLocalStorage<Context | undefined>();
  * so that futures.ts need not import tasks.ts (which extends Future).
  */
 export interface AwaitingTask {
-  /** A cancellation asked for while the task was not waiting on a library future. */
+  /** @internal A cancellation asked for while the task was not waiting on a library future. */
   _mustCancel: boolean;
-  /** The library future the task waits on now, the one `cancel()` cancels. */
+  /** @internal The library future the task waits on now, the one `cancel()` cancels. */
   _futWaiter: { cancel(msg?: string): boolean } | null;
-  /** Other library futures awaited in the task's context at the same time (rare; see futures.ts). */
+  /** @internal Other library futures awaited in the task's context at the same time (rare; see futures.ts). */
   _extraWaiters: Set<{ cancel(msg?: string): boolean }> | null;
   /**
    * Futures that settle with code the task runs inline (see `Future._delegatesCancel`), innermost
    * last: cancelled only when the cancellation cannot reach anything that code awaits.
+   * @internal
    */
   _inlineWaiters: Set<{ cancel(msg?: string): boolean; done(): boolean }> | null;
-  /** The message of the cancellation asked for, passed on to the future the task awaits next. */
+  /** @internal The message of the cancellation asked for, passed on to the future the task awaits next. */
   _cancelMessage: string | undefined;
+  /** @internal */
   _makeCancelledError(): Error;
+  /** @internal */
   readonly _loopRef: unknown;
 }
 

@@ -255,7 +255,7 @@ function* plainAsGenerator<T>(call: () => GeneratorCoroutine<T> | PromiseLike<T>
   return yield* delegate(callInTask(call));
 }
 
-/** The loop that code running now belongs to: its task's, else the running loop, else the current loop. */
+/** @internal The loop that code running now belongs to: its task's, else the running loop, else the current loop. */
 export function _currentLoop(task: AwaitingTask | undefined = contextTask()): LoopLike {
   return (task?._loopRef as LoopLike | null | undefined) ?? _getRunningLoop() ?? getEventLoop();
 }

@@ -15,11 +15,11 @@ import type { BaseEventLoop } from "./base-events.js";
 import { copyContext, type Context } from "./context.js";
 import { OSError, toOSError } from "./exceptions.js";
 import { DEFAULT_HIGH_WATER, writeBufferLimits } from "./flow-control.js";
-import { Future, _setResultUnlessCancelled } from "./futures.js";
-import { logger } from "./log.js";
+import { Future } from "./futures.js";
+import { NodeTransport, waitStarted } from "./node-transport.js";
 import type { Address, BaseProtocol, DatagramProtocol } from "./protocols.js";
 import { bindError, connectError, makeProtocol, type ProtocolFactory } from "./socket-transports.js";
-import { LOG_THRESHOLD_FOR_CONNLOST_WRITES, type DatagramExtraInfo, type DatagramTransport } from "./transports.js";
+import type { DatagramExtraInfo, DatagramTransport } from "./transports.js";
 
 /** Options of `loop.createDatagramEndpoint()`. */
 export interface CreateDatagramEndpointOptions {
@@ -52,18 +52,16 @@ function formatAddress(addr: Address): string {
  *   datagrams are sent; `abort()` drops them.
  * @internal Made by `loop.createDatagramEndpoint()`; users see it as a `DatagramTransport`.
  */
-export class DatagramSocketTransport implements DatagramTransport {
-  private _protocol: BaseProtocol;
-  private readonly _loop: BaseEventLoop;
+export class DatagramSocketTransport extends NodeTransport<DatagramExtraInfo> implements DatagramTransport {
   private readonly _sock: DgramSocket;
-  private readonly _context: Context | undefined;
   private readonly _address: Address | null;
   private readonly _connected: boolean;
   private readonly _family: 4 | 6;
   /** The address the socket was last seen bound to; an unbound socket's is the wildcard, port 0. */
   private _socknameSeen: Address;
   private _closing = false;
-  private _connLost = 0;
+  /** connectionLost is scheduled (or called): Python's `_conn_lost` being non-zero. */
+  private _lostScheduled = false;
   private _lostCalled = false;
   private _dropped = false;
   /** Datagrams that arrived before reading started: Node receives as soon as the socket is bound. */
@@ -74,14 +72,13 @@ export class DatagramSocketTransport implements DatagramTransport {
   private _low = DEFAULT_HIGH_WATER / 4;
 
   constructor(loop: BaseEventLoop, sock: DgramSocket, family: 4 | 6, protocol: BaseProtocol, address: Address | null, connected: boolean, waiter: Future<void> | null, context: Context | undefined) {
-    this._loop = loop;
+    // getExtraInfo is this class's own: the socket's name changes once it is bound.
+    super(loop, protocol, {}, context);
     this._family = family;
     this._socknameSeen = [family === 6 ? "::" : "0.0.0.0", 0];
     this._sock = sock;
-    this._protocol = protocol;
     this._address = address;
     this._connected = connected;
-    this._context = context;
     this._sockname();
     sock.on("message", (msg: Buffer, rinfo: RemoteInfo) => {
       const addr: Address = [rinfo.address, rinfo.port];
@@ -89,26 +86,15 @@ export class DatagramSocketTransport implements DatagramTransport {
       else this._io(this._datagramReceived, msg, addr);
     });
     sock.on("error", (err: Error) => this._io(this._errorReceived, toOSError(err)));
-    // As Python: connectionMade, then start reading, then tell the waiter, all in order.
-    loop._callSoonCtx(this._connectionMade, [], context);
-    loop._callSoonCtx(this._startReading, [], context);
-    if (waiter !== null) loop._callSoonCtx(_setResultUnlessCancelled, [waiter, undefined], context);
+    this._start(waiter, true);
   }
 
-  private _io<A extends unknown[]>(cb: (...args: A) => void, ...args: A): void {
-    this._loop._runIOCallback(cb, args, this._context);
-  }
-
-  private readonly _connectionMade = (): void => {
-    (this._protocol as DatagramProtocol).connectionMade(this);
-  };
-
-  private readonly _startReading = (): void => {
+  protected override _startReading(): void {
     const early = this._early ?? [];
     this._early = null;
     if (this._closing) return;
     for (const [msg, addr] of early) this._datagramReceived(msg, addr);
-  };
+  }
 
   private readonly _datagramReceived = (data: Buffer, addr: Address): void => {
     if (this._closing || this._lostCalled) return;
@@ -123,9 +109,9 @@ export class DatagramSocketTransport implements DatagramTransport {
   // -- BaseTransport ----------------------------------------------------------------------------
 
   /** `"sockname"` (`[host, port]`), `"peername"` (`[host, port]` when connected, else `null`), `"socket"` (the `dgram.Socket`). */
-  getExtraInfo<K extends keyof DatagramExtraInfo>(name: K, defaultValue?: unknown): DatagramExtraInfo[K];
-  getExtraInfo(name: string, defaultValue?: unknown): unknown;
-  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+  override getExtraInfo<K extends keyof DatagramExtraInfo & string>(name: K, defaultValue?: unknown): DatagramExtraInfo[K];
+  override getExtraInfo(name: string, defaultValue?: unknown): unknown;
+  override getExtraInfo(name: string, defaultValue?: unknown): unknown {
     switch (name) {
       case "sockname":
         return this._sockname();
@@ -160,8 +146,8 @@ export class DatagramSocketTransport implements DatagramTransport {
     if (this._closing) return;
     this._closing = true;
     if (this._bufferSize === 0) {
-      this._connLost++;
-      this._loop._callSoonCtx(this._callConnectionLost, [null], this._context);
+      this._lostScheduled = true;
+      this._callSoon(this._callConnectionLost, null);
     }
   }
 
@@ -171,12 +157,12 @@ export class DatagramSocketTransport implements DatagramTransport {
   }
 
   private _forceClose(exc: Error | null): void {
-    if (this._connLost > 0) return;
+    if (this._lostScheduled) return;
     this._dropped = true;
     this._bufferSize = 0;
     this._closing = true;
-    this._connLost++;
-    this._loop._callSoonCtx(this._callConnectionLost, [exc], this._context);
+    this._lostScheduled = true;
+    this._callSoon(this._callConnectionLost, exc);
   }
 
   private readonly _callConnectionLost = (exc: Error | null): void => {
@@ -192,14 +178,6 @@ export class DatagramSocketTransport implements DatagramTransport {
       }
     }
   };
-
-  setProtocol(protocol: BaseProtocol): void {
-    this._protocol = protocol;
-  }
-
-  getProtocol(): BaseProtocol {
-    return this._protocol;
-  }
 
   // -- DatagramTransport --------------------------------------------------------------------------
 
@@ -237,11 +215,10 @@ export class DatagramSocketTransport implements DatagramTransport {
       if (addr === undefined || addr === null) throw new TypeError("sendto() needs an address: this endpoint was made without remoteAddr");
       target = addr;
     }
-    if (this._connLost > 0) {
+    if (this._lostScheduled) {
       if (this._address !== null) {
         // As Python: sends on a closed connected endpoint are dropped, and logged once they pile up.
-        if (this._connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) logger.warning("socket.send() raised exception.");
-        this._connLost++;
+        this._dropWrite("socket.send() raised exception.");
       } else {
         (this._protocol as DatagramProtocol).errorReceived(new OSError("[Errno 9] Bad file descriptor", "EBADF"));
       }
@@ -262,8 +239,8 @@ export class DatagramSocketTransport implements DatagramTransport {
     this._bufferSize -= size;
     if (err !== null) (this._protocol as DatagramProtocol).errorReceived(toOSError(err));
     this._maybeResumeProtocol();
-    if (this._closing && this._bufferSize === 0 && this._connLost === 0) {
-      this._connLost++;
+    if (this._closing && this._bufferSize === 0 && !this._lostScheduled) {
+      this._lostScheduled = true;
       this._callConnectionLost(null);
     }
   };
@@ -288,13 +265,9 @@ export class DatagramSocketTransport implements DatagramTransport {
     }
   }
 
-  toString(): string {
+  override toString(): string {
     const state = this._lostCalled ? "closed" : this._closing ? "closing" : "open";
     return `<DatagramSocketTransport ${state} sockname=${JSON.stringify(this._sockname())}>`;
-  }
-
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return this.toString();
   }
 }
 
@@ -391,12 +364,7 @@ async function makeTransport<P extends BaseProtocol>(loop: BaseEventLoop, sock: 
   const protocol = makeProtocol(protocolFactory);
   const waiter = new Future<void>({ loop });
   const transport = new DatagramSocketTransport(loop, sock, family, protocol, address, connected, waiter, copyContext());
-  try {
-    await waiter;
-  } catch (err) {
-    transport.close();
-    throw err;
-  }
+  await waitStarted(transport, waiter);
   return [transport, protocol];
 }
 

@@ -55,6 +55,7 @@ interface NeverRetrievedReport extends Report {
  * "Future exception was never retrieved": armed by `setException`, disarmed by `result()`/`exception()`.
  * Reported when the future is collected, as Python does from `__del__`, and at the latest when its
  * loop closes: a script ends before the collector runs, and the error must not vanish.
+ * @internal
  */
 export const reportNeverRetrieved = {
   registry: new FinalizationRegistry<NeverRetrievedReport>((report) => {
@@ -108,7 +109,7 @@ interface PendingTask {
   _repr(): string;
 }
 
-/** "Task was destroyed but it is pending!": armed for tasks made in debug mode, disarmed when they finish. */
+/** @internal "Task was destroyed but it is pending!": armed for tasks made in debug mode, disarmed when they finish. */
 export const reportDestroyedPending = {
   registry: new FinalizationRegistry<Report>(fire),
   watch(task: PendingTask): void {
@@ -126,7 +127,7 @@ export const reportDestroyedPending = {
   },
 };
 
-/** "coroutine 'name' was never awaited": armed for coroutine objects made in debug mode. */
+/** @internal "coroutine 'name' was never awaited": armed for coroutine objects made in debug mode. */
 export const reportNeverAwaited = {
   registry: new FinalizationRegistry<{ name: string; site: string | null; target: ReportTarget | null; origin: Context | undefined }>((r) => {
     const where = r.site ? `\nCoroutine created at ${r.site}` : "";

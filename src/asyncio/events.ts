@@ -31,7 +31,7 @@ export interface LoopLike {
   callLater<A extends unknown[]>(delay: number, cb: (...args: A) => unknown, ...args: A): TimerHandle;
   callAt<A extends unknown[]>(when: number, cb: (...args: A) => unknown, ...args: A): TimerHandle;
   callExceptionHandler(context: ExceptionContext): void;
-  /** Internal: schedules a callback with an explicit context (tasks use it for their steps). */
+  /** @internal Schedules a callback with an explicit context (tasks use it for their steps). */
   _callSoonCtx<A extends unknown[]>(cb: (...args: A) => unknown, args: A, context: Context | undefined): Handle;
 }
 
@@ -77,7 +77,7 @@ export class Handle {
     return this._cancelled;
   }
 
-  /** Runs the callback; an error it throws goes to the loop's exception handler. */
+  /** @internal Runs the callback; an error it throws goes to the loop's exception handler. */
   _run(): void {
     const cb = this._callback;
     if (cb !== null) invokeCallback(this._loop, cb, this._args as unknown[], this._context, this);
@@ -178,6 +178,7 @@ export class TimerHandle extends Handle {
     super.cancel();
   }
 
+  /** @internal */
   override _reprInfo(): string[] {
     const info = super._reprInfo();
     info.splice(this._cancelled ? 2 : 1, 0, `when=${this._when}`);
@@ -235,7 +236,7 @@ export function _enterIteration(loop: EventLoopLike | null): EventLoopLike | nul
   return prev;
 }
 
-/** The running loop as `getRunningLoop()` finds it, or `null`. */
+/** @internal The running loop as `getRunningLoop()` finds it, or `null`. */
 export function _getRunningLoop(): EventLoopLike | null {
   if (iteratingLoop !== null) return iteratingLoop;
   const task = contextTask();

@@ -23,9 +23,9 @@ export function writeBufferLimits(high?: number, low?: number): [number, number]
 /** What the flow control needs of the transport that owns it. */
 export interface FlowControlled {
   getProtocol(): BaseProtocol;
-  /** Runs a callback for an I/O event in the transport's loop and context. */
+  /** @internal Runs a callback for an I/O event in the transport's loop and context. */
   _runIO(cb: () => void): void;
-  /** True once connectionLost was called: nothing is resumed after it. */
+  /** @internal True once connectionLost was called: nothing is resumed after it. */
   _isLost(): boolean;
 }
 

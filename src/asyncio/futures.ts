@@ -415,7 +415,7 @@ export function isFuture(x: unknown): x is Future<unknown> {
   return x instanceof Future || (x !== null && typeof x === "object" && typeof (x as Future)._asyncioFutureBlocking === "boolean" && typeof (x as Future).addDoneCallback === "function");
 }
 
-/** Sets a future's result unless it was cancelled meanwhile (Python's `_set_result_unless_cancelled`). */
+/** @internal Sets a future's result unless it was cancelled meanwhile (Python's `_set_result_unless_cancelled`). */
 export function _setResultUnlessCancelled<T>(fut: Future<T>, result: T): void {
   if (!fut.cancelled()) fut.setResult(result);
 }

@@ -115,8 +115,10 @@ export class Deque<T> implements Iterable<T> {
 }
 
 /**
- * @internal Python's `mixins._LoopBoundMixin`: a primitive made while no loop runs belongs to the
- * first loop that has to wait on it, and refuses any other loop after that.
+ * Python's `mixins._LoopBoundMixin`: a primitive made while no loop runs belongs to the first
+ * loop that has to wait on it, and refuses any other loop after that. Not exported from the
+ * package; declared in the published types only because the primitives extend it (its members
+ * are internal).
  */
 export abstract class _LoopBoundMixin {
   /** @internal */ _loop: LoopLike | null = null;

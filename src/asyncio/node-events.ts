@@ -10,6 +10,7 @@ import { copyContext, runClean } from "./context.js";
 import { CoroutineObject } from "./coroutines.js";
 import { _getRunningLoop, _setLoopFactory, getEventLoop as getEventLoopAny, getRunningLoop as getRunningLoopAny, newEventLoop as newEventLoopAny } from "./events.js";
 import { Future } from "./futures.js";
+import { waitStarted } from "./node-transport.js";
 import type { Address, BaseProtocol } from "./protocols.js";
 import { Server, SocketTransport, bindError, connectError, makeProtocol, type ProtocolFactory } from "./socket-transports.js";
 import type { DatagramTransport, SocketExtraInfo, SubprocessTransport, Transport } from "./transports.js";
@@ -210,12 +211,7 @@ export class EventLoop extends BaseEventLoop {
     }
     const waiter = new Future<void>({ loop: this });
     const transport = new SocketTransport<A>(this, sock, protocol, {}, waiter, null, copyContext());
-    try {
-      await waiter;
-    } catch (err) {
-      transport.close();
-      throw err;
-    }
+    await waitStarted(transport, waiter);
     return [transport, protocol];
   }
 }

@@ -362,6 +362,7 @@ function* queueJoin<T>(q: Queue<T>): GeneratorCoroutine<void> {
  * ```
  */
 export class PriorityQueue<T = unknown> extends Queue<T> {
+  /** @internal */
   declare _queue: T[];
   /** @internal */ readonly _lt: (a: T, b: T) => boolean;
 
@@ -375,18 +376,22 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
     this._lt = compare === undefined ? pythonLessThan : (a, b) => compare(a, b) < 0;
   }
 
+  /** @internal */
   protected override _init(_maxsize: number): void {
     this._queue = [];
   }
 
+  /** @internal */
   protected override _put(item: T): void {
     heapPush(this._queue, item, this._lt);
   }
 
+  /** @internal */
   protected override _get(): T {
     return heapPop(this._queue, this._lt);
   }
 
+  /** @internal */
   protected override _items(): T[] {
     return this._queue.slice();
   }
@@ -405,20 +410,25 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
  * ```
  */
 export class LifoQueue<T = unknown> extends Queue<T> {
+  /** @internal */
   declare _queue: T[];
 
+  /** @internal */
   protected override _init(_maxsize: number): void {
     this._queue = [];
   }
 
+  /** @internal */
   protected override _put(item: T): void {
     this._queue.push(item);
   }
 
+  /** @internal */
   protected override _get(): T {
     return this._queue.pop() as T;
   }
 
+  /** @internal */
   protected override _items(): T[] {
     return this._queue.slice();
   }

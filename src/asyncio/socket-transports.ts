@@ -14,10 +14,11 @@ import { copyContext, type Context } from "./context.js";
 import { CoroutineObject } from "./coroutines.js";
 import { OSError, toOSError } from "./exceptions.js";
 import { WriteFlowControl, type FlowControlled } from "./flow-control.js";
-import { Future, _setResultUnlessCancelled } from "./futures.js";
+import { Future } from "./futures.js";
 import { logger } from "./log.js";
+import { NodeTransport } from "./node-transport.js";
 import { BaseProtocol, BufferedProtocol, Protocol, type Address } from "./protocols.js";
-import { LOG_THRESHOLD_FOR_CONNLOST_WRITES, type SocketExtraInfo, type Transport } from "./transports.js";
+import type { SocketExtraInfo, Transport } from "./transports.js";
 
 
 
@@ -35,16 +36,11 @@ function addressOf(sock: Socket, which: "remote" | "local"): unknown {
  * TCP, a path for a Unix socket).
  * @internal Made by the loop's createServer/createConnection; users see it as a `Transport`.
  */
-export class SocketTransport<A extends Address | string = Address | string> implements Transport<SocketExtraInfo<A>>, FlowControlled {
-  private _protocol: BaseProtocol;
+export class SocketTransport<A extends Address | string = Address | string> extends NodeTransport<SocketExtraInfo<A>> implements Transport<SocketExtraInfo<A>>, FlowControlled {
   private readonly _sock: Socket;
-  private readonly _loop: BaseEventLoop;
-  private readonly _context: Context | undefined;
-  private readonly _extra: Record<string, unknown>;
   private _server: Server<A> | null;
   private _closing = false;
   private _eof = false;
-  private _connLost = 0;
   private _lostExc: Error | null = null;
   private _lostCalled = false;
   private _reading = false;
@@ -54,14 +50,11 @@ export class SocketTransport<A extends Address | string = Address | string> impl
   private _onData: ((chunk: Buffer) => void) | null = null;
 
   constructor(loop: BaseEventLoop, sock: Socket, protocol: BaseProtocol, extra: Record<string, unknown>, waiter: Future<void> | null, server: Server<A> | null, context: Context | undefined) {
-    this._loop = loop;
+    // The addresses are read once, while connected, as Python's transports do: a socket that is
+    // gone later has no addresses left to ask for.
+    super(loop, protocol, { peername: addressOf(sock, "remote"), sockname: addressOf(sock, "local"), ...extra, socket: sock }, context);
     this._sock = sock;
-    this._protocol = protocol;
-    // Read once, while connected, as Python's transports do: a socket that is gone later has no
-    // addresses left to ask for.
-    this._extra = { peername: addressOf(sock, "remote"), sockname: addressOf(sock, "local"), ...extra, socket: sock };
     this._server = server;
-    this._context = context;
     this._buffered = protocol instanceof BufferedProtocol;
     this._flow = new WriteFlowControl(sock, loop, this);
     server?._attach();
@@ -71,21 +64,10 @@ export class SocketTransport<A extends Address | string = Address | string> impl
       this._lostExc ??= toOSError(err);
     });
     sock.on("close", () => this._io(this._onClose));
-    // As Python: connectionMade, then start reading, then tell the waiter, all in order.
-    loop._callSoonCtx(this._connectionMade, [], context);
-    loop._callSoonCtx(this._startReading, [], context);
-    if (waiter !== null) loop._callSoonCtx(_setResultUnlessCancelled, [waiter, undefined], context);
+    this._start(waiter, true);
   }
 
-  private _io<A extends unknown[]>(cb: (...args: A) => void, ...args: A): void {
-    this._loop._runIOCallback(cb, args, this._context);
-  }
-
-  private readonly _connectionMade = (): void => {
-    (this._protocol as Protocol).connectionMade(this);
-  };
-
-  private readonly _startReading = (): void => {
+  protected override _startReading(): void {
     if (this._closing || this._lostCalled) return;
     this._reading = true;
     this._onData = (chunk: Buffer) => this._io(this._dataReceived, chunk);
@@ -94,7 +76,7 @@ export class SocketTransport<A extends Address | string = Address | string> impl
     // listener is added: resume it explicitly unless the protocol paused reading.
     if (this._readingPaused) this._sock.pause();
     else this._sock.resume();
-  };
+  }
 
   private readonly _dataReceived = (chunk: Buffer): void => {
     if (this._lostCalled) return;
@@ -164,12 +146,6 @@ export class SocketTransport<A extends Address | string = Address | string> impl
 
   // -- BaseTransport --------------------------------------------------------------------------
 
-  getExtraInfo<K extends keyof SocketExtraInfo<A> & string>(name: K, defaultValue?: unknown): SocketExtraInfo<A>[K];
-  getExtraInfo(name: string, defaultValue?: unknown): unknown;
-  getExtraInfo(name: string, defaultValue?: unknown): unknown {
-    return name in this._extra ? this._extra[name] : defaultValue;
-  }
-
   isClosing(): boolean {
     // A socket Node has destroyed (a reset, a failed write) is closing before its "close" event
     // reaches us, as Python's transport is from its fatal error on.
@@ -184,14 +160,6 @@ export class SocketTransport<A extends Address | string = Address | string> impl
     // Flush what is buffered, then close the socket entirely (not a half-close).
     if (this._sock.writableEnded || this._sock.destroyed) this._sock.destroy();
     else this._sock.end(() => this._sock.destroy());
-  }
-
-  setProtocol(protocol: BaseProtocol): void {
-    this._protocol = protocol;
-  }
-
-  getProtocol(): BaseProtocol {
-    return this._protocol;
   }
 
   // -- ReadTransport --------------------------------------------------------------------------
@@ -232,8 +200,7 @@ export class SocketTransport<A extends Address | string = Address | string> impl
     if (typeof data !== "string" && !(data instanceof Uint8Array)) throw new TypeError(`data argument must be a bytes-like object or a string, not ${typeof data}`);
     if (this._eof) throw new Error("Cannot call write() after writeEof()");
     if (this._lostCalled || this._sock.destroyed) {
-      // As Python: writes to a lost connection are dropped, and logged once they pile up.
-      if (++this._connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) logger.warning("socket.send() raised exception.");
+      this._dropWrite("socket.send() raised exception.");
       return;
     }
     if (this._closing) throw new Error("Cannot call write() on a closed transport");
@@ -268,22 +235,13 @@ export class SocketTransport<A extends Address | string = Address | string> impl
   }
 
   /** @internal */
-  _runIO(cb: () => void): void {
-    this._io(cb);
-  }
-
-  /** @internal */
   _isLost(): boolean {
     return this._lostCalled;
   }
 
-  toString(): string {
+  override toString(): string {
     const state = this._lostCalled ? "closed" : this._closing ? "closing" : "open";
     return `<SocketTransport ${state} peer=${JSON.stringify(this.getExtraInfo("peername"))}>`;
-  }
-
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return this.toString();
   }
 }
 

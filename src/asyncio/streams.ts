@@ -380,8 +380,8 @@ export type ClientConnectedCallback<A extends Address | string = Address | strin
 
 /**
  * The protocol between a transport and a StreamReader/StreamWriter pair, with the flow
- * control that `drain()` relies on.
- * @internal Users meet it only as `writer.transport.getProtocol()`.
+ * control that `drain()` relies on. Users meet it as `writer.transport.getProtocol()`, or pass
+ * one to `loop.createConnection()` as Python's `StreamReaderProtocol` (exported, as in Python).
  */
 export class StreamReaderProtocol extends Protocol {
   private _reader: StreamReader | null;

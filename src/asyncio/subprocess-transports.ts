@@ -22,8 +22,9 @@ import { BrokenPipeError, ProcessLookupError, osErrorClass, toOSError } from "./
 import { WriteFlowControl, type FlowControlled } from "./flow-control.js";
 import { Future, _setResultUnlessCancelled } from "./futures.js";
 import { logger } from "./log.js";
+import { NodeTransport } from "./node-transport.js";
 import { BaseProtocol, type Protocol, type SubprocessProtocol } from "./protocols.js";
-import { LOG_THRESHOLD_FOR_CONNLOST_WRITES, type PipeExtraInfo, type ReadTransport, type SubprocessExtraInfo, type SubprocessTransport, type WriteTransport } from "./transports.js";
+import type { PipeExtraInfo, ReadTransport, SubprocessExtraInfo, SubprocessTransport, WriteTransport } from "./transports.js";
 
 /** Python's `subprocess.PIPE`: connect the child's stream to a pipe the transport reads or writes. */
 export const PIPE = -1;
@@ -53,16 +54,6 @@ export interface SubprocessOptions {
 }
 
 
-
-/** Runs a Node event's handler as an I/O callback of the loop, in the transport's context. */
-function runIO<A extends unknown[]>(loop: BaseEventLoop, context: Context | undefined, cb: (...args: A) => void, ...args: A): void {
-  loop._runIOCallback(cb, args, context);
-}
-
-function callSoon<A extends unknown[]>(loop: BaseEventLoop, context: Context | undefined, cb: (...args: A) => unknown, ...args: A): void {
-  loop._callSoonCtx(cb, args, context);
-}
-
 // -- Pipe transports ------------------------------------------------------------------------------
 
 /**
@@ -70,11 +61,8 @@ function callSoon<A extends unknown[]>(loop: BaseEventLoop, context: Context | u
  * Protocol: `connectionMade [-> dataReceived]* [-> eofReceived]? -> connectionLost`.
  * @internal Users meet it as `subprocessTransport.getPipeTransport(1)`.
  */
-export class ReadPipeTransport implements ReadTransport<PipeExtraInfo> {
-  private _protocol: BaseProtocol;
-  private readonly _loop: BaseEventLoop;
+export class ReadPipeTransport extends NodeTransport<PipeExtraInfo> implements ReadTransport<PipeExtraInfo> {
   private readonly _stream: Socket;
-  private readonly _context: Context | undefined;
   private _closing = false;
   private _paused = false;
   private _reading = false;
@@ -82,32 +70,24 @@ export class ReadPipeTransport implements ReadTransport<PipeExtraInfo> {
   private _lostExc: Error | null = null;
 
   constructor(loop: BaseEventLoop, stream: Socket, protocol: BaseProtocol, context: Context | undefined) {
-    this._loop = loop;
+    super(loop, protocol, { pipe: stream }, context);
     this._stream = stream;
-    this._protocol = protocol;
-    this._context = context;
-    stream.on("end", () => runIO(loop, context, this._onEof));
+    stream.on("end", () => this._io(this._onEof));
     stream.on("error", (err: Error) => {
       this._lostExc ??= toOSError(err);
     });
-    stream.on("close", () => runIO(loop, context, this._onClose));
-    // As Python: connectionMade first, and reading only once it has run.
-    callSoon(loop, context, this._connectionMade);
-    callSoon(loop, context, this._startReading);
+    stream.on("close", () => this._io(this._onClose));
+    this._start(null, true);
   }
 
-  private readonly _connectionMade = (): void => {
-    this._protocol.connectionMade(this);
-  };
-
-  private readonly _startReading = (): void => {
+  protected override _startReading(): void {
     if (this._closing) return;
     this._reading = true;
-    this._stream.on("data", (chunk: Buffer) => runIO(this._loop, this._context, this._dataReceived, chunk));
+    this._stream.on("data", (chunk: Buffer) => this._io(this._dataReceived, chunk));
     // A 'data' listener switches the stream to flowing; a pauseReading() made before stays.
     if (this._paused) this._stream.pause();
     else this._stream.resume();
-  };
+  }
 
   private readonly _dataReceived = (chunk: Buffer): void => {
     if (this._lostScheduled) return;
@@ -119,8 +99,8 @@ export class ReadPipeTransport implements ReadTransport<PipeExtraInfo> {
     if (this._loop.getDebug()) logger.info(`${this} was closed by peer`);
     this._closing = true;
     this._lostScheduled = true;
-    callSoon(this._loop, this._context, this._eofReceived);
-    callSoon(this._loop, this._context, this._callConnectionLost, null);
+    this._callSoon(this._eofReceived);
+    this._callSoon(this._callConnectionLost, null);
   };
 
   private readonly _eofReceived = (): void => {
@@ -143,12 +123,6 @@ export class ReadPipeTransport implements ReadTransport<PipeExtraInfo> {
     }
   };
 
-  getExtraInfo<K extends keyof PipeExtraInfo>(name: K, defaultValue?: unknown): PipeExtraInfo[K];
-  getExtraInfo(name: string, defaultValue?: unknown): unknown;
-  getExtraInfo(name: string, defaultValue?: unknown): unknown {
-    return name === "pipe" ? this._stream : defaultValue;
-  }
-
   isClosing(): boolean {
     return this._closing;
   }
@@ -159,15 +133,7 @@ export class ReadPipeTransport implements ReadTransport<PipeExtraInfo> {
     this._closing = true;
     this._lostScheduled = true;
     this._stream.pause();
-    callSoon(this._loop, this._context, this._callConnectionLost, null);
-  }
-
-  setProtocol(protocol: BaseProtocol): void {
-    this._protocol = protocol;
-  }
-
-  getProtocol(): BaseProtocol {
-    return this._protocol;
+    this._callSoon(this._callConnectionLost, null);
   }
 
   isReading(): boolean {
@@ -189,13 +155,9 @@ export class ReadPipeTransport implements ReadTransport<PipeExtraInfo> {
     if (this._loop.getDebug()) logger.debug(`${this} resumes reading`);
   }
 
-  toString(): string {
+  override toString(): string {
     const state = this._lostScheduled ? "closed" : this._paused ? "paused" : "open";
     return `<ReadPipeTransport ${state}>`;
-  }
-
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return this.toString();
   }
 }
 
@@ -206,33 +168,23 @@ export class ReadPipeTransport implements ReadTransport<PipeExtraInfo> {
  * Protocol: `connectionMade [-> pauseWriting -> resumeWriting]* -> connectionLost`.
  * @internal Users meet it as `subprocessTransport.getPipeTransport(0)`.
  */
-export class WritePipeTransport implements WriteTransport<PipeExtraInfo>, FlowControlled {
-  private _protocol: BaseProtocol;
-  private readonly _loop: BaseEventLoop;
+export class WritePipeTransport extends NodeTransport<PipeExtraInfo> implements WriteTransport<PipeExtraInfo>, FlowControlled {
   private readonly _stream: Socket;
-  private readonly _context: Context | undefined;
   private _closing = false;
   private _lostCalled = false;
   private _lostExc: Error | null = null;
-  private _connLost = 0;
   private readonly _flow: WriteFlowControl;
 
   constructor(loop: BaseEventLoop, stream: Socket, protocol: BaseProtocol, context: Context | undefined) {
-    this._loop = loop;
+    super(loop, protocol, { pipe: stream }, context);
     this._stream = stream;
-    this._protocol = protocol;
-    this._context = context;
     this._flow = new WriteFlowControl(stream, loop, this);
     stream.on("error", (err: Error) => {
       this._lostExc ??= toOSError(err);
     });
-    stream.on("close", () => runIO(loop, context, this._onClose));
-    callSoon(loop, context, this._connectionMade);
+    stream.on("close", () => this._io(this._onClose));
+    this._start(null, false);
   }
-
-  private readonly _connectionMade = (): void => {
-    this._protocol.connectionMade(this);
-  };
 
   private readonly _onClose = (): void => {
     if (this._lostCalled) return;
@@ -249,12 +201,6 @@ export class WritePipeTransport implements WriteTransport<PipeExtraInfo>, FlowCo
     this._protocol.connectionLost(exc);
   }
 
-  getExtraInfo<K extends keyof PipeExtraInfo>(name: K, defaultValue?: unknown): PipeExtraInfo[K];
-  getExtraInfo(name: string, defaultValue?: unknown): unknown;
-  getExtraInfo(name: string, defaultValue?: unknown): unknown {
-    return name === "pipe" ? this._stream : defaultValue;
-  }
-
   isClosing(): boolean {
     return this._closing;
   }
@@ -262,14 +208,6 @@ export class WritePipeTransport implements WriteTransport<PipeExtraInfo>, FlowCo
   /** Closes the pipe once the buffered data is written (as `writeEof()`); `connectionLost(null)` follows. */
   close(): void {
     if (!this._closing) this.writeEof();
-  }
-
-  setProtocol(protocol: BaseProtocol): void {
-    this._protocol = protocol;
-  }
-
-  getProtocol(): BaseProtocol {
-    return this._protocol;
   }
 
   setWriteBufferLimits(high?: number, low?: number): void {
@@ -291,8 +229,7 @@ export class WritePipeTransport implements WriteTransport<PipeExtraInfo>, FlowCo
   write(data: Uint8Array | string): void {
     if (typeof data !== "string" && !(data instanceof Uint8Array)) throw new TypeError(`data argument must be a bytes-like object or a string, not ${typeof data}`);
     if (this._closing || this._lostCalled || this._stream.destroyed) {
-      if (this._connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) logger.warning("pipe closed by peer or os.write(pipe, data) raised exception.");
-      this._connLost++;
+      this._dropWrite("pipe closed by peer or os.write(pipe, data) raised exception.");
       return;
     }
     if (data.length === 0) return;
@@ -329,22 +266,13 @@ export class WritePipeTransport implements WriteTransport<PipeExtraInfo>, FlowCo
   }
 
   /** @internal */
-  _runIO(cb: () => void): void {
-    runIO(this._loop, this._context, cb);
-  }
-
-  /** @internal */
   _isLost(): boolean {
     return this._lostCalled;
   }
 
-  toString(): string {
+  override toString(): string {
     const state = this._lostCalled ? "closed" : this._closing ? "closing" : "open";
     return `<WritePipeTransport ${state} bufsize=${this._stream.writableLength}>`;
-  }
-
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return this.toString();
   }
 }
 
@@ -396,10 +324,7 @@ class ReadSubprocessPipeProto extends WriteSubprocessPipeProto {
  *   `ProcessLookupError` once the transport has finished (after `connectionLost`).
  * @internal Made by `loop.subprocessExec()`/`subprocessShell()`; users see a `SubprocessTransport`.
  */
-export class BaseSubprocessTransport implements SubprocessTransport {
-  private _protocol: BaseProtocol;
-  private _loop: BaseEventLoop;
-  private readonly _context: Context | undefined;
+export class BaseSubprocessTransport extends NodeTransport<SubprocessExtraInfo> implements SubprocessTransport {
   private _proc: ChildProcess | null;
   private readonly _pid: number | undefined;
   private _returncode: number | null = null;
@@ -409,25 +334,22 @@ export class BaseSubprocessTransport implements SubprocessTransport {
   private readonly _pipes = new Map<number, WriteSubprocessPipeProto>();
   private _finished = false;
   private _closed = false;
-  private readonly _extra: Record<string, unknown>;
 
   /** @internal `stdout` is the read end of the child's stdout when it is piped (maybe merged with stderr). */
   constructor(loop: BaseEventLoop, protocol: BaseProtocol, proc: ChildProcess, stdout: Socket | null, waiter: Future<void>, context: Context | undefined) {
-    this._loop = loop;
-    this._protocol = protocol;
+    super(loop, protocol, { subprocess: proc }, context);
     this._proc = proc;
     this._pid = proc.pid;
-    this._context = context;
-    this._extra = { subprocess: proc };
-    proc.on("exit", (code: number | null, signal: NodeJS.Signals | null) => runIO(loop, context, this._processExited, returncodeOf(code, signal)));
+    proc.on("exit", (code: number | null, signal: NodeJS.Signals | null) => this._io(this._processExited, returncodeOf(code, signal)));
     // An error after a successful spawn is a failed kill(): report it, do not crash.
     proc.on("error", (err: Error) => loop.callExceptionHandler({ message: "Error in subprocess", exception: err, transport: this }));
     if (proc.stdin !== null) this._connectPipe(0, new WritePipeTransport(loop, proc.stdin as Socket, new WriteSubprocessPipeProto(this, 0), context));
     if (stdout !== null) this._connectPipe(1, new ReadPipeTransport(loop, stdout, new ReadSubprocessPipeProto(this, 1), context));
     if (proc.stderr !== null) this._connectPipe(2, new ReadPipeTransport(loop, proc.stderr as Socket, new ReadSubprocessPipeProto(this, 2), context));
     if (loop.getDebug()) logger.debug(`process ${JSON.stringify(proc.spawnfile)} created: pid ${this._pid}`);
-    // The pipes' connectionMade calls were scheduled first; the protocol's comes after them.
-    callSoon(loop, context, this._pipesConnected, waiter);
+    // The pipes' connectionMade calls were scheduled first; the protocol's comes after them (its
+    // start-up is not NodeTransport's _start: the calls queued meanwhile go between the two).
+    this._callSoon(this._pipesConnected, waiter);
   }
 
   private _connectPipe(fd: number, pipe: WritePipeTransport | ReadPipeTransport): void {
@@ -437,14 +359,14 @@ export class BaseSubprocessTransport implements SubprocessTransport {
   }
 
   private readonly _pipesConnected = (waiter: Future<void>): void => {
-    callSoon(this._loop, this._context, this._connectionMade);
+    this._callSoon(this._connectionMade);
     for (const schedule of this._pendingCalls ?? []) schedule();
     this._pendingCalls = null;
     // The waiter is told after connectionMade has run, as the socket transports do: an
     // `await waiter` asks for the result a microtask after it is reached, and the loop may run
     // an iteration meanwhile, so a waiter done now could resume before connectionMade (the
     // Process would then have no stdout).
-    callSoon(this._loop, this._context, _setResultUnlessCancelled, waiter, undefined);
+    this._callSoon(_setResultUnlessCancelled<void>, waiter, undefined);
   };
 
   private readonly _connectionMade = (): void => {
@@ -518,12 +440,6 @@ export class BaseSubprocessTransport implements SubprocessTransport {
     return w;
   }
 
-  getExtraInfo<K extends keyof SubprocessExtraInfo>(name: K, defaultValue?: unknown): SubprocessExtraInfo[K];
-  getExtraInfo(name: string, defaultValue?: unknown): unknown;
-  getExtraInfo(name: string, defaultValue?: unknown): unknown {
-    return name in this._extra ? this._extra[name] : defaultValue;
-  }
-
   isClosing(): boolean {
     return this._closed;
   }
@@ -539,14 +455,6 @@ export class BaseSubprocessTransport implements SubprocessTransport {
       // kill() answers a child that is already gone with false, not an error.
       proc.kill("SIGKILL");
     }
-  }
-
-  setProtocol(protocol: BaseProtocol): void {
-    this._protocol = protocol;
-  }
-
-  getProtocol(): BaseProtocol {
-    return this._protocol;
   }
 
   /** The child's process id. */
@@ -583,7 +491,7 @@ export class BaseSubprocessTransport implements SubprocessTransport {
     this.sendSignal("SIGKILL");
   }
 
-  toString(): string {
+  override toString(): string {
     const info = ["BaseSubprocessTransport"];
     if (this._closed) info.push("closed");
     if (this._pid !== undefined) info.push(`pid=${this._pid}`);
@@ -594,10 +502,6 @@ export class BaseSubprocessTransport implements SubprocessTransport {
       if (p) info.push(`${name}=${p}`);
     }
     return `<${info.join(" ")}>`;
-  }
-
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return this.toString();
   }
 }
 

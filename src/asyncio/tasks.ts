@@ -153,6 +153,7 @@ export class Task<T = unknown> extends Future<T> {
     return this._loop;
   }
 
+  /** @internal */
   protected override _onBound(): void {
     if (this._sourceTraceback !== null) reportDestroyedPending.rebind(this);
     this._schedule();
@@ -585,6 +586,7 @@ export class GatheringFuture<T> extends Future<T> {
     super(loop === null ? undefined : { loop });
     this._children = children;
   }
+  /** @internal */
   protected override _onBound(): void {
     const loop = this._loop as LoopLike;
     for (const child of this._children) child._bind(loop);

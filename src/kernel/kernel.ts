@@ -59,6 +59,8 @@ export class Kernel {
   private _received = 0;
   private _pendingInput: { resolve: (line: string) => void; reject: (e: Error) => void; requestId: string } | null = null;
   private _shuttingDown = false;
+  /** Set once shutdown_request is answered: whether a restart was asked for. */
+  private _shutdownAnswered: boolean | null = null;
   private _warmedUp = false;
   private readonly _handlers: Map<string, Handler>;
 
@@ -207,6 +209,16 @@ export class Kernel {
       }
     } finally {
       if (busy) await this._publish("status", { execution_state: "idle" }, msg).catch((e: unknown) => this._log(`could not publish idle for ${shown}: ${safeText(e)}`));
+    }
+    // A shutdown closes the sockets only now, after its one idle has gone out.
+    const restart = this._shutdownAnswered;
+    if (restart !== null && type === "shutdown_request") {
+      try {
+        await this.close();
+        this._options.onShutdown?.(restart);
+      } catch (e) {
+        this._log(`error shutting down: ${safeStack(e)}`);
+      }
     }
   }
 
@@ -361,12 +373,11 @@ export class Kernel {
 
   // -- Shutdown ---------------------------------------------------------------------------------
 
+  /** Replies; `_handle` publishes the request's idle, then closes (idle is not published twice). */
   private async _shutdown(msg: Incoming, channel: Channel): Promise<void> {
     const restart = msg.content["restart"] === true;
     await this._reply(msg, channel, "shutdown_reply", { status: "ok", restart });
-    await this._publish("status", { execution_state: "idle" }, msg);
-    await this.close();
-    this._options.onShutdown?.(restart);
+    this._shutdownAnswered = restart;
   }
 
   /** Ends the language (and what its cells started), closes the sockets. Idempotent. */

@@ -20,7 +20,7 @@ declare module "vitest" {
 }
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-/** Debian's Chromium (scripts/ensure.mjs, ensureChromium, installs it); Playwright's own builds are never downloaded. */
+/** Debian's Chromium (install/ensure.mjs, ensureChromium, installs it); Playwright's own builds are never downloaded. */
 export const CHROMIUM = "/usr/bin/chromium";
 export const SCREENSHOTS = join(ROOT, ".cache", "screenshots");
 /** The kernel's name as JupyterLab shows it (kernel/kernel.json's display_name). */
@@ -147,7 +147,7 @@ export function browserSuite(group: string, options: { app?: "lab" | "notebook";
 /** Headless Debian Chromium; a clear error when it is missing. */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: npm test installs it (scripts/ensure.mjs, ensureChromium); by hand: apt-get install chromium`);
+    throw new Error(`${CHROMIUM} is missing: npm test installs it (install/ensure.mjs, ensureChromium); by hand: apt-get install chromium`);
   }
   return await chromium.launch({ executablePath: CHROMIUM, headless: true });
 }

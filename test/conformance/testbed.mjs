@@ -17,7 +17,7 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build, cacheDir, ensureNodeModules, ensureVenv, jupyterPrefixEnv, root } from "../../scripts/ensure.mjs";
+import { build, cacheDir, ensureNodeModules, ensureVenv, jupyterPrefixEnv, root } from "../../install/ensure.mjs";
 
 const KERNELS = ["asyncio-ts", "asyncio-ts-message", "ipykernel"];
 const DEFAULT_BIN = join(cacheDir, "kernel-testbed", "jupyter-kernel-test");

@@ -9,7 +9,7 @@
 // `npm start -- console`.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -43,7 +43,9 @@ function freshCopy(): string {
   writeFileSync(join(dir, "node_modules", ".asyncio-ts-stamp"), hash.digest("hex"));
   // The venv, hard-linked (same packages, no copying); what npm start writes there is removed
   // first, so the copy proves it writes them, and files written in place are unlinked from ours.
-  const cp = spawnSync("cp", ["-al", join(root, ".venv"), join(dir, ".venv")]);
+  // The venv's real folder: a work tree whose .venv links to another checkout's must not have the
+  // copy's link point into that venv (what is removed below would be removed there).
+  const cp = spawnSync("cp", ["-al", realpathSync(join(root, ".venv")), join(dir, ".venv")]);
   if (cp.status !== 0) throw new Error(`cp -al .venv failed: ${cp.stderr}`);
   rmSync(join(dir, ".venv", "package.json"), { force: true });
   rmSync(join(dir, ".venv", "share", "jupyter", "kernels", KERNEL_NAME), { recursive: true, force: true });

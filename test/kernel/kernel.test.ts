@@ -2,7 +2,7 @@
 // nothing: busy/idle around every request, the order of outputs, execution counts, silent and
 // store_history, stop_on_error, user_expressions, stdin, history, cursor offsets in code points,
 // forged and broken messages, shutdown. (The TypeScript language: interpreter.test.ts.)
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { globMatch } from "../../src/kernel/history.js";
 import { Kernel } from "../../src/kernel/kernel.js";
 import type { CellOutput, Completion, Evaluation, ExecuteOptions, ExecuteOutcome, Inspection, IsCompleteResult, Language } from "../../src/kernel/language.js";
@@ -448,13 +448,17 @@ describe("history_request", () => {
 });
 
 describe("shutdown_request", () => {
-  it("replies, closes the language and the transport, and says whether a restart was asked for", async () => {
+  it("replies, publishes idle once, then closes the language and the transport, and says whether a restart was asked for", async () => {
     let restarted: boolean | null = null;
     const { client, language, transport } = await startKernel({ onShutdown: (restart) => (restarted = restart) });
-    const out = await client.request("shutdown_request", { restart: true }, "control");
+    const msg = client.send("control", "shutdown_request", { restart: true });
+    await client.done(msg);
+    await vi.waitFor(() => expect(restarted).toBe(true));
+    const out = client.of(msg);
     expect(out.find((m) => m.type === "shutdown_reply")!.content).toEqual({ status: "ok", restart: true });
     expect(language.events.at(-1)).toBe("close");
     expect(transport.closed).toBe(true);
-    expect(restarted).toBe(true);
+    // One bracket: busy, the reply, one idle, sent before the sockets closed (idle went out twice before issue 14).
+    expect(out.filter((m) => m.type === "status").map((m) => m.content["execution_state"])).toEqual(["busy", "idle"]);
   });
 });

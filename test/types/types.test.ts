@@ -73,6 +73,10 @@ describe("The package's types, in a strict project that depends on it", () => {
     expect(about("tasks.ts")).toEqual([]);
   });
 
+  it("internals are not published: `_` members (Task._mustCancel, _futWaiter, _step, protected hooks) are not on the types; public names of the three entry points resolve (internals.ts)", () => {
+    expect(about("internals.ts")).toEqual([]);
+  });
+
   it("every fixture compiles, with nothing else to say", () => {
     expect(diagnostics).toBe("");
   });

@@ -188,6 +188,7 @@ export class MultiDict<V = string> implements Iterable<[string, V]> {
  * ```
  */
 export class CIMultiDict<V = string> extends MultiDict<V> {
+  /** @internal */
   protected override _ident(key: string): string {
     return key.toLowerCase();
   }

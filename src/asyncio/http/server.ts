@@ -136,7 +136,7 @@ export class ServerHttpProtocol extends Protocol {
   readonly keepAlive: number;
   /** Seconds to receive a request's headers. */
   readonly headersTimeout: number;
-  /** The loop the connection runs on (set by `connectionMade`). */
+  /** @internal The loop the connection runs on (set by `connectionMade`). */
   protected _loop!: LoopLike;
 
   private readonly _maxHeaderSize: number;

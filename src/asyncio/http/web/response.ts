@@ -321,6 +321,7 @@ export class Response extends StreamResponse {
     return super.prepare(request);
   }
 
+  /** @internal */
   override _finishFor(request: Request): CoroutineObject<void> | null {
     let raw = this._raw;
     if (raw === null) raw = this._startWithLength(request);

