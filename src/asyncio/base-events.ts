@@ -49,6 +49,36 @@ export interface LoopRecorder {
   _io(cb: (...args: never[]) => unknown, start: number, end: number): void;
 }
 
+/**
+ * A clock a loop can run on instead of real time: `new EventLoop({ clock })`. Tests give a loop
+ * virtual time with one (`MockClock` from `asyncio-ts/testing`, as Trio's `trio.abc.Clock` and
+ * `MockClock`). The loop reads the time only through `time()`, and asks the clock how long to
+ * wait, in real time, whenever it has nothing to do but wait for a timer.
+ */
+export interface LoopClock {
+  /** The time in seconds: what `loop.time()` returns, and what timers are due by. */
+  time(): number;
+  /**
+   * The loop has nothing ready and its next timer is due at `deadline` (this clock's time):
+   * how many real seconds it should wait before it looks at its timers again. Less than a
+   * millisecond means "at the next macrotask turn". A callback that becomes ready meanwhile (an
+   * I/O event, `callSoon` from outside) ends the wait early, and the clock is asked again later.
+   */
+  deadlineToSleepTime(deadline: number): number;
+  /**
+   * Optional: the wait is over and the loop still has nothing ready before `deadline`; it looks
+   * at its timers right after this call. A virtual clock may move to `deadline` here (Trio's
+   * autojump). Pending microtasks and I/O callbacks have had their turn before it.
+   */
+  idle?(deadline: number): void;
+}
+
+/** Options of `new EventLoop()` (and of `BaseEventLoop`'s constructor). */
+export interface EventLoopOptions {
+  /** The loop's clock; by default real time (`performance.now()`, in seconds). */
+  clock?: LoopClock;
+}
+
 const WAKE_NONE = 0;
 const WAKE_SOON = 1;
 const WAKE_TIMER = 2;
@@ -100,6 +130,8 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
   private _sliceStart = 0;
   private _sliceWakes = 0;
   private _runDone: (() => void) | null = null;
+  /** The clock given to the constructor, or null for real time (tested in `time()`: one field test). */
+  private readonly _clock: LoopClock | null;
   /**
    * @internal The timeline's recorder while one records this loop, else null. Tested once per
    * iteration (and once per I/O callback), never per callback: a loop nobody records pays one
@@ -112,11 +144,16 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
     this._wakeTimeout = null;
     this._wakeImmediate = null;
     this._sliceStart = now();
+    // Still WAKE_TIMER: this turn is the end of a wait for a timer, with nothing ready (a ready
+    // callback would have replaced the wait with a soon wake-up).
+    if (this._wake === WAKE_TIMER && this._clock !== null) this._clock.idle?.(this._wakeAt);
     runClean(this._runOnceBound);
   };
 
-  constructor() {
+  /** A loop on real time, or on `options.clock`. */
+  constructor(options?: EventLoopOptions) {
     this._debug = debugFromEnv();
+    this._clock = options?.clock ?? null;
   }
 
   // -- Running and stopping --------------------------------------------------------------------
@@ -202,9 +239,9 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
 
   // -- Scheduling --------------------------------------------------------------------------------
 
-  /** The loop's clock: seconds, monotonic. */
+  /** The loop's clock: seconds, monotonic (the clock's time when the loop was given one). */
   time(): number {
-    return now() / 1000;
+    return this._clock === null ? now() / 1000 : this._clock.time();
   }
 
   /**
@@ -466,7 +503,7 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
     this._clearWake();
     this._wake = WAKE_TIMER;
     this._wakeAt = when;
-    const ms = (when - this.time()) * 1000;
+    const ms = (this._clock === null ? when - this.time() : this._clock.deadlineToSleepTime(when)) * 1000;
     // Node's timers have millisecond granularity and may fire a little early by our clock; the
     // last fraction of a millisecond is waited out with immediates, so timers are not late.
     if (ms < 1) this._wakeImmediate = setImmediate(this._tickMacro);

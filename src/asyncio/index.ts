@@ -45,7 +45,7 @@ export {
 } from "./events.js";
 
 // base-events.ts
-export { BaseEventLoop } from "./base-events.js";
+export { BaseEventLoop, type EventLoopOptions, type LoopClock } from "./base-events.js";
 
 // node-events.ts: the loop newEventLoop() makes.
 export { EventLoop } from "./node-events.js";
