@@ -66,4 +66,15 @@ describe("The public API", () => {
       rmSync(project, { recursive: true, force: true });
     }
   });
+
+  it("each public entry loads first in a fresh process (no import cycle evaluates a subclass before its base), and a loop is made on demand", () => {
+    // Every module of the build, imported first, must load; after the package's entry, an
+    // unbound future's getLoop() makes the loop (events.ts's newEventLoop, EventLoop's class).
+    const entries = ["asyncio-ts", "asyncio-ts/http", "asyncio-ts/rest", "asyncio-ts/testing"];
+    for (const entry of entries) {
+      const script = `await import(${JSON.stringify(entry)}); const asyncio = await import("asyncio-ts"); const loop = new asyncio.Future().getLoop(); console.log(loop.constructor.name, typeof loop.createFuture, typeof loop.createTask, typeof loop.stop);`;
+      const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+      expect(out.trim(), entry).toBe("EventLoop function function function");
+    }
+  });
 });
