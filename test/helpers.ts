@@ -4,6 +4,7 @@
 import { expect } from "vitest";
 import { EventLoop, setEventLoop, sleep, type BaseEventLoop } from "../src/asyncio/index.js";
 import type { CoroutineLike } from "../src/asyncio/tasks.js";
+import { MockClock } from "../src/asyncio/testing.js";
 
 /** Loops made by the current test; setup.ts checks them after each test. */
 export const trackedLoops: EventLoop[] = [];
@@ -17,29 +18,16 @@ export function newLoop(): EventLoop {
 }
 
 /**
- * A loop whose clock is virtual: when nothing is ready and the next timer is in the future,
- * the clock jumps to it (once pending microtasks and I/O have had their turn), as Trio's
- * autojump clock. Timer tests run instantly and exactly.
+ * A loop on a MockClock (asyncio-ts/testing): when nothing is ready and the next timer is in
+ * the future, the clock jumps to it (once pending microtasks and I/O have had their turn), as
+ * Trio's autojump clock. Timer tests run instantly and exactly. The clock starts at 1000 s.
  */
 export class FakeClockLoop extends EventLoop {
-  virtualTime = 1000;
-  private _jumpPending = false;
-  override time(): number {
-    return this.virtualTime;
-  }
-  protected override _wakeAtTime(_when: number): void {
-    // Wake on the next macrotask turn instead of waiting in real time; the clock jumps then.
-    this._jumpPending = true;
-    super._wakeAtTime(this.virtualTime);
-  }
-  protected override _runOnce(): void {
-    if (this._jumpPending) {
-      this._jumpPending = false;
-      const next = (this as unknown as { _timers: { _when: number }[] })._timers[0];
-      const ready = (this as unknown as { _ready: unknown[] })._ready;
-      if (ready.length === 0 && next !== undefined && next._when > this.virtualTime) this.virtualTime = next._when;
-    }
-    super._runOnce();
+  readonly clock: MockClock;
+  constructor() {
+    const clock = new MockClock({ start: 1000 });
+    super({ clock });
+    this.clock = clock;
   }
 }
 

@@ -1,4 +1,4 @@
-// BaseEventLoop: the scheduler. A FIFO ready queue, a heap of timers, and Python's
+// base-events.ts: BaseEventLoop, the scheduler. A FIFO ready queue, a heap of timers, and Python's
 // `_run_once` turned inside out so that it runs on Node's own event loop without blocking it:
 // each iteration is a microtask (so the continuations of async functions run between
 // iterations, as Python's tasks run between callbacks), and every millisecond or so the loop
@@ -11,23 +11,30 @@
 // - At most one wake-up (microtask, immediate or Node timer) is pending at any time.
 
 import { copyContext, runClean, runInContext, type Context } from "./context.js";
+import type { CoroutineObject } from "./coroutines.js";
+import type { CreateDatagramEndpointOptions } from "./datagram-transports.js";
 import {
   Handle,
   TimerHandle,
   invokeCallback,
   _enterIteration,
   _registerRunning,
-  type EventLoopLike,
+  type AbstractEventLoop,
+  type CreateConnectionOptions,
+  type CreateServerOptions,
   type ExceptionContext,
+  type ExceptionHandler,
 } from "./events.js";
 import { Future, isFuture } from "./futures.js";
+import { heapPop, heapPush, heapify } from "./heapq.js";
+import type { Address, BaseProtocol } from "./protocols.js";
+import type { ProtocolFactory, Server } from "./socket-transports.js";
+import type { SubprocessOptions } from "./subprocess-transports.js";
+import type { DatagramTransport, SocketExtraInfo, SubprocessTransport, Transport } from "./transports.js";
 import { Task, ensureFuture, taskStep, type CoroutineLike, type TaskOptions } from "./tasks.js";
 import { debugFromEnv, reportNeverRetrieved } from "./debug.js";
 import { extractStack, repr } from "./format.js";
 import { logger } from "./log.js";
-
-/** `loop.setExceptionHandler(handler)`: receives the loop and Python's context dict. */
-export type ExceptionHandler = (loop: BaseEventLoop, context: ExceptionContext) => void;
 
 /**
  * @internal What a loop tells its recorder (timeline.ts) while one is set: the work it runs,
@@ -40,6 +47,36 @@ export interface LoopRecorder {
   _handle(handle: Handle, start: number, end: number): void;
   /** An I/O callback (`_runIOCallback`) ran from `start` to `end`. */
   _io(cb: (...args: never[]) => unknown, start: number, end: number): void;
+}
+
+/**
+ * A clock a loop can run on instead of real time: `new EventLoop({ clock })`. Tests give a loop
+ * virtual time with one (`MockClock` from `asyncio-ts/testing`, as Trio's `trio.abc.Clock` and
+ * `MockClock`). The loop reads the time only through `time()`, and asks the clock how long to
+ * wait, in real time, whenever it has nothing to do but wait for a timer.
+ */
+export interface LoopClock {
+  /** The time in seconds: what `loop.time()` returns, and what timers are due by. */
+  time(): number;
+  /**
+   * The loop has nothing ready and its next timer is due at `deadline` (this clock's time):
+   * how many real seconds it should wait before it looks at its timers again. Less than a
+   * millisecond means "at the next macrotask turn". A callback that becomes ready meanwhile (an
+   * I/O event, `callSoon` from outside) ends the wait early, and the clock is asked again later.
+   */
+  deadlineToSleepTime(deadline: number): number;
+  /**
+   * Optional: the wait is over and the loop still has nothing ready before `deadline`; it looks
+   * at its timers right after this call. A virtual clock may move to `deadline` here (Trio's
+   * autojump). Pending microtasks and I/O callbacks have had their turn before it.
+   */
+  idle?(deadline: number): void;
+}
+
+/** Options of `new EventLoop()` (and of `BaseEventLoop`'s constructor). */
+export interface EventLoopOptions {
+  /** The loop's clock; by default real time (`performance.now()`, in seconds). */
+  clock?: LoopClock;
 }
 
 const WAKE_NONE = 0;
@@ -59,7 +96,9 @@ const RESOLVED = Promise.resolve();
 const SLICE_CHECK_EVERY = 8;
 
 /**
- * An asyncio event loop running on Node's event loop.
+ * An asyncio event loop running on Node's event loop: the scheduler (callbacks, timers, futures,
+ * tasks), without networking. Abstract as CPython's is in effect: EventLoop (node-events.ts)
+ * adds the networking methods, and is what `newEventLoop()` makes.
  *
  * @example
  * ```ts
@@ -69,7 +108,7 @@ const SLICE_CHECK_EVERY = 8;
  * loop.close();
  * ```
  */
-export class BaseEventLoop implements EventLoopLike {
+export abstract class BaseEventLoop implements AbstractEventLoop {
   /** Callbacks slower than this many seconds are logged in debug mode. */
   slowCallbackDuration = 0.1;
 
@@ -91,6 +130,8 @@ export class BaseEventLoop implements EventLoopLike {
   private _sliceStart = 0;
   private _sliceWakes = 0;
   private _runDone: (() => void) | null = null;
+  /** The clock given to the constructor, or null for real time (tested in `time()`: one field test). */
+  private readonly _clock: LoopClock | null;
   /**
    * @internal The timeline's recorder while one records this loop, else null. Tested once per
    * iteration (and once per I/O callback), never per callback: a loop nobody records pays one
@@ -103,11 +144,16 @@ export class BaseEventLoop implements EventLoopLike {
     this._wakeTimeout = null;
     this._wakeImmediate = null;
     this._sliceStart = now();
+    // Still WAKE_TIMER: this turn is the end of a wait for a timer, with nothing ready (a ready
+    // callback would have replaced the wait with a soon wake-up).
+    if (this._wake === WAKE_TIMER && this._clock !== null) this._clock.idle?.(this._wakeAt);
     runClean(this._runOnceBound);
   };
 
-  constructor() {
+  /** A loop on real time, or on `options.clock`. */
+  constructor(options?: EventLoopOptions) {
     this._debug = debugFromEnv();
+    this._clock = options?.clock ?? null;
   }
 
   // -- Running and stopping --------------------------------------------------------------------
@@ -141,7 +187,7 @@ export class BaseEventLoop implements EventLoopLike {
     const fut = ensureFuture(future, { loop: this });
     if (newTask && fut instanceof Task) fut._logDestroyPending = false;
     const stopWhenDone = (f: Future<T>): void => {
-      (f.getLoop() as BaseEventLoop).stop();
+      f.getLoop().stop();
     };
     (stopWhenDone as { _asyncioLabel?: string })._asyncioLabel = "runUntilCompleteCb";
     fut.addDoneCallback(stopWhenDone);
@@ -193,9 +239,9 @@ export class BaseEventLoop implements EventLoopLike {
 
   // -- Scheduling --------------------------------------------------------------------------------
 
-  /** The loop's clock: seconds, monotonic. */
+  /** The loop's clock: seconds, monotonic (the clock's time when the loop was given one). */
   time(): number {
-    return now() / 1000;
+    return this._clock === null ? now() / 1000 : this._clock.time();
   }
 
   /**
@@ -233,7 +279,7 @@ export class BaseEventLoop implements EventLoopLike {
     this._checkClosed();
     if (this._debug) this._checkCallback(cb, "callAt");
     const timer = new TimerHandle(when, this._timerSeq++, cb, args, this, copyContext(), this._debug ? extractStack() : null);
-    heapPush(this._timers, timer);
+    heapPush(this._timers, timer, before);
     timer._scheduled = true;
     if (this._running && !this._inIteration && this._wake !== WAKE_SOON && when < this._wakeAt) this._wakeAtTime(when);
     return timer;
@@ -287,6 +333,16 @@ export class BaseEventLoop implements EventLoopLike {
     this._checkClosed();
     return new Task<T>(coro, { ...options, loop: this });
   }
+
+  // -- Networking: implemented by EventLoop (node-events.ts), documented there -------------------
+
+  abstract createServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host?: string | string[] | null, port?: number | null, options?: CreateServerOptions): CoroutineObject<Server<Address>>;
+  abstract createConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host: string, port: number, options?: CreateConnectionOptions): CoroutineObject<[Transport<SocketExtraInfo<Address>>, P]>;
+  abstract createUnixServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string, options?: Pick<CreateServerOptions, "backlog" | "startServing">): CoroutineObject<Server<string>>;
+  abstract createUnixConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string): CoroutineObject<[Transport<SocketExtraInfo<string>>, P]>;
+  abstract createDatagramEndpoint<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, options?: CreateDatagramEndpointOptions): CoroutineObject<[DatagramTransport, P]>;
+  abstract subprocessExec<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, program: string, args?: readonly string[], options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]>;
+  abstract subprocessShell<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, cmd: string, options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]>;
 
   // -- Debug and errors ---------------------------------------------------------------------------
 
@@ -367,7 +423,7 @@ export class BaseEventLoop implements EventLoopLike {
       if (timers.length > MIN_SCHEDULED_TIMER_HANDLES && this._timerCancelledCount * 2 > timers.length) this._dropCancelledTimers();
       const end = this.time();
       while (timers.length > 0 && (timers[0] as TimerHandle)._when <= end) {
-        const timer = heapPop(timers);
+        const timer = heapPop(timers, before);
         timer._scheduled = false;
         if (timer._cancelled) this._timerCancelledCount--;
         else this._ready.push(timer);
@@ -450,7 +506,7 @@ export class BaseEventLoop implements EventLoopLike {
     this._clearWake();
     this._wake = WAKE_TIMER;
     this._wakeAt = when;
-    const ms = (when - this.time()) * 1000;
+    const ms = (this._clock === null ? when - this.time() : this._clock.deadlineToSleepTime(when)) * 1000;
     // Node's timers have millisecond granularity and may fire a little early by our clock; the
     // last fraction of a millisecond is waited out with immediates, so timers are not late.
     if (ms < 1) this._wakeImmediate = setImmediate(this._tickMacro);
@@ -475,8 +531,10 @@ export class BaseEventLoop implements EventLoopLike {
       if (t._cancelled) t._scheduled = false;
       return !t._cancelled;
     });
+    // In place: _runOnce holds the array.
     this._timers.length = 0;
-    for (const t of live) heapPush(this._timers, t);
+    for (const t of live) this._timers.push(t);
+    heapify(this._timers, before);
     this._timerCancelledCount = 0;
   }
 
@@ -498,45 +556,11 @@ function formatHandle(handle: Handle): string {
   return handle._callback === taskStep && handle._args !== null ? repr(handle._args[0]) : handle.toString();
 }
 
-// A binary min-heap ordered by (when, seq): timers due at the same time run in the order made.
+// Timers are a heap (heapq.ts) ordered by (when, seq): timers due at the same time run in the
+// order they were made.
 function before(a: TimerHandle, b: TimerHandle): boolean {
   return a._when < b._when || (a._when === b._when && a._seq < b._seq);
 }
-
-function heapPush(heap: TimerHandle[], item: TimerHandle): void {
-  let i = heap.push(item) - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    const p = heap[parent] as TimerHandle;
-    if (!before(item, p)) break;
-    heap[i] = p;
-    i = parent;
-  }
-  heap[i] = item;
-}
-
-function heapPop(heap: TimerHandle[]): TimerHandle {
-  const top = heap[0] as TimerHandle;
-  const last = heap.pop() as TimerHandle;
-  if (heap.length > 0) {
-    let i = 0;
-    const n = heap.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && before(heap[r] as TimerHandle, heap[l] as TimerHandle) ? r : l;
-      if (!before(heap[c] as TimerHandle, last)) break;
-      heap[i] = heap[c] as TimerHandle;
-      i = c;
-    }
-    heap[i] = last;
-  }
-  return top;
-}
-
-// The loop factory is registered by node-events.ts (EventLoop: this loop plus networking),
-// which also exports the typed getEventLoop/getRunningLoop/newEventLoop.
 
 /** What the default exception handler logs: the message, the context's other keys, the exception. */
 function logReport(context: ExceptionContext): void {

@@ -5,7 +5,7 @@
 // starts only when a Task runs it or something awaits it.
 
 import { contextTask, runAsTask, type AwaitingTask } from "./context.js";
-import { _adoptWhenALoopRuns, _getRunningLoop, getEventLoop, type LoopLike } from "./events.js";
+import { _adoptWhenALoopRuns, _getRunningLoop, getEventLoop, type AbstractEventLoop } from "./events.js";
 import { Future, _setResultUnlessCancelled, isFuture } from "./futures.js";
 import { debugFromEnv, reportNeverAwaited } from "./debug.js";
 import { extractStack, repr } from "./format.js";
@@ -133,7 +133,7 @@ class DeferredStart<T> extends Future<T> {
   }
 
   protected override _onBound(): void {
-    (this._loop as LoopLike).callSoon(() => {
+    (this._loop as AbstractEventLoop).callSoon(() => {
       let p: PromiseLike<T>;
       try {
         p = this._start();
@@ -256,15 +256,15 @@ function* plainAsGenerator<T>(call: () => GeneratorCoroutine<T> | PromiseLike<T>
 }
 
 /** @internal The loop that code running now belongs to: its task's, else the running loop, else the current loop. */
-export function _currentLoop(task: AwaitingTask | undefined = contextTask()): LoopLike {
-  return (task?._loopRef as LoopLike | null | undefined) ?? _getRunningLoop() ?? getEventLoop();
+export function _currentLoop(task: AwaitingTask | undefined = contextTask()): AbstractEventLoop {
+  return (task?._loopRef as AbstractEventLoop | null | undefined) ?? _getRunningLoop() ?? getEventLoop();
 }
 
 /**
  * A Future that settles as `promise` does: how a generator coroutine waits for a Promise. A
  * CancelledError rejection cancels the future.
  */
-export function wrapPromise<T>(promise: PromiseLike<T>, loop?: LoopLike): Future<T> {
+export function wrapPromise<T>(promise: PromiseLike<T>, loop?: AbstractEventLoop): Future<T> {
   const fut = new Future<T>(loop === undefined ? undefined : { loop });
   settleWith(fut, promise);
   return fut;
@@ -274,7 +274,7 @@ export function wrapPromise<T>(promise: PromiseLike<T>, loop?: LoopLike): Future
  * A future that settles as `promise`, the outcome of code running inline in the current task,
  * does: the task's cancellation goes to what that code awaits (see `Future._delegatesCancel`).
  */
-function inlineOutcome<T>(promise: PromiseLike<T>, loop: LoopLike): Future<T> {
+function inlineOutcome<T>(promise: PromiseLike<T>, loop: AbstractEventLoop): Future<T> {
   const fut = new InlineFuture<T>({ loop });
   settleWith(fut, promise);
   return fut;

@@ -6,7 +6,7 @@
 import { copyContext, runInContext, type Context } from "./context.js";
 import { creationSite } from "./format.js";
 import { logger } from "./log.js";
-import type { ExceptionContext } from "./events.js";
+import type { AbstractEventLoop, ExceptionContext } from "./events.js";
 
 /** True when `ASYNCIO_DEBUG` is set to something other than "" or "0" (Python's PYTHONASYNCIODEBUG). */
 export function debugFromEnv(): boolean {
@@ -14,12 +14,8 @@ export function debugFromEnv(): boolean {
   return v !== undefined && v !== "" && v !== "0";
 }
 
-interface ReportTarget {
-  callExceptionHandler(context: ExceptionContext): void;
-}
-
 interface Report {
-  loop: ReportTarget | null;
+  loop: AbstractEventLoop | null;
   context: ExceptionContext;
   /**
    * The context the watched object was made (or failed) in: the report is made there, so that
@@ -40,7 +36,7 @@ function fire(report: Report): void {
 }
 
 interface Watched {
-  _loop: ReportTarget | null;
+  _loop: AbstractEventLoop | null;
   _exception: unknown;
   _sourceTraceback: string[] | null;
   _repr(): string;
@@ -91,7 +87,7 @@ export const reportNeverRetrieved = {
     this.registry.unregister(fut);
   },
   /** Reports now every armed future of `loop` (the loop is closing). */
-  flush(loop: ReportTarget): void {
+  flush(loop: AbstractEventLoop): void {
     for (const ref of [...this.armed]) {
       const fut = ref.deref();
       if (fut === undefined || fut._loop !== loop) continue;
@@ -103,7 +99,7 @@ export const reportNeverRetrieved = {
 };
 
 interface PendingTask {
-  _loop: ReportTarget | null;
+  _loop: AbstractEventLoop | null;
   _context: Context | undefined;
   _sourceTraceback: string[] | null;
   _repr(): string;
@@ -129,11 +125,11 @@ export const reportDestroyedPending = {
 
 /** @internal "coroutine 'name' was never awaited": armed for coroutine objects made in debug mode. */
 export const reportNeverAwaited = {
-  registry: new FinalizationRegistry<{ name: string; site: string | null; target: ReportTarget | null; origin: Context | undefined }>((r) => {
+  registry: new FinalizationRegistry<{ name: string; site: string | null; target: AbstractEventLoop | null; origin: Context | undefined }>((r) => {
     const where = r.site ? `\nCoroutine created at ${r.site}` : "";
     fire({ loop: r.target, context: { message: `coroutine '${r.name}' was never awaited${where}` }, origin: r.origin });
   }),
-  watch(coro: object, name: string, stack: readonly string[] | null, target: ReportTarget | null): void {
+  watch(coro: object, name: string, stack: readonly string[] | null, target: AbstractEventLoop | null): void {
     this.registry.register(coro, { name, site: creationSite(stack), target, origin: copyContext() }, coro);
   },
   forget(coro: object): void {

@@ -1,10 +1,20 @@
-// Event loop vocabulary: callback handles, the running-loop bookkeeping, and the functions that
-// find a loop (`getEventLoop`, `getRunningLoop`, `newEventLoop`, `setEventLoop`). The scheduler
-// itself lives in base-events.ts; this module does not import it, so that futures and tasks can
-// name loops without a cycle.
+// events.ts: the event loop's interface (`AbstractEventLoop`, as CPython's events.py declares
+// it), callback handles, the running-loop bookkeeping, and the functions that find a loop
+// (`getEventLoop`, `getRunningLoop`, `newEventLoop`, `setEventLoop`). The scheduler is
+// base-events.ts, the loop users get (with networking) node-events.ts. This module imports
+// neither at run time (only their types), so that futures and tasks can name the loop without
+// an import cycle.
 
 import { type Context, contextTask, runInContext } from "./context.js";
+import type { CoroutineObject } from "./coroutines.js";
+import type { CreateDatagramEndpointOptions } from "./datagram-transports.js";
 import { creationSite, formatCallback } from "./format.js";
+import type { Future } from "./futures.js";
+import type { Address, BaseProtocol } from "./protocols.js";
+import type { ProtocolFactory, Server } from "./socket-transports.js";
+import type { SubprocessOptions } from "./subprocess-transports.js";
+import type { CoroutineLike, Task, TaskOptions } from "./tasks.js";
+import type { DatagramTransport, SocketExtraInfo, SubprocessTransport, Transport } from "./transports.js";
 
 /** What the loop hands its exception handler, as Python's context dict. */
 export interface ExceptionContext {
@@ -21,18 +31,109 @@ export interface ExceptionContext {
   [key: string]: unknown;
 }
 
-/** The parts of an event loop that handles, futures and tasks rely on. */
-export interface LoopLike {
-  getDebug(): boolean;
+/** `loop.setExceptionHandler(handler)`: receives the loop and Python's context dict. */
+export type ExceptionHandler = (loop: AbstractEventLoop, context: ExceptionContext) => void;
+
+/** Options of `loop.createServer()`. */
+export interface CreateServerOptions {
+  /** The listen backlog (Python's default: 100). */
+  backlog?: number;
+  /** Start accepting at once (the default); `false` waits for `server.startServing()`. */
+  startServing?: boolean;
+  /** Only IPv4 (4) or IPv6 (6) addresses of the host. */
+  family?: 0 | 4 | 6;
+  /** Listen on an IPv6 address only, not on its IPv4-mapped twin. */
+  ipv6Only?: boolean;
+}
+
+/** Options of `loop.createConnection()`. */
+export interface CreateConnectionOptions {
+  /** Connect over IPv4 (4) or IPv6 (6) only. */
+  family?: 0 | 4 | 6;
+  /** `[host, port]` to bind the local end to. */
+  localAddr?: [string, number];
+}
+
+/**
+ * An asyncio event loop: what `getEventLoop()`, `getRunningLoop()`, `newEventLoop()` and
+ * `Future.getLoop()` return, as CPython's `AbstractEventLoop`. `EventLoop` (node-events.ts)
+ * implements it; each method is documented there and in `BaseEventLoop`.
+ *
+ * @example
+ * ```ts
+ * const loop: asyncio.AbstractEventLoop = new asyncio.Future().getLoop();
+ * const fut = loop.createFuture<string>();
+ * loop.callSoon(() => fut.setResult("done"));
+ * loop.createTask(async () => { await fut; loop.stop(); });
+ * await loop.runForever();
+ * loop.close();
+ * ```
+ */
+export interface AbstractEventLoop {
+  /** Callbacks slower than this many seconds are logged in debug mode. */
+  slowCallbackDuration: number;
+
+  // Running and stopping.
+  /** Runs until `stop()`; the Promise settles when the loop has stopped. */
+  runForever(): Promise<void>;
+  /** Runs until `future` is done and returns its result (a coroutine is wrapped in a Task). */
+  runUntilComplete<T>(future: CoroutineLike<T> | Future<T> | PromiseLike<T>): Promise<T>;
+  /** Stops the loop after the callbacks of the current iteration. */
+  stop(): void;
+  /** True between `runForever()` and the iteration that stops it. */
   isRunning(): boolean;
+  /** True after `close()`. */
   isClosed(): boolean;
+  /** Closes the loop: pending callbacks and timers are dropped. */
+  close(): void;
+
+  // Scheduling.
+  /** The loop's clock: seconds, monotonic. */
   time(): number;
+  /** Schedules `cb(...args)` for the next iteration. */
   callSoon<A extends unknown[]>(cb: (...args: A) => unknown, ...args: A): Handle;
+  /** Schedules `cb(...args)` in `delay` seconds. */
   callLater<A extends unknown[]>(delay: number, cb: (...args: A) => unknown, ...args: A): TimerHandle;
+  /** Schedules `cb(...args)` at loop time `when`. */
   callAt<A extends unknown[]>(when: number, cb: (...args: A) => unknown, ...args: A): TimerHandle;
-  callExceptionHandler(context: ExceptionContext): void;
-  /** @internal Schedules a callback with an explicit context (tasks use it for their steps). */
+  /** @internal callSoon with the context given, as Python's `call_soon(..., context=)` (tasks schedule their steps with it). */
   _callSoonCtx<A extends unknown[]>(cb: (...args: A) => unknown, args: A, context: Context | undefined): Handle;
+
+  // Futures and tasks.
+  /** A new Future on this loop. */
+  createFuture<T = unknown>(): Future<T>;
+  /** Wraps a coroutine (or a function returning one) in a Task on this loop. */
+  createTask<T>(coro: CoroutineLike<T>, options?: Omit<TaskOptions, "loop">): Task<T>;
+
+  // Networking, datagrams, subprocesses (coroutines: await them).
+  /** Listens on `host`:`port` and makes a protocol for each connection. */
+  createServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host?: string | string[] | null, port?: number | null, options?: CreateServerOptions): CoroutineObject<Server<Address>>;
+  /** Connects to `host`:`port`: `[transport, protocol]`. */
+  createConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host: string, port: number, options?: CreateConnectionOptions): CoroutineObject<[Transport<SocketExtraInfo<Address>>, P]>;
+  /** As `createServer`, on a Unix socket at `path`. */
+  createUnixServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string, options?: Pick<CreateServerOptions, "backlog" | "startServing">): CoroutineObject<Server<string>>;
+  /** As `createConnection`, to a Unix socket at `path`. */
+  createUnixConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string): CoroutineObject<[Transport<SocketExtraInfo<string>>, P]>;
+  /** Opens a UDP endpoint: `[transport, protocol]`. */
+  createDatagramEndpoint<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, options?: CreateDatagramEndpointOptions): CoroutineObject<[DatagramTransport, P]>;
+  /** Runs `program` with `args` (no shell) as a child process: `[transport, protocol]`. */
+  subprocessExec<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, program: string, args?: readonly string[], options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]>;
+  /** Runs `cmd` through the shell as `subprocessExec` does. */
+  subprocessShell<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, cmd: string, options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]>;
+
+  // Debug and errors.
+  /** Whether debug mode is on. */
+  getDebug(): boolean;
+  /** Turns debug mode on or off. */
+  setDebug(enabled: boolean): void;
+  /** Sets the handler for errors nobody else can catch; `null` restores the default. */
+  setExceptionHandler(handler: ExceptionHandler | null): void;
+  /** The handler set with `setExceptionHandler`, or `null`. */
+  getExceptionHandler(): ExceptionHandler | null;
+  /** Logs the context's message, its other keys and the exception to `asyncio.logger`. */
+  defaultExceptionHandler(context: ExceptionContext): void;
+  /** Hands `context` to the exception handler; never throws. */
+  callExceptionHandler(context: ExceptionContext): void;
 }
 
 /**
@@ -42,7 +143,7 @@ export interface LoopLike {
 export class Handle {
   /** @internal */ _callback: ((...args: never[]) => unknown) | null;
   /** @internal */ _args: unknown[] | null;
-  /** @internal */ readonly _loop: LoopLike;
+  /** @internal */ readonly _loop: AbstractEventLoop;
   /** @internal */ _context: Context | undefined;
   /** @internal */ _cancelled = false;
   /** @internal */ _sourceTraceback: string[] | null = null;
@@ -51,7 +152,7 @@ export class Handle {
   constructor(
     callback: (...args: never[]) => unknown,
     args: unknown[],
-    loop: LoopLike,
+    loop: AbstractEventLoop,
     context: Context | undefined,
     sourceTraceback: string[] | null = null,
   ) {
@@ -130,7 +231,7 @@ export class Handle {
  * loop's exception handler. `handle` names the callback in that report; the loop's I/O callbacks
  * run without one, and one is made only if they fail.
  */
-export function invokeCallback(loop: LoopLike, cb: (...args: never[]) => unknown, args: unknown[], context: Context | undefined, handle: Handle | null): void {
+export function invokeCallback(loop: AbstractEventLoop, cb: (...args: never[]) => unknown, args: unknown[], context: Context | undefined, handle: Handle | null): void {
   try {
     // No closure here (a captured variable would cost an allocation on every callback).
     const ret = context === undefined ? (cb as (...a: unknown[]) => unknown)(...args) : callInContext(context, cb, args);
@@ -144,7 +245,7 @@ function callInContext(context: Context, cb: (...args: never[]) => unknown, args
   return runInContext(context, () => (cb as (...a: unknown[]) => unknown)(...args));
 }
 
-function reportCallbackError(loop: LoopLike, cb: (...args: never[]) => unknown, args: unknown[], context: Context | undefined, handle: Handle | null, exc: unknown): void {
+function reportCallbackError(loop: AbstractEventLoop, cb: (...args: never[]) => unknown, args: unknown[], context: Context | undefined, handle: Handle | null, exc: unknown): void {
   (handle ?? new Handle(cb, args, loop, context))._reportError(exc);
 }
 
@@ -159,7 +260,7 @@ export class TimerHandle extends Handle {
     seq: number,
     callback: (...args: never[]) => unknown,
     args: unknown[],
-    loop: LoopLike,
+    loop: AbstractEventLoop,
     context: Context | undefined,
     sourceTraceback: string[] | null = null,
   ) {
@@ -191,17 +292,12 @@ export class TimerHandle extends Handle {
 // `runForever()` returns a Promise, so several loops may be "running" at once; the loop that
 // executes a callback right now, or the loop of the task whose code runs, tells them apart.
 
-/** A loop as the policy functions see it; BaseEventLoop implements it. */
-export interface EventLoopLike extends LoopLike {
-  close(): void;
-}
-
-const runningLoops = new Set<EventLoopLike>();
-let iteratingLoop: EventLoopLike | null = null;
+const runningLoops = new Set<AbstractEventLoop>();
+let iteratingLoop: AbstractEventLoop | null = null;
 
 /** What `_adoptWhenALoopRuns` holds: a future not yet bound to a loop. */
 interface Adoptable {
-  _bind(loop: LoopLike): boolean;
+  _bind(loop: AbstractEventLoop): boolean;
 }
 
 // Futures and tasks made while no loop ran and already waited for (awaited at the top of a
@@ -216,7 +312,7 @@ export function _adoptWhenALoopRuns(fut: Adoptable): void {
 }
 
 /** @internal Called by a loop when `runForever` starts and ends. */
-export function _registerRunning(loop: EventLoopLike, running: boolean): void {
+export function _registerRunning(loop: AbstractEventLoop, running: boolean): void {
   if (!running) {
     runningLoops.delete(loop);
     return;
@@ -230,18 +326,18 @@ export function _registerRunning(loop: EventLoopLike, running: boolean): void {
 }
 
 /** @internal Marks the loop whose callbacks run synchronously now; returns the previous one. */
-export function _enterIteration(loop: EventLoopLike | null): EventLoopLike | null {
+export function _enterIteration(loop: AbstractEventLoop | null): AbstractEventLoop | null {
   const prev = iteratingLoop;
   iteratingLoop = loop;
   return prev;
 }
 
 /** @internal The running loop as `getRunningLoop()` finds it, or `null`. */
-export function _getRunningLoop(): EventLoopLike | null {
+export function _getRunningLoop(): AbstractEventLoop | null {
   if (iteratingLoop !== null) return iteratingLoop;
   const task = contextTask();
   if (task !== undefined) {
-    const loop = task._loopRef as EventLoopLike | null;
+    const loop = task._loopRef as AbstractEventLoop | null;
     if (loop !== null && runningLoops.has(loop)) return loop;
   }
   // Outside any callback or task (a native timer, an I/O callback of Node), the one running
@@ -263,31 +359,47 @@ export function _getRunningLoop(): EventLoopLike | null {
  * });
  * ```
  */
-export function getRunningLoop(): EventLoopLike {
+export function getRunningLoop(): AbstractEventLoop {
   const loop = _getRunningLoop();
   if (loop === null) throw new Error("no running event loop");
   return loop;
 }
 
-let loopFactory: (() => EventLoopLike) | null = null;
-let currentLoop: EventLoopLike | null = null;
+// The loop `newEventLoop()` makes is node-events.ts's EventLoop. This module cannot import that
+// class: EventLoop needs futures and tasks, which need this module, and a static import would
+// make `class Task extends Future` run before Future exists whenever futures.ts is imported
+// first (futures.ts must be able to make a loop: an unbound future's `getLoop()`, as Python
+// 3.4's `get_event_loop()`). CPython's events.py has the same need and imports the default
+// lazily; here node-events.ts names its class when it is evaluated, which is before any loop
+// can be asked for (index.ts and every public entry import it).
+let defaultLoopClass: (new () => AbstractEventLoop) | null = null;
+let currentLoop: AbstractEventLoop | null = null;
 
-/** @internal base-events.ts registers how a new loop is made. */
-export function _setLoopFactory(factory: () => EventLoopLike): void {
-  loopFactory = factory;
+/** @internal node-events.ts names the loop class `newEventLoop()` makes. */
+export function _setDefaultLoopClass(loopClass: new () => AbstractEventLoop): void {
+  defaultLoopClass = loopClass;
 }
 
-/** A new event loop, not yet running and not the current one. */
-export function newEventLoop(): EventLoopLike {
-  if (loopFactory === null) throw new Error("asyncio-ts: no event loop implementation registered");
-  return loopFactory();
+/**
+ * A new event loop (an `EventLoop`), not yet running and not the current one.
+ * @example
+ * ```ts
+ * const loop = asyncio.newEventLoop();
+ * loop.callLater(0.1, () => loop.stop());
+ * await loop.runForever();
+ * loop.close();
+ * ```
+ */
+export function newEventLoop(): AbstractEventLoop {
+  if (defaultLoopClass === null) throw new Error("asyncio-ts: no event loop implementation loaded (import the package, not one of its modules)");
+  return new defaultLoopClass();
 }
 
 /**
  * The running loop when there is one; otherwise the current loop, made on first use (as Python
  * 3.4's `get_event_loop()` in the main thread).
  */
-export function getEventLoop(): EventLoopLike {
+export function getEventLoop(): AbstractEventLoop {
   const running = _getRunningLoop();
   if (running !== null) return running;
   if (currentLoop === null || currentLoop.isClosed()) currentLoop = newEventLoop();
@@ -295,11 +407,6 @@ export function getEventLoop(): EventLoopLike {
 }
 
 /** Makes `loop` the current loop (`null` forgets it), as `getEventLoop()` returns it. */
-export function setEventLoop(loop: EventLoopLike | null): void {
+export function setEventLoop(loop: AbstractEventLoop | null): void {
   currentLoop = loop;
-}
-
-/** @internal The current loop without making one. */
-export function _getCurrentLoop(): EventLoopLike | null {
-  return currentLoop;
 }

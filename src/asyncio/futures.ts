@@ -7,7 +7,7 @@
 
 import { contextTask, copyContext, type AwaitingTask, type Context } from "./context.js";
 import { CancelledError, InvalidStateError } from "./exceptions.js";
-import { _adoptWhenALoopRuns, _getRunningLoop, getEventLoop, type LoopLike } from "./events.js";
+import { _adoptWhenALoopRuns, _getRunningLoop, getEventLoop, type AbstractEventLoop } from "./events.js";
 import { callbackName, creationSite, extractStack, shortRepr } from "./format.js";
 import { debugFromEnv, reportNeverRetrieved } from "./debug.js";
 
@@ -21,7 +21,7 @@ export type DoneCallback<F> = (fut: F) => unknown;
 /** Options of `new Future()`. */
 export interface FutureOptions {
   /** The loop that runs the future's callbacks; by default the running loop, else the loop that first awaits it. */
-  loop?: LoopLike;
+  loop?: AbstractEventLoop;
 }
 
 /**
@@ -46,7 +46,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
   /** @internal */ _result: T | undefined = undefined;
   /** @internal */ _exception: unknown = undefined;
   /** @internal */ _hasException = false;
-  /** @internal */ _loop: LoopLike | null;
+  /** @internal */ _loop: AbstractEventLoop | null;
   /** @internal Done callbacks and the context each was added in, flattened: [cb, ctx, cb, ctx, ...]. */
   _callbacks: unknown[] | null = null;
   /** @internal */ _cancelMessage: string | undefined = undefined;
@@ -70,7 +70,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
   }
 
   /** The loop this future belongs to; an unbound future is bound to `getEventLoop()` now. */
-  getLoop(): LoopLike {
+  getLoop(): AbstractEventLoop {
     return this._loop ?? (this._loop = getEventLoop());
   }
 
@@ -78,7 +78,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
    * @internal Binds an unbound future to the loop that drives it; false when it already
    * belongs to another loop.
    */
-  _bind(loop: LoopLike): boolean {
+  _bind(loop: AbstractEventLoop): boolean {
     if (this._loop === null) {
       this._loop = loop;
       this._onBound();
@@ -286,7 +286,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
       queueMicrotask(() => onError(new Error(`Task cannot await on itself: ${this._repr()}`)));
       return;
     }
-    if (this._loop === null) this._bind(task._loopRef as LoopLike);
+    if (this._loop === null) this._bind(task._loopRef as AbstractEventLoop);
     if (this._state !== PENDING) {
       queueMicrotask(() => this._deliver(onResult, onError));
       return;

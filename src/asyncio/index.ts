@@ -29,14 +29,26 @@ export {
 // log.ts
 export { Logger, LogLevel, logger, formatRecord, type LogHandler, type LogRecord } from "./log.js";
 
-// events.ts
-export { Handle, TimerHandle, setEventLoop, type ExceptionContext } from "./events.js";
+// events.ts: the loop's interface, handles, and the functions that find a loop.
+export {
+  Handle,
+  TimerHandle,
+  getEventLoop,
+  getRunningLoop,
+  newEventLoop,
+  setEventLoop,
+  type AbstractEventLoop,
+  type CreateConnectionOptions,
+  type CreateServerOptions,
+  type ExceptionContext,
+  type ExceptionHandler,
+} from "./events.js";
 
 // base-events.ts
-export { BaseEventLoop, type ExceptionHandler } from "./base-events.js";
+export { BaseEventLoop, type EventLoopOptions, type LoopClock } from "./base-events.js";
 
-// node-events.ts
-export { EventLoop, getEventLoop, getRunningLoop, newEventLoop, type CreateConnectionOptions, type CreateServerOptions } from "./node-events.js";
+// node-events.ts: the loop newEventLoop() makes.
+export { EventLoop } from "./node-events.js";
 
 // protocols.ts
 export { BaseProtocol, BufferedProtocol, DatagramProtocol, Protocol, SubprocessProtocol, type Address } from "./protocols.js";

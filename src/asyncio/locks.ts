@@ -17,7 +17,7 @@
 import { contextTask, copyContext, enterStep, runInContext, type AwaitingTask, type Context } from "./context.js";
 import { CoroutineObject, _currentLoop, type GeneratorCoroutine } from "./coroutines.js";
 import { BoundedSemaphoreError, BrokenBarrierError, isCancelledError } from "./exceptions.js";
-import type { LoopLike } from "./events.js";
+import type { AbstractEventLoop } from "./events.js";
 import { Future } from "./futures.js";
 import { noteWait, observing } from "./observe.js";
 
@@ -121,13 +121,13 @@ export class Deque<T> implements Iterable<T> {
  * are internal).
  */
 export abstract class _LoopBoundMixin {
-  /** @internal */ _loop: LoopLike | null = null;
+  /** @internal */ _loop: AbstractEventLoop | null = null;
 
   /**
    * @internal The loop to make waiter futures on: the loop of the code running now.
    * @throws Error "<repr> is bound to a different event loop" when it is not this object's loop.
    */
-  _getLoop(): LoopLike {
+  _getLoop(): AbstractEventLoop {
     const loop = _currentLoop();
     if (this._loop === null) this._loop = loop;
     else if (loop !== this._loop) throw new Error(`${this._repr()} is bound to a different event loop`);

@@ -10,10 +10,9 @@
 import type { BaseEventLoop } from "./base-events.js";
 import { awaitedTasks, taskTree, treePrefix } from "./call-graph.js";
 import type { Context } from "./context.js";
-import { TimerHandle } from "./events.js";
 import { _setResultUnlessCancelled, Future } from "./futures.js";
 import { formatCallback, repr } from "./format.js";
-import { getRunningLoop } from "./node-events.js";
+import { TimerHandle, getRunningLoop, type AbstractEventLoop } from "./events.js";
 import { birthOf, siteOf, startObserving, waitOf } from "./observe.js";
 import { _openServers } from "./socket-transports.js";
 import { GatheringFuture, Task, allTasks, currentTask } from "./tasks.js";
@@ -95,7 +94,7 @@ function notebookHost(): NotebookHost | null {
 /** Options of `monitor()`. */
 export interface MonitorOptions {
   /** The loop to watch; by default the running one. */
-  loop?: BaseEventLoop;
+  loop?: AbstractEventLoop;
   /** Seconds between looks: at most this often the display is updated (0.25; 1 for text tables). */
   interval?: number;
   /** Stops by itself after this many seconds (a demo's "watch for a while"); by default it runs until stopped. */
@@ -106,8 +105,8 @@ export interface MonitorOptions {
  * A snapshot of `loop` (by default the running loop): its tasks in await-tree order (each
  * under the task that awaits it), its pending timers soonest first, its open servers.
  */
-export function loopSnapshot(loop?: BaseEventLoop): LoopSnapshot {
-  const l = loop ?? (getRunningLoop() as BaseEventLoop);
+export function loopSnapshot(loop?: AbstractEventLoop): LoopSnapshot {
+  const l = (loop ?? getRunningLoop()) as BaseEventLoop;
   const now = l.time();
   const wall = performance.now() / 1000;
   const host = notebookHost();
@@ -406,6 +405,6 @@ export class Monitor {
  */
 export function monitor(options: MonitorOptions = {}): Monitor {
   startObserving();
-  const loop = options.loop ?? (getRunningLoop() as BaseEventLoop);
+  const loop = (options.loop ?? getRunningLoop()) as BaseEventLoop;
   return new Monitor(loop, options);
 }

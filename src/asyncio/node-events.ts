@@ -1,4 +1,5 @@
-// EventLoop: the loop users get, BaseEventLoop plus networking over Node's own sockets:
+// node-events.ts: EventLoop, the loop users get (the `AbstractEventLoop` that `newEventLoop()`
+// makes): BaseEventLoop plus networking over Node's own sockets:
 // createServer / createConnection (TCP, IPv4 and IPv6), their Unix-socket variants. The
 // datagram and subprocess methods are thin: their work is done by their own modules
 // (datagram-transports.ts, subprocess-transports.ts).
@@ -8,7 +9,7 @@ import { createConnection as netConnect, createServer as netCreateServer, type S
 import { BaseEventLoop } from "./base-events.js";
 import { copyContext, runClean } from "./context.js";
 import { CoroutineObject } from "./coroutines.js";
-import { _getRunningLoop, _setLoopFactory, getEventLoop as getEventLoopAny, getRunningLoop as getRunningLoopAny, newEventLoop as newEventLoopAny } from "./events.js";
+import { _setDefaultLoopClass, type AbstractEventLoop, type CreateConnectionOptions, type CreateServerOptions } from "./events.js";
 import { Future } from "./futures.js";
 import { waitStarted } from "./node-transport.js";
 import type { Address, BaseProtocol } from "./protocols.js";
@@ -17,31 +18,11 @@ import type { DatagramTransport, SocketExtraInfo, SubprocessTransport, Transport
 import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from "./datagram-transports.js";
 import { makeSubprocessTransport, type SubprocessOptions } from "./subprocess-transports.js";
 
-/** Options of `loop.createServer()`. */
-export interface CreateServerOptions {
-  /** The listen backlog (Python's default: 100). */
-  backlog?: number;
-  /** Start accepting at once (the default); `false` waits for `server.startServing()`. */
-  startServing?: boolean;
-  /** Only IPv4 (4) or IPv6 (6) addresses of the host. */
-  family?: 0 | 4 | 6;
-  /** Listen on an IPv6 address only, not on its IPv4-mapped twin. */
-  ipv6Only?: boolean;
-}
-
-/** Options of `loop.createConnection()`. */
-export interface CreateConnectionOptions {
-  /** Connect over IPv4 (4) or IPv6 (6) only. */
-  family?: 0 | 4 | 6;
-  /** `[host, port]` to bind the local end to. */
-  localAddr?: [string, number];
-}
-
 /**
  * An asyncio event loop with Node's networking: what `newEventLoop()` and `getEventLoop()`
  * give.
  */
-export class EventLoop extends BaseEventLoop {
+export class EventLoop extends BaseEventLoop implements AbstractEventLoop {
   /**
    * Listens on `host`:`port` (every address `host` resolves to; all interfaces when `host` is
    * null) and makes a protocol for each connection. A coroutine: await it for the Server.
@@ -53,7 +34,7 @@ export class EventLoop extends BaseEventLoop {
    * const [host, port] = server.sockets[0]!.getsockname();
    * ```
    */
-  createServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host?: string | string[] | null, port?: number | null, options?: CreateServerOptions): CoroutineObject<Server<Address>> {
+  override createServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host?: string | string[] | null, port?: number | null, options?: CreateServerOptions): CoroutineObject<Server<Address>> {
     return new CoroutineObject<Server<Address>>("createServer", {
       async: async () => {
         const hosts = host === null || host === undefined ? [null] : Array.isArray(host) ? host : [host];
@@ -101,7 +82,7 @@ export class EventLoop extends BaseEventLoop {
    * for `[transport, protocol]`, once `connectionMade` has run.
    * @throws ConnectionRefusedError "Connect call failed ('127.0.0.1', 4242): connection refused".
    */
-  createConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host: string, port: number, options?: CreateConnectionOptions): CoroutineObject<[Transport<SocketExtraInfo<Address>>, P]> {
+  override createConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host: string, port: number, options?: CreateConnectionOptions): CoroutineObject<[Transport<SocketExtraInfo<Address>>, P]> {
     return new CoroutineObject<[Transport<SocketExtraInfo<Address>>, P]>("createConnection", {
       async: async () => {
         const sock = await connect(() =>
@@ -115,7 +96,7 @@ export class EventLoop extends BaseEventLoop {
   }
 
   /** As `createServer`, on a Unix socket at `path`. */
-  createUnixServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string, options?: Pick<CreateServerOptions, "backlog" | "startServing">): CoroutineObject<Server<string>> {
+  override createUnixServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string, options?: Pick<CreateServerOptions, "backlog" | "startServing">): CoroutineObject<Server<string>> {
     return new CoroutineObject<Server<string>>("createUnixServer", {
       async: async () => {
         const s = runClean(() => netCreateServer({ allowHalfOpen: true }));
@@ -130,7 +111,7 @@ export class EventLoop extends BaseEventLoop {
   }
 
   /** As `createConnection`, to a Unix socket at `path`. */
-  createUnixConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string): CoroutineObject<[Transport<SocketExtraInfo<string>>, P]> {
+  override createUnixConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string): CoroutineObject<[Transport<SocketExtraInfo<string>>, P]> {
     return new CoroutineObject<[Transport<SocketExtraInfo<string>>, P]>("createUnixConnection", {
       async: async () => {
         const sock = await connect(() => runClean(() => netConnect({ path, allowHalfOpen: true }))).catch((err: unknown) => {
@@ -159,7 +140,7 @@ export class EventLoop extends BaseEventLoop {
    * const [transport] = await loop.createDatagramEndpoint(EchoServerProtocol, { localAddr: ["127.0.0.1", 9999] });
    * ```
    */
-  createDatagramEndpoint<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, options?: CreateDatagramEndpointOptions): CoroutineObject<[DatagramTransport, P]> {
+  override createDatagramEndpoint<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, options?: CreateDatagramEndpointOptions): CoroutineObject<[DatagramTransport, P]> {
     return new CoroutineObject<[DatagramTransport, P]>("createDatagramEndpoint", {
       async: async () => await createDatagramEndpoint(this, protocolFactory, options),
     });
@@ -176,7 +157,7 @@ export class EventLoop extends BaseEventLoop {
    * const [transport, protocol] = await loop.subprocessExec(MyProtocol, "ls", ["-l"]);
    * ```
    */
-  subprocessExec<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, program: string, args: readonly string[] = [], options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]> {
+  override subprocessExec<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, program: string, args: readonly string[] = [], options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]> {
     return new CoroutineObject<[SubprocessTransport, P]>("subprocessExec", {
       async: async () => {
         for (const a of [program, ...args]) if (typeof a !== "string") throw new TypeError(`program and arguments must be strings, not ${typeof a}`);
@@ -191,7 +172,7 @@ export class EventLoop extends BaseEventLoop {
    * the shell cannot find is not an error here: the child exits with status 127.
    * @throws Error "cmd must be a string".
    */
-  subprocessShell<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, cmd: string, options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]> {
+  override subprocessShell<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, cmd: string, options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]> {
     return new CoroutineObject<[SubprocessTransport, P]>("subprocessShell", {
       async: async () => {
         if (typeof cmd !== "string") throw new Error("cmd must be a string");
@@ -254,24 +235,5 @@ function connect(make: () => Socket): Promise<Socket> {
   });
 }
 
-_setLoopFactory(() => new EventLoop());
-
-/** The loop running the current code. @throws Error "no running event loop". */
-export function getRunningLoop(): EventLoop {
-  return getRunningLoopAny() as EventLoop;
-}
-
-/** The running loop, or else the current loop (made on first use). */
-export function getEventLoop(): EventLoop {
-  return getEventLoopAny() as EventLoop;
-}
-
-/** A new event loop (not running, not made current). */
-export function newEventLoop(): EventLoop {
-  return newEventLoopAny() as EventLoop;
-}
-
-/** @internal The running loop or null, typed. */
-export function _runningLoop(): EventLoop | null {
-  return _getRunningLoop() as EventLoop | null;
-}
+// newEventLoop() (events.ts) makes this class; see there why it is named from here.
+_setDefaultLoopClass(EventLoop);

@@ -16,6 +16,7 @@ import type { CoroutineObject, GeneratorCoroutine } from "./coroutines.js";
 import { QueueEmpty, QueueFull, QueueShutDown } from "./exceptions.js";
 import { repr } from "./format.js";
 import { Future } from "./futures.js";
+import { heapPop, heapPush } from "./heapq.js";
 import { Deque, Event, _LibCoroutine, _LoopBoundMixin } from "./locks.js";
 import { noteWait, observing } from "./observe.js";
 
@@ -434,7 +435,7 @@ export class LifoQueue<T = unknown> extends Queue<T> {
   }
 }
 
-// -- Python's ordering and heapq -------------------------------------------------------------------
+// -- Python's ordering -------------------------------------------------------------------
 
 function kind(x: unknown): string {
   if (x === null || x === undefined) return "NoneType";
@@ -483,49 +484,4 @@ export function pythonLessThan(a: unknown, b: unknown): boolean {
     return a.length < b.length;
   }
   throw new TypeError(`'<' not supported between instances of '${kind(a)}' and '${kind(b)}'`);
-}
-
-// heapq's heappush/heappop, line for line, so that items that compare equal come out in the
-// same order as in Python.
-
-function heapPush<T>(heap: T[], item: T, lt: (a: T, b: T) => boolean): void {
-  heap.push(item);
-  siftDown(heap, 0, heap.length - 1, lt);
-}
-
-function heapPop<T>(heap: T[], lt: (a: T, b: T) => boolean): T {
-  const last = heap.pop() as T;
-  if (heap.length === 0) return last;
-  const top = heap[0] as T;
-  heap[0] = last;
-  siftUp(heap, 0, lt);
-  return top;
-}
-
-function siftDown<T>(heap: T[], startpos: number, pos: number, lt: (a: T, b: T) => boolean): void {
-  const newitem = heap[pos] as T;
-  while (pos > startpos) {
-    const parentpos = (pos - 1) >> 1;
-    const parent = heap[parentpos] as T;
-    if (!lt(newitem, parent)) break;
-    heap[pos] = parent;
-    pos = parentpos;
-  }
-  heap[pos] = newitem;
-}
-
-function siftUp<T>(heap: T[], pos: number, lt: (a: T, b: T) => boolean): void {
-  const endpos = heap.length;
-  const startpos = pos;
-  const newitem = heap[pos] as T;
-  let childpos = 2 * pos + 1;
-  while (childpos < endpos) {
-    const rightpos = childpos + 1;
-    if (rightpos < endpos && !lt(heap[childpos] as T, heap[rightpos] as T)) childpos = rightpos;
-    heap[pos] = heap[childpos] as T;
-    pos = childpos;
-    childpos = 2 * pos + 1;
-  }
-  heap[pos] = newitem;
-  siftDown(heap, startpos, pos, lt);
 }

@@ -4,9 +4,7 @@
 // `main` itself (`HostsRun`: the Jupyter kernel's loop, whose cells are scripts started on a
 // loop that is already running).
 
-import type { BaseEventLoop } from "./base-events.js";
-import { newEventLoop } from "./node-events.js";
-import { _getRunningLoop, setEventLoop } from "./events.js";
+import { _getRunningLoop, newEventLoop, setEventLoop, type AbstractEventLoop } from "./events.js";
 import { allTasks, gather, type CoroutineLike, type Task } from "./tasks.js";
 
 /** Options of `run()`. */
@@ -65,7 +63,7 @@ export async function run<T>(main: CoroutineLike<T>, options?: RunOptions): Prom
   }
 }
 
-async function cancelAllTasks(loop: BaseEventLoop): Promise<void> {
+async function cancelAllTasks(loop: AbstractEventLoop): Promise<void> {
   await _cancelTasks(loop, allTasks(loop));
 }
 
@@ -73,7 +71,7 @@ async function cancelAllTasks(loop: BaseEventLoop): Promise<void> {
  * @internal Cancels `toCancel` and waits for them; reports those that fail instead of ending
  * (`run`'s shutdown, and a loop that hosts a run for the tasks its `main` left).
  */
-export async function _cancelTasks(loop: BaseEventLoop, toCancel: Set<Task<unknown>>): Promise<void> {
+export async function _cancelTasks(loop: AbstractEventLoop, toCancel: Set<Task<unknown>>): Promise<void> {
   if (toCancel.size === 0) return;
   for (const task of toCancel) task.cancel();
   await loop.runUntilComplete(gather(...toCancel, { returnExceptions: true }));

@@ -10,6 +10,7 @@
 
 import type { Socket, Server as NetServer } from "node:net";
 import type { BaseEventLoop } from "./base-events.js";
+import type { AbstractEventLoop } from "./events.js";
 import { copyContext, type Context } from "./context.js";
 import { CoroutineObject } from "./coroutines.js";
 import { OSError, toOSError } from "./exceptions.js";
@@ -383,7 +384,7 @@ export class Server<A extends Address | string = Address | string> {
   }
 
   /** The loop the server runs on. */
-  getLoop(): BaseEventLoop {
+  getLoop(): AbstractEventLoop {
     return this._loop;
   }
 

@@ -4,11 +4,10 @@
 
 import { isCoroutineFunction, _currentLoop, CoroutineObject, ReadyCoroutine, isGenerator, isThenable, type GeneratorCoroutine } from "./coroutines.js";
 import { ConnectionResetError, IncompleteReadError, LimitOverrunError } from "./exceptions.js";
-import type { LoopLike } from "./events.js";
+import type { AbstractEventLoop, CreateConnectionOptions, CreateServerOptions } from "./events.js";
 import { contextTask, runAsTask } from "./context.js";
 import { Future } from "./futures.js";
 import { noteWait, observing } from "./observe.js";
-import type { EventLoop, CreateServerOptions, CreateConnectionOptions } from "./node-events.js";
 import { Protocol, type Address } from "./protocols.js";
 import type { Server } from "./socket-transports.js";
 import { Task } from "./tasks.js";
@@ -101,9 +100,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
   private _exception: Error | null = null;
   private _transport: Transport | null = null;
   private _paused = false;
-  private _loop: LoopLike | null;
+  private _loop: AbstractEventLoop | null;
 
-  constructor(options?: { limit?: number; loop?: LoopLike }) {
+  constructor(options?: { limit?: number; loop?: AbstractEventLoop }) {
     const limit = options?.limit ?? DEFAULT_LIMIT;
     if (!(limit > 0)) throw new RangeError("Limit cannot be <= 0");
     this._limit = limit;
@@ -393,7 +392,7 @@ export class StreamReaderProtocol extends Protocol {
   private _closed: Future<void> | null = null;
   private _closedExc: Error | null | undefined = undefined;
   private _task: Task<unknown> | null = null;
-  private _loop: LoopLike | null = null;
+  private _loop: AbstractEventLoop | null = null;
 
   constructor(reader: StreamReader, clientConnected: ClientConnectedCallback | null = null) {
     super();
@@ -622,7 +621,7 @@ export interface StartServerOptions extends CreateServerOptions {
 export function startServer(clientConnected: ClientConnectedCallback<Address>, host?: string | null, port?: number | null, options?: StartServerOptions): CoroutineObject<Server<Address>> {
   return new CoroutineObject<Server<Address>>("startServer", {
     async: async () => {
-      const loop = _currentLoop() as EventLoop;
+      const loop = _currentLoop();
       const limit = options?.limit;
       // The protocol hands it the writers of TCP connections: `Address` is what they carry.
       const cb = clientConnected as ClientConnectedCallback;
@@ -635,7 +634,7 @@ export function startServer(clientConnected: ClientConnectedCallback<Address>, h
 export function openConnection(host: string, port: number, options?: CreateConnectionOptions & { limit?: number }): CoroutineObject<[StreamReader, StreamWriter<SocketExtraInfo<Address>>]> {
   return new CoroutineObject<[StreamReader, StreamWriter<SocketExtraInfo<Address>>]>("openConnection", {
     async: async () => {
-      const loop = _currentLoop() as EventLoop;
+      const loop = _currentLoop();
       const reader = new StreamReader({ limit: options?.limit, loop });
       const protocol = new StreamReaderProtocol(reader);
       const [transport] = await loop.createConnection(() => protocol, host, port, options);
@@ -648,7 +647,7 @@ export function openConnection(host: string, port: number, options?: CreateConne
 export function startUnixServer(clientConnected: ClientConnectedCallback<string>, path: string, options?: Pick<StartServerOptions, "limit" | "backlog" | "startServing">): CoroutineObject<Server<string>> {
   return new CoroutineObject<Server<string>>("startUnixServer", {
     async: async () => {
-      const loop = _currentLoop() as EventLoop;
+      const loop = _currentLoop();
       const limit = options?.limit;
       // The protocol hands it the writers of Unix connections: a path is what they carry.
       const cb = clientConnected as ClientConnectedCallback;
@@ -661,7 +660,7 @@ export function startUnixServer(clientConnected: ClientConnectedCallback<string>
 export function openUnixConnection(path: string, options?: { limit?: number }): CoroutineObject<[StreamReader, StreamWriter<SocketExtraInfo<string>>]> {
   return new CoroutineObject<[StreamReader, StreamWriter<SocketExtraInfo<string>>]>("openUnixConnection", {
     async: async () => {
-      const loop = _currentLoop() as EventLoop;
+      const loop = _currentLoop();
       const reader = new StreamReader({ limit: options?.limit, loop });
       const protocol = new StreamReaderProtocol(reader);
       const [transport] = await loop.createUnixConnection(() => protocol, path);

@@ -7,9 +7,8 @@
 
 import { _currentLoop, CoroutineObject } from "./coroutines.js";
 import { BrokenPipeError, ConnectionResetError } from "./exceptions.js";
-import type { LoopLike } from "./events.js";
+import type { AbstractEventLoop } from "./events.js";
 import { logger } from "./log.js";
-import type { EventLoop } from "./node-events.js";
 import { SubprocessProtocol } from "./protocols.js";
 import { DEFAULT_LIMIT, StreamReader, StreamReaderProtocol, StreamWriter } from "./streams.js";
 import { DEVNULL, PIPE, STDOUT, type BaseSubprocessTransport, type StdioSpec } from "./subprocess-transports.js";
@@ -48,7 +47,7 @@ export class SubprocessStreamProtocol extends SubprocessProtocol {
   /** The child's stderr, when piped. */
   stderr: StreamReader | null = null;
   private readonly _limit: number;
-  private readonly _loop: LoopLike;
+  private readonly _loop: AbstractEventLoop;
   private _transport: SubprocessTransport | null = null;
   private _processExited = false;
   private readonly _pipeFds: number[] = [];
@@ -56,7 +55,7 @@ export class SubprocessStreamProtocol extends SubprocessProtocol {
   // stands for the stdin pipe (Python's FlowControlMixin and `_stdin_closed`).
   private _stdinProtocol: StreamReaderProtocol | null = null;
 
-  constructor(limit: number = DEFAULT_LIMIT, loop: LoopLike = _currentLoop()) {
+  constructor(limit: number = DEFAULT_LIMIT, loop: AbstractEventLoop = _currentLoop()) {
     super();
     this._limit = limit;
     this._loop = loop;
@@ -167,10 +166,10 @@ export class Process {
   /** The child's stderr (a StreamReader) when it was piped. */
   readonly stderr: StreamReader | null;
   private readonly _transport: BaseSubprocessTransport;
-  private readonly _loop: LoopLike;
+  private readonly _loop: AbstractEventLoop;
 
   /** @internal Made by `createSubprocessExec()` / `createSubprocessShell()`. */
-  constructor(transport: SubprocessTransport, protocol: SubprocessStreamProtocol, loop: LoopLike) {
+  constructor(transport: SubprocessTransport, protocol: SubprocessStreamProtocol, loop: AbstractEventLoop) {
     this._transport = transport as BaseSubprocessTransport;
     this._loop = loop;
     this.stdin = protocol.stdin;
@@ -308,7 +307,7 @@ export function createSubprocessExec(program: string, ...args: string[] | [...st
   const [argv, options] = splitOptions(args);
   return new CoroutineObject<Process>("createSubprocessExec", {
     async: async () => {
-      const loop = _currentLoop() as EventLoop;
+      const loop = _currentLoop();
       const [transport, protocol] = await loop.subprocessExec(() => new SubprocessStreamProtocol(options.limit, loop), program, argv, loopOptions(options));
       return new Process(transport, protocol, loop);
     },
@@ -327,7 +326,7 @@ export function createSubprocessExec(program: string, ...args: string[] | [...st
 export function createSubprocessShell(cmd: string, options: CreateSubprocessOptions = {}): CoroutineObject<Process> {
   return new CoroutineObject<Process>("createSubprocessShell", {
     async: async () => {
-      const loop = _currentLoop() as EventLoop;
+      const loop = _currentLoop();
       const [transport, protocol] = await loop.subprocessShell(() => new SubprocessStreamProtocol(options.limit, loop), cmd, loopOptions(options));
       return new Process(transport, protocol, loop);
     },

@@ -5,7 +5,7 @@
 
 import { CoroutineObject, callInTask, delegate, driveGenerator, type GeneratorCoroutine } from "./coroutines.js";
 import { ExceptionGroup, isCancelledError } from "./exceptions.js";
-import { getRunningLoop, type LoopLike } from "./events.js";
+import { getRunningLoop, type AbstractEventLoop } from "./events.js";
 import { Future } from "./futures.js";
 import { noteWait, observing } from "./observe.js";
 import { Task, currentTask, type CoroutineLike, type TaskOptions } from "./tasks.js";
@@ -35,7 +35,7 @@ export class TaskGroup {
   private _entered = false;
   private _exiting = false;
   private _aborting = false;
-  private _loop: LoopLike | null = null;
+  private _loop: AbstractEventLoop | null = null;
   private _parentTask: Task<unknown> | null = null;
   private _parentCancelRequested = false;
   private readonly _tasks = new Set<Task<unknown>>();
@@ -84,7 +84,7 @@ export class TaskGroup {
     if (!this._entered) throw new Error(`TaskGroup ${this} has not been entered`);
     if (this._exiting && this._tasks.size === 0) throw new Error(`TaskGroup ${this} is finished`);
     if (this._aborting) throw new Error(`TaskGroup ${this} is shutting down`);
-    const task = new Task<T>(coro, { ...options, loop: this._loop as LoopLike });
+    const task = new Task<T>(coro, { ...options, loop: this._loop as AbstractEventLoop });
     this._tasks.add(task as Task<unknown>);
     task.addDoneCallback(this._onTaskDoneBound as (t: Task<T>) => void);
     return task;
@@ -105,7 +105,7 @@ export class TaskGroup {
     // A loop: the wait may be cancelled several times if the parent task is cancelled again.
     while (this._tasks.size > 0) {
       if (this._onCompletedFut === null) {
-        this._onCompletedFut = new Future<boolean>({ loop: this._loop as LoopLike });
+        this._onCompletedFut = new Future<boolean>({ loop: this._loop as AbstractEventLoop });
         if (observing) noteWait(this._onCompletedFut, { kind: "TaskGroup", on: this });
       }
       try {
@@ -150,7 +150,7 @@ export class TaskGroup {
     this._errors.push(exc);
     const parent = this._parentTask as Task<unknown>;
     if (parent.done()) {
-      (this._loop as LoopLike).callExceptionHandler({ message: `Task ${task} has errored out but its parent task ${parent} is already completed`, exception: exc, task });
+      (this._loop as AbstractEventLoop).callExceptionHandler({ message: `Task ${task} has errored out but its parent task ${parent} is already completed`, exception: exc, task });
       return;
     }
     if (!this._aborting && !this._parentCancelRequested) {

@@ -17,7 +17,7 @@
 
 import { copyContext, enterStep, runAsTask, contextTask, type Context } from "./context.js";
 import { CancelledError, TimeoutError, isCancelledError } from "./exceptions.js";
-import { _adoptWhenALoopRuns, _getRunningLoop, getEventLoop, getRunningLoop, type LoopLike } from "./events.js";
+import { _adoptWhenALoopRuns, _getRunningLoop, getEventLoop, getRunningLoop, type AbstractEventLoop } from "./events.js";
 import { Future, _setResultUnlessCancelled, isFuture } from "./futures.js";
 import {
   CoroutineObject,
@@ -46,7 +46,7 @@ export type AwaitableLike<T> = Future<T> | CoroutineLike<T>;
 /** Options of `new Task()` and `createTask()`. */
 export interface TaskOptions {
   /** The loop to run on; by default the running loop, else the loop that first drives the task. */
-  loop?: LoopLike;
+  loop?: AbstractEventLoop;
   /** The task's name; by default `Task-<n>`. */
   name?: string;
   /** The async context the task runs in; by default a copy of the current one. */
@@ -149,7 +149,7 @@ export class Task<T = unknown> extends Future<T> {
   }
 
   /** @internal The loop, as the async context's task bookkeeping reads it. */
-  get _loopRef(): LoopLike | null {
+  get _loopRef(): AbstractEventLoop | null {
     return this._loop;
   }
 
@@ -160,7 +160,7 @@ export class Task<T = unknown> extends Future<T> {
   }
 
   private _schedule(): void {
-    (this._loop as LoopLike)._callSoonCtx(taskStep, [this as Task<unknown>], this._context);
+    (this._loop as AbstractEventLoop)._callSoonCtx(taskStep, [this as Task<unknown>], this._context);
     trackTask(this as Task<unknown>);
   }
 
@@ -330,7 +330,7 @@ export class Task<T = unknown> extends Future<T> {
   }
 
   private _handleYield(y: unknown): void {
-    const loop = this._loop as LoopLike;
+    const loop = this._loop as AbstractEventLoop;
     let fut: Future<unknown>;
     if (isFuture(y)) {
       if (!y._bind(loop)) {
@@ -373,7 +373,7 @@ export class Task<T = unknown> extends Future<T> {
   }
 
   private _scheduleStep(exc: unknown): void {
-    (this._loop as LoopLike)._callSoonCtx(taskStep, exc === undefined ? [this as Task<unknown>] : [this as Task<unknown>, exc], this._context);
+    (this._loop as AbstractEventLoop)._callSoonCtx(taskStep, exc === undefined ? [this as Task<unknown>] : [this as Task<unknown>, exc], this._context);
   }
 
   /** @internal */
@@ -491,7 +491,7 @@ export function createTask<T>(coro: CoroutineLike<T>, options?: Omit<TaskOptions
  * a coroutine, Promise or function is wrapped in a Task.
  * @throws Error when `x` belongs to another loop than `options.loop`.
  */
-export function ensureFuture<T>(x: AwaitableLike<T>, options?: { loop?: LoopLike }): Future<T> {
+export function ensureFuture<T>(x: AwaitableLike<T>, options?: { loop?: AbstractEventLoop }): Future<T> {
   const loop = options?.loop;
   if (isFuture(x)) {
     if (loop !== undefined && !x._bind(loop)) throw new Error("The future belongs to a different loop than the one specified as the loop argument");
@@ -508,14 +508,14 @@ export function ensureFuture<T>(x: AwaitableLike<T>, options?: { loop?: LoopLike
  * or `null` when code of `loop` (by default the running loop) runs outside any task.
  * @throws Error "no running event loop" when no `loop` is given and none is running.
  */
-export function currentTask(loop: LoopLike = getRunningLoop()): Task<unknown> | null {
+export function currentTask(loop: AbstractEventLoop = getRunningLoop()): Task<unknown> | null {
   const task = contextTask() as Task<unknown> | undefined;
   if (task === undefined || task.done() || task._loop !== loop) return null;
   return task;
 }
 
 /** The tasks of `loop` (by default the running loop) that are not done yet. */
-export function allTasks(loop?: LoopLike): Set<Task<unknown>> {
+export function allTasks(loop?: AbstractEventLoop): Set<Task<unknown>> {
   const l = loop ?? getRunningLoop();
   const out = new Set<Task<unknown>>();
   for (const t of pendingTasks) if (t._loop === l && !t.done()) out.add(t);
@@ -582,13 +582,13 @@ function* sleepGen<T>(delay: number, result: T): GeneratorCoroutine<T> {
 export class GatheringFuture<T> extends Future<T> {
   _children: Future<unknown>[];
   _cancelRequested = false;
-  constructor(children: Future<unknown>[], loop: LoopLike | null) {
+  constructor(children: Future<unknown>[], loop: AbstractEventLoop | null) {
     super(loop === null ? undefined : { loop });
     this._children = children;
   }
   /** @internal */
   protected override _onBound(): void {
-    const loop = this._loop as LoopLike;
+    const loop = this._loop as AbstractEventLoop;
     for (const child of this._children) child._bind(loop);
   }
   override cancel(msg?: string): boolean {
@@ -653,7 +653,7 @@ export function gather<A extends readonly AwaitableLike<unknown>[]>(...args: [..
   const doneFuts: Future<unknown>[] = [];
   let nfuts = 0;
   let nfinished = 0;
-  let loop: LoopLike | null = null;
+  let loop: AbstractEventLoop | null = null;
   let outer: GatheringFuture<Results<A>> | null = null;
 
   const onChildDone = (fut: Future<unknown>): void => {
@@ -743,7 +743,7 @@ export function wait<T>(aws: Iterable<AwaitableLike<T>>, options?: WaitOptions):
   });
 }
 
-function* waitImpl<T>(fs: Set<Future<T>>, timeout: number | null, returnWhen: ReturnWhen, loop: LoopLike): GeneratorCoroutine<[Set<Future<T>>, Set<Future<T>>]> {
+function* waitImpl<T>(fs: Set<Future<T>>, timeout: number | null, returnWhen: ReturnWhen, loop: AbstractEventLoop): GeneratorCoroutine<[Set<Future<T>>, Set<Future<T>>]> {
   const waiter = new Future<boolean>({ loop });
   let timeoutHandle: { cancel(): void } | null = null;
   if (timeout !== null) timeoutHandle = loop.callLater(timeout, () => {
@@ -770,7 +770,7 @@ function* waitImpl<T>(fs: Set<Future<T>>, timeout: number | null, returnWhen: Re
   return [done, pending];
 }
 
-function* cancelAndWait(fut: Future<unknown>, loop: LoopLike): GeneratorCoroutine<void> {
+function* cancelAndWait(fut: Future<unknown>, loop: AbstractEventLoop): GeneratorCoroutine<void> {
   const waiter = new Future<void>({ loop });
   const release = (): void => {
     if (!waiter.done()) waiter.setResult(undefined);
@@ -861,7 +861,7 @@ export class AsCompleted<T> implements Iterable<CoroutineObject<T>>, AsyncIterab
   private readonly _todo = new Set<Future<T>>();
   // Results are boxed: a Promise would flatten a future that resolves to a future.
   private readonly _waiters: Future<{ f: Future<T> }>[] = [];
-  private readonly _loop: LoopLike;
+  private readonly _loop: AbstractEventLoop;
   private _timeoutHandle: { cancel(): void } | null = null;
   private _timedOut = false;
   private _handedOut = 0;

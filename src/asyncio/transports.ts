@@ -1,6 +1,7 @@
-// Transports: how bytes are carried, as Python's asyncio/transports.py. These are the
-// interfaces a protocol sees; node-events.ts implements them over Node's sockets, pipes and
-// processes.
+// transports.ts: how bytes are carried, as Python's asyncio/transports.py. These are the
+// interfaces a protocol sees; socket-transports.ts (TCP and Unix sockets),
+// datagram-transports.ts (UDP) and subprocess-transports.ts (child processes and their pipes)
+// implement them over Node's own.
 
 import type { ChildProcess } from "node:child_process";
 import type { Socket as DgramSocket } from "node:dgram";

@@ -66,4 +66,18 @@ describe("The public API", () => {
       rmSync(project, { recursive: true, force: true });
     }
   });
+
+  it("each public entry loads first in a fresh process (no import cycle evaluates a subclass before its base), and with it alone a loop is made on demand", () => {
+    // events.ts's newEventLoop() makes the class node-events.ts names when it is loaded: every
+    // entry that can need a loop must load it. An unbound future's getLoop() makes one.
+    const futures = JSON.stringify(join(root, "dist", "asyncio", "futures.js"));
+    for (const entry of ["asyncio-ts", "asyncio-ts/http", "asyncio-ts/rest"]) {
+      const script = `await import(${JSON.stringify(entry)}); const { Future } = await import(${futures}); const loop = new Future().getLoop(); console.log(loop.constructor.name, typeof loop.createFuture, typeof loop.createTask, typeof loop.stop);`;
+      const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+      expect(out.trim(), entry).toBe("EventLoop function function function");
+    }
+    // The fake clock needs no loop of its own.
+    const clock = execFileSync(process.execPath, ["--input-type=module", "-e", `const { MockClock } = await import("asyncio-ts/testing"); console.log(new MockClock({ start: 2 }).time());`], { cwd: root, encoding: "utf8" });
+    expect(clock.trim()).toBe("2");
+  });
 });

@@ -1,11 +1,11 @@
 // asyncio.run: a fresh loop, the result back, the tasks left behind cancelled, the loop closed.
 import { describe, expect, it } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
-import { BaseEventLoop, CancelledError } from "../../src/asyncio/index.js";
+import { CancelledError, type AbstractEventLoop } from "../../src/asyncio/index.js";
 
 describe("asyncio.run", () => {
   it("returns main's result and closes its loop", async () => {
-    let loop: BaseEventLoop | null = null;
+    let loop: AbstractEventLoop | null = null;
     const r = await asyncio.run(async () => {
       loop = asyncio.getRunningLoop();
       return 42;

@@ -97,6 +97,20 @@ describe("The library package (asyncio-ts)", () => {
     expect(execFileSync(process.execPath, ["main.js"], { cwd: project, encoding: "utf8" }).trim()).toBe("slept");
   });
 
+  it("runs a program that imports its fake clock as 'asyncio-ts/testing': an hour's sleep returns at once, at exactly the hour", () => {
+    writeFileSync(join(project, "clock.js"), [
+      `import * as asyncio from "asyncio-ts";`,
+      `import { MockClock } from "asyncio-ts/testing";`,
+      `const clock = new MockClock();`,
+      `const loop = new asyncio.EventLoop({ clock });`,
+      `const t0 = performance.now();`,
+      `await loop.runUntilComplete(asyncio.sleep(3600));`,
+      `loop.close();`,
+      `console.log(clock.time(), performance.now() - t0 < 1000);`,
+    ].join("\n"));
+    expect(execFileSync(process.execPath, ["clock.js"], { cwd: project, encoding: "utf8" }).trim()).toBe("3600 true");
+  });
+
   it("type-checks a strict TypeScript consumer against the installed declarations", () => {
     writeFileSync(join(project, "consumer.ts"), `import * as asyncio from "asyncio-ts";\nconst fut: asyncio.Future<number> = new asyncio.Future<number>();\nconst done: boolean = fut.done();\nexport const slept: Promise<string> = asyncio.run(async () => { await asyncio.sleep(0.01); return String(done); });\n`);
     const options = { strict: true, noEmit: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", types: ["node"], typeRoots: [join(root, "node_modules", "@types")] };

@@ -77,6 +77,10 @@ describe("The package's types, in a strict project that depends on it", () => {
     expect(about("internals.ts")).toEqual([]);
   });
 
+  it("Future.getLoop(), getEventLoop() and friends return AbstractEventLoop, with createFuture, createTask, stop and networking; asyncio-ts/testing's MockClock is a loop clock (loop.ts)", () => {
+    expect(about("loop.ts")).toEqual([]);
+  });
+
   it("every fixture compiles, with nothing else to say", () => {
     expect(diagnostics).toBe("");
   });

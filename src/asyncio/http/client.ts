@@ -20,7 +20,7 @@ import type { ConnectionOptions } from "node:tls";
 import type { BaseEventLoop } from "../base-events.js";
 import { copyContext, runClean, type Context } from "../context.js";
 import { CoroutineObject, _currentLoop, type GeneratorCoroutine } from "../coroutines.js";
-import type { LoopLike, TimerHandle } from "../events.js";
+import type { AbstractEventLoop, TimerHandle } from "../events.js";
 import { OSError, TimeoutError } from "../exceptions.js";
 import { Future, _setResultUnlessCancelled } from "../futures.js";
 import { connectError } from "../socket-transports.js";
@@ -161,7 +161,7 @@ const asyncDisposeSymbol: typeof Symbol.asyncDispose = (Symbol.asyncDispose ?? S
 const disposeSymbol: typeof Symbol.dispose = (Symbol.dispose ?? Symbol.for("Symbol.dispose")) as typeof Symbol.dispose;
 
 /** A loop whose I/O callbacks this module can run: every loop of the library is one. */
-type IOLoop = LoopLike & Pick<BaseEventLoop, "_runIOCallback">;
+type IOLoop = AbstractEventLoop & Pick<BaseEventLoop, "_runIOCallback">;
 
 // -- ClientSession ------------------------------------------------------------------------------
 
@@ -888,7 +888,7 @@ export class ClientResponse implements AsyncDisposable, Disposable {
   private _closed = false;
 
   /** @internal Made by the client when a response's head arrives. */
-  constructor(exchange: Exchange, method: string, url: URL, res: http.IncomingMessage, limit: number, loop: LoopLike) {
+  constructor(exchange: Exchange, method: string, url: URL, res: http.IncomingMessage, limit: number, loop: AbstractEventLoop) {
     this._exchange = exchange;
     this.method = method;
     this.url = url;

@@ -12,7 +12,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
 import { logger } from "../log.js";
-import { _runningLoop, getRunningLoop } from "../node-events.js";
+import { _getRunningLoop, getRunningLoop } from "../events.js";
 import type { Address } from "../protocols.js";
 import { run } from "../runners.js";
 import type { ProtocolFactory, Server } from "../socket-transports.js";
@@ -287,7 +287,7 @@ export class Supervisor {
         }
       };
       // On the loop running (a script's own asyncio.run) as a task, else on a loop of its own.
-      const loop = _runningLoop();
+      const loop = _getRunningLoop();
       const served: PromiseLike<void> = loop !== null ? loop.createTask(serve) : run(serve);
       served.then(
         () => this._endWorker(0),

@@ -2,6 +2,10 @@
 // `from aiohttp import web` (the `web` namespace) and the multi-process server, as explicit named
 // re-exports (our `__all__`). aiorest is `asyncio-ts/rest`.
 
+// The loop newEventLoop() makes (EventLoop names itself to events.ts when loaded; events.ts says
+// why): this entry may be the only one a program imports, and its client makes a loop on demand.
+import "../node-events.js";
+
 // multidict.ts
 export { CIMultiDict, MultiDict, type MultiDictInit } from "./multidict.js";
 

@@ -6,7 +6,7 @@
 
 import { STATUS_CODES, validateHeaderName, validateHeaderValue } from "node:http";
 import { CoroutineObject, ReadyCoroutine, _currentLoop, functionKind, type GeneratorCoroutine } from "../coroutines.js";
-import type { TimerHandle, LoopLike } from "../events.js";
+import type { TimerHandle, AbstractEventLoop } from "../events.js";
 import { ConnectionResetError } from "../exceptions.js";
 import { Future } from "../futures.js";
 import { logger } from "../log.js";
@@ -137,7 +137,7 @@ export class ServerHttpProtocol extends Protocol {
   /** Seconds to receive a request's headers. */
   readonly headersTimeout: number;
   /** @internal The loop the connection runs on (set by `connectionMade`). */
-  protected _loop!: LoopLike;
+  protected _loop!: AbstractEventLoop;
 
   private readonly _maxHeaderSize: number;
   private readonly _limit: number | undefined;

@@ -5,7 +5,7 @@
 
 import { STATUS_CODES } from "node:http";
 import { callInTask, delegate, functionKind, type GeneratorCoroutine } from "../coroutines.js";
-import type { LoopLike } from "../events.js";
+import type { AbstractEventLoop } from "../events.js";
 import { isCancelledError } from "../exceptions.js";
 import { logger } from "../log.js";
 import type { StreamReader } from "../streams.js";
@@ -145,7 +145,7 @@ export interface RESTServerOptions extends ServerHttpProtocolOptions {
   /** The host name the server is reached by, as aiorest took it (kept, not checked against requests). */
   hostname: string;
   /** The loop it serves on (by default, the loop that runs the connections). */
-  loop?: LoopLike;
+  loop?: AbstractEventLoop;
   /** The largest body read for a handler, in bytes (default 1 MiB); a larger one is answered 413. */
   maxBodySize?: number;
 }
@@ -179,7 +179,7 @@ export class RESTServer {
   /** The host name given (aiorest's `hostname`). */
   readonly hostname: string;
   /** The loop given, or null. */
-  readonly loop: LoopLike | null;
+  readonly loop: AbstractEventLoop | null;
   /** @internal */ readonly _router = new Router<Entry>();
   /** @internal */ readonly _maxBodySize: number;
   private readonly _protocolOptions: ServerHttpProtocolOptions;

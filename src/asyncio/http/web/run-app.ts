@@ -2,7 +2,7 @@
 // gracefully; in one process (runner.ts) or in several (../cluster.ts).
 
 import cluster from "node:cluster";
-import { _runningLoop, getRunningLoop } from "../../node-events.js";
+import { _getRunningLoop, getRunningLoop } from "../../events.js";
 import type { Address } from "../../protocols.js";
 import { run } from "../../runners.js";
 import { Supervisor } from "../cluster.js";
@@ -74,7 +74,7 @@ export async function runApp(app: Application | PromiseLike<Application>, option
       await runner.cleanup();
     }
   };
-  if (_runningLoop() !== null) await serve(handleSignals ?? false);
+  if (_getRunningLoop() !== null) await serve(handleSignals ?? false);
   else await run(() => serve(handleSignals ?? true));
 }
 

@@ -4,7 +4,7 @@
 // these with signal handling.
 
 import { CoroutineObject } from "../../coroutines.js";
-import { getRunningLoop, type EventLoop } from "../../node-events.js";
+import { getRunningLoop, type AbstractEventLoop } from "../../events.js";
 import type { Address } from "../../protocols.js";
 import type { Server } from "../../socket-transports.js";
 import type { ServerHttpProtocolOptions } from "../server.js";
@@ -252,7 +252,7 @@ export class ShutdownSignal {
     if (!this.future.done() && !this._loop.isClosed()) this.future.setResult(signal);
   };
 
-  constructor(private readonly _loop: EventLoop) {
+  constructor(private readonly _loop: AbstractEventLoop) {
     this.future = _loop.createFuture<NodeJS.Signals | "stop">();
     process.on("SIGINT", this._onSignal);
     process.on("SIGTERM", this._onSignal);
