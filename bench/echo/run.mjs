@@ -280,7 +280,7 @@ function printTargets(all) {
   }
   console.log("\n## Targets (from the issue)\n");
   const short = (row) => `${row.label.replace("asyncio-ts ", "").replace(" (generators, yield*)", " (yield*)").replace(" (async/await)", "")}, ${row.runtime.replace("Node ", "")}`;
-  console.log(table(["target", ...tsRows.map(short)], lines, ["l", ...tsRows.map(() => "r")]));
+  console.log(table(["target", ...tsRows.map(short)], lines, ["l", ...tsRows.map(() => /** @type {const} */ ("r"))]));
   console.log("met/MISSED: on throughput, as the issue sets them. (CPU x): the same ratio of server CPU per message or per MB,");
   console.log("which the machine's other load disturbs less. [..]: streams rows against the protocol target, for reference.");
   console.log(`*: this row or its reference was not server-bound (server below ${NOT_BOUND * 100}% of a core)`);

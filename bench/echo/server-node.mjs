@@ -13,5 +13,5 @@ const server = net.createServer((socket) => {
 });
 server.listen({ host: "127.0.0.1", port: 0 }, () => {
   serveUntilTold(maxSeconds, () => server.close());
-  process.stdout.write(JSON.stringify({ port: server.address().port, runtime: `node ${process.version}` }) + "\n");
+  process.stdout.write(JSON.stringify({ port: /** @type {import("node:net").AddressInfo} */ (server.address()).port, runtime: `node ${process.version}` }) + "\n");
 });

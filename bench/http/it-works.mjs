@@ -9,28 +9,30 @@ import { IT_WORKS } from "./server-common.mjs";
  * "gen" (a generator method, `yield* response.writeEof()`: the class's 3.4 form).
  */
 export function itWorksHandler(aiohttp, style) {
+  /** Everything up to writeEof, shared by both styles. */
+  function itWorks(protocol, message) {
+    const response = new aiohttp.Response(protocol.writer, 200, { httpVersion: message.version });
+    const content = IT_WORKS;
+    const bcontent = Buffer.from(content, "utf8");
+    response.addHeader("Content-Type", "text/html; charset=UTF-8");
+    response.addHeader("Content-Length", String(bcontent.length));
+    response.sendHeaders();
+    response.write(bcontent);
+    return response;
+  }
+
   class HttpRequestHandler extends aiohttp.ServerHttpProtocol {
     async handleRequest(message, payload) {
-      const response = this.itWorks(message);
+      const response = itWorks(this, message);
       await response.writeEof();
-    }
-
-    /** Everything up to writeEof, shared by both styles. */
-    itWorks(message) {
-      const response = new aiohttp.Response(this.writer, 200, { httpVersion: message.version });
-      const content = IT_WORKS;
-      const bcontent = Buffer.from(content, "utf8");
-      response.addHeader("Content-Type", "text/html; charset=UTF-8");
-      response.addHeader("Content-Length", String(bcontent.length));
-      response.sendHeaders();
-      response.write(bcontent);
-      return response;
     }
   }
 
-  class GenHttpRequestHandler extends HttpRequestHandler {
+  // Its own subclass of the library's class (not of the async one): a generator method is not
+  // an override of an async method.
+  class GenHttpRequestHandler extends aiohttp.ServerHttpProtocol {
     *handleRequest(message, payload) {
-      const response = this.itWorks(message);
+      const response = itWorks(this, message);
       yield* response.writeEof();
     }
   }

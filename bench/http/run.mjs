@@ -406,7 +406,7 @@ function printTargets(all, opts) {
     })]);
   }
   console.log("\n## Targets (from the issue)\n");
-  console.log(table(["target", ...columns.map((c) => c.title)], lines, ["l", ...columns.map(() => "r")]));
+  console.log(table(["target", ...columns.map((c) => c.title)], lines, ["l", ...columns.map(() => /** @type {const} */ ("r"))]));
   console.log("CPU/req: this row's server CPU per request ÷ node:http's on the same Node version (at most the bound: met).");
   console.log(`req/s: this row ÷ aiohttp + uvloop (at least ${VS_UVLOOP}x: met). *: this row or aiohttp + uvloop was not server-bound.`);
 }

@@ -14,4 +14,4 @@ app.get("/", async (request, reply) => {
 });
 await app.listen({ host: "127.0.0.1", port: 0 });
 serveUntilTold(maxSeconds, () => void app.close());
-ready(app.server.address().port, { runtime: `node ${process.version}, fastify ${app.version}` });
+ready(/** @type {import("node:net").AddressInfo} */ (app.server.address()).port, { runtime: `node ${process.version}, fastify ${app.version}` });

@@ -13,5 +13,5 @@ const server = http.createServer((req, res) => {
 });
 server.listen({ host: "127.0.0.1", port: 0 }, () => {
   serveUntilTold(maxSeconds, () => server.close());
-  ready(server.address().port);
+  ready(/** @type {import("node:net").AddressInfo} */ (server.address()).port);
 });

@@ -257,7 +257,7 @@ function printTargets(all) {
     })]);
   }
   console.log("\n## Targets (from the issue)\n");
-  console.log(table(["target", ...tsRows.map((r) => `${r.label.replace("asyncio-ts ", "")}, ${r.runtime}`)], lines, ["l", ...tsRows.map(() => "r")]));
+  console.log(table(["target", ...tsRows.map((r) => `${r.label.replace("asyncio-ts ", "")}, ${r.runtime}`)], lines, ["l", ...tsRows.map(() => /** @type {const} */ ("r"))]));
 }
 
 // -- Main -----------------------------------------------------------------------------------------

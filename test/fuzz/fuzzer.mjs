@@ -96,7 +96,8 @@ export function makeRng(seed) {
 
 /** Writes `bytes` on a plain TCP connection to `port`, then drops it. */
 function rawTcp(host, port, bytes) {
-  return new Promise((resolve) => {
+  return /** @type {Promise<void>} */ (
+    new Promise((resolve) => {
     const s = connect({ host, port });
     const done = () => {
       s.destroy();
@@ -106,7 +107,7 @@ function rawTcp(host, port, bytes) {
     s.once("error", done);
     s.once("close", done);
     s.once("connect", () => s.write(bytes, () => setTimeout(done, 5)));
-  });
+  }));
 }
 
 /**

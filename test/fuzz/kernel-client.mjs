@@ -141,6 +141,10 @@ export class KernelClient {
     /** @type {{ pred: () => boolean, resolve: () => void }[]} */
     this._waiters = [];
     this._closed = false;
+    /** @type {Dealer | undefined} A DEALER on the heartbeat port, made when first asked for. */
+    this._hbDealer = undefined;
+    /** @type {XSubscriber | undefined} An XSUB on iopub, made when first asked for. */
+    this._xsub = undefined;
   }
 
   /** @param {string} port */
@@ -161,7 +165,7 @@ export class KernelClient {
     // Ready once each socket has shaken hands with the kernel: a DEALER that connected before
     // the kernel bound retries 100 ms later, and a ROUTER drops what is sent to an identity it
     // does not know yet (the input_request of a cell run meanwhile).
-    const handshakes = ["shell", "stdin", "control", "iopub"].map((c) => new Promise((resolve) => this[c].events.on("handshake", () => resolve())));
+    const handshakes = ["shell", "stdin", "control", "iopub"].map((c) => /** @type {Promise<void>} */ (new Promise((resolve) => this[c].events.on("handshake", () => resolve()))));
     this.ready = Promise.all(handshakes);
     this.shell.connect(this.url("shell_port"));
     this.stdin.connect(this.url("stdin_port"));
