@@ -22,7 +22,7 @@ export function itWorksHandler(aiohttp, style) {
   }
 
   class HttpRequestHandler extends aiohttp.ServerHttpProtocol {
-    async handleRequest(message, payload) {
+    async handleRequest(message, _payload) {
       const response = itWorks(this, message);
       await response.writeEof();
     }
@@ -31,7 +31,7 @@ export function itWorksHandler(aiohttp, style) {
   // Its own subclass of the library's class (not of the async one): a generator method is not
   // an override of an async method.
   class GenHttpRequestHandler extends aiohttp.ServerHttpProtocol {
-    *handleRequest(message, payload) {
+    *handleRequest(message, _payload) {
       const response = itWorks(this, message);
       yield* response.writeEof();
     }

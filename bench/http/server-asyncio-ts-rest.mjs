@@ -9,7 +9,7 @@ import { asyncioTs, ready, serverArgs, serveUntilTold } from "./server-common.mj
 const { RESTServer } = await asyncioTs("rest", ["RESTServer"]);
 const { maxSeconds } = serverArgs();
 
-function hello(request) {
+function hello(_request) {
   return { hello: "world" };
 }
 

@@ -9,7 +9,7 @@ import { IT_WORKS, asyncioTs, ready, serverArgs, serveUntilTold } from "./server
 const { web } = await asyncioTs("http", ["web.Application", "web.Response", "web.AppRunner", "web.TCPSite"]);
 const { maxSeconds } = serverArgs();
 
-async function handle(request) {
+async function handle(_request) {
   return new web.Response({ text: IT_WORKS, contentType: "text/html" });
 }
 

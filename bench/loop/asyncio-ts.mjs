@@ -76,8 +76,8 @@ const asyncWorkloads = {
       await asyncio.sleep(0);
     }
     const t0 = performance.now();
-    const tasks = new Array(n);
-    for (let i = 0; i < n; i++) tasks[i] = loop.createTask(child);
+    const tasks = [];
+    for (let i = 0; i < n; i++) tasks.push(loop.createTask(child));
     await asyncio.gather(...tasks);
     return { seconds: (performance.now() - t0) / 1000 };
   },
@@ -138,8 +138,8 @@ const genWorkloads = {
       yield* asyncio.sleep(0);
     }
     const t0 = performance.now();
-    const tasks = new Array(n);
-    for (let i = 0; i < n; i++) tasks[i] = loop.createTask(child());
+    const tasks = [];
+    for (let i = 0; i < n; i++) tasks.push(loop.createTask(child()));
     yield* asyncio.gather(...tasks);
     return { seconds: (performance.now() - t0) / 1000 };
   },

@@ -80,8 +80,8 @@ const workloads = {
       await new Promise((r) => setImmediate(r));
     }
     const t0 = performance.now();
-    const tasks = new Array(n);
-    for (let i = 0; i < n; i++) tasks[i] = child();
+    const tasks = [];
+    for (let i = 0; i < n; i++) tasks.push(child());
     await Promise.all(tasks);
     return { seconds: (performance.now() - t0) / 1000 };
   },

@@ -316,7 +316,7 @@ export async function createDatagramEndpoint<P extends BaseProtocol>(loop: BaseE
   } else {
     const locals = localAddr !== undefined ? await resolve(localAddr, family) : null;
     const remotes = remoteAddr !== undefined ? await resolve(remoteAddr, family) : null;
-    for (const fam of [...new Set([...(locals ?? []), ...(remotes ?? [])].map((a) => a.family))]) {
+    for (const fam of new Set([...(locals ?? []), ...(remotes ?? [])].map((a) => a.family))) {
       const local = locals?.find((a) => a.family === fam)?.address ?? null;
       const remote = remotes?.find((a) => a.family === fam)?.address ?? null;
       if ((locals !== null && local === null) || (remotes !== null && remote === null)) continue;

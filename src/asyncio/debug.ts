@@ -88,7 +88,8 @@ export const reportNeverRetrieved = {
   },
   /** Reports now every armed future of `loop` (the loop is closing). */
   flush(loop: AbstractEventLoop): void {
-    for (const ref of [...this.armed]) {
+    // A copy: a report may arm or disarm futures while this goes through them.
+    for (const ref of Array.from(this.armed)) {
       const fut = ref.deref();
       if (fut === undefined || fut._loop !== loop) continue;
       const report = this.reports.get(fut);

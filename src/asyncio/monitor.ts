@@ -15,7 +15,7 @@ import { formatCallback, repr } from "./format.js";
 import { TimerHandle, getRunningLoop, type AbstractEventLoop } from "./events.js";
 import { birthOf, siteOf, startObserving, waitOf } from "./observe.js";
 import { _openServers } from "./socket-transports.js";
-import { GatheringFuture, Task, allTasks, currentTask } from "./tasks.js";
+import { GatheringFuture, Task, currentTask } from "./tasks.js";
 
 /** A task as the monitor shows it. */
 export interface TaskView {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `asyncio-ts-kernel` command (the kernel package's bin; `node dist/cli/main.js` in this
-// repository). The only place in the project that calls process.exit.
+// repository). One of the two places in src/ that call process.exit: a command ends with its
+// code. (The other: the kernel's control thread ends the process on a shutdown, zmq-worker.ts.)
 // Subcommands: `kernel -f FILE` (what kernel.json runs), `install` (registers the kernelspec),
 // `demo` (a short tour of the library), `--version`.
 

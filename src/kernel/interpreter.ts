@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import * as asyncio from "../asyncio/index.js";
 import { Future, type LogHandler, type LogRecord, type Task } from "../asyncio/index.js";
-import { noteWait, startObserving } from "../asyncio/observe.js";
+import { noteWait, startObserving } from "../asyncio/host.js";
 import { NO_CHECKER, diagnosticsError, type CellDiagnostic, type CheckedCell, type Checker } from "./cell-checker.js";
 import { CompileService } from "./compile-service.js";
 import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, INTERRUPT_GLOBAL, RESULT_KEY, isComplete, type CompiledCell } from "./compiler.js";

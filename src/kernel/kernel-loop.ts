@@ -3,9 +3,8 @@
 // is already running, so it just waits), `loop.runForever()` waits until `loop.stop()`,
 // `loop.close()` leaves the shared loop open, and `asyncio.run(main)` runs `main` on this loop.
 
-import { ContextVar, EventLoop, allTasks, ensureFuture, type Future } from "../asyncio/index.js";
-import { _cancelTasks, type HostsRun, type RunOptions } from "../asyncio/runners.js";
-import type { CoroutineLike } from "../asyncio/tasks.js";
+import { _cancelTasks, type HostsRun } from "../asyncio/host.js";
+import { ContextVar, EventLoop, allTasks, ensureFuture, type CoroutineLike, type Future, type RunOptions } from "../asyncio/index.js";
 
 /** Set (to a token of its own) for the tasks of one `asyncio.run(main)` in a cell: `main` and what it starts. */
 const hostedRun = new ContextVar<object>("asyncio-ts.run");

@@ -4,9 +4,8 @@
 // left running from an earlier run would otherwise go on updating a display nobody sees, next
 // to the new run's.
 
-import type { Context } from "../asyncio/context.js";
-import type { LiveDisplay, NotebookHost } from "../asyncio/monitor.js";
-import { noteSite } from "../asyncio/observe.js";
+import { noteSite, type LiveDisplay, type NotebookHost } from "../asyncio/host.js";
+import type { Context } from "../asyncio/index.js";
 import type { CellOutput, MimeBundle } from "./language.js";
 import { cellVar } from "./output.js";
 

@@ -5,7 +5,7 @@
 
 import { Console } from "node:console";
 import { Writable } from "node:stream";
-import { ContextVar } from "../asyncio/context.js";
+import { ContextVar } from "../asyncio/index.js";
 import type { CellOutput } from "./language.js";
 
 /** The cell whose code runs now (through any number of callbacks and awaits). */

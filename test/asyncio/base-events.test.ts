@@ -261,7 +261,7 @@ describe("The exception handler", () => {
     const seen: unknown[] = [];
     loop.setExceptionHandler((_l, ctx) => seen.push((ctx.exception as Error).message));
     loop.callSoon(async () => {
-      await null;
+      await Promise.resolve();
       throw new Error("async oops");
     });
     await loop.runUntilComplete(asyncio.sleep(0.01));
@@ -284,7 +284,7 @@ describe("The exception handler", () => {
     expect(log.records.length).toBe(1);
     expect(log.records[0]?.levelName).toBe("ERROR");
     expect(log.records[0]?.message).toMatch(/^Exception in callback failing\(\)\nhandle: <Handle failing\(\)>/);
-    expect((log.records[0]?.exception as Error).message).toBe("logged");
+    expect((log.records[0]?.exception as Error | undefined)?.message).toBe("logged");
     loop.close();
   });
 

@@ -5,7 +5,7 @@ import { constants as osConstants } from "node:os";
 import { describe, expect, it } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
 import { ConnectionRefusedError, DatagramProtocol, OSError, type Address, type DatagramTransport, type EventLoop } from "../../src/asyncio/index.js";
-import { newLoop, onCleanup, onNewLoop, Recorder } from "../helpers.js";
+import { onCleanup, onNewLoop, Recorder } from "../helpers.js";
 
 const HOST = "127.0.0.1";
 

@@ -18,11 +18,10 @@ import {
   createTask,
   gather,
   sleep,
-  type BaseEventLoop,
   type CoroutineLike,
   type Task,
 } from "../../src/asyncio/index.js";
-import { Recorder, newFakeClockLoop, newLoop, runMain, waitUntil } from "../helpers.js";
+import { Recorder, newFakeClockLoop, runMain, waitUntil } from "../helpers.js";
 
 type Gen<T> = Generator<unknown, T, unknown>;
 const STYLES = ["async", "generator"] as const;

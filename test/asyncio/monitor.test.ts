@@ -120,7 +120,7 @@ describe("loopSnapshot", () => {
         }
         writer.close();
       }, "127.0.0.1", 0);
-      const port = (server.sockets[0]?.getsockname() as [string, number])[1];
+      const port = (server.sockets[0]!.getsockname() as [string, number])[1];
       const [reader, writer] = await asyncio.openConnection("127.0.0.1", port);
       writer.write(Buffer.from("hello\n"));
       expect((await reader.readline()).toString()).toBe("hello\n");

@@ -212,7 +212,9 @@ describe("TaskGroup: async bodies and nesting", () => {
             try {
               await asyncio.sleep(10);
             } finally {
-              throw new MyExc(); // fails while being cancelled
+              // What the test is about: the task fails while being cancelled.
+              // oxlint-disable-next-line no-unsafe-finally
+              throw new MyExc();
             }
           });
           await asyncio.sleep(10);

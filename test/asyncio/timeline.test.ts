@@ -392,7 +392,7 @@ describe("I/O", () => {
         0,
       ),
     );
-    const port = (server.sockets[0]?.getsockname() as [string, number])[1];
+    const port = (server.sockets[0]!.getsockname() as [string, number])[1];
     let tl: Timeline;
     try {
       tl = await loop.runUntilComplete(() =>

@@ -109,6 +109,8 @@ describe("timeout: the body finishes before the block exits", () => {
           } finally {
             await asyncio.sleep(0); // still cleaning up when the deadline's cancellation arrives
             rec.add("body cleaned up");
+            // What the test is about: an error thrown while the cancellation unwinds.
+            // oxlint-disable-next-line no-unsafe-finally
             throw new ZeroDivisionError("division by zero");
           }
         });
@@ -132,6 +134,8 @@ describe("timeout: the body finishes before the block exits", () => {
             yield* asyncio.sleep(1);
           } finally {
             yield* asyncio.sleep(0);
+            // What the test is about: an error thrown while the cancellation unwinds.
+            // oxlint-disable-next-line no-unsafe-finally
             throw new ZeroDivisionError("division by zero");
           }
         });

@@ -31,7 +31,6 @@ export const CHECK_EXPRESSIONS = {
   runs: "Object.keys(globalThis.__fuzzRuns ?? {}).length",
 };
 
-const CHANNELS = ["shell", "control", "stdin"];
 const NONE = { reply: "none", iopub: "none" };
 const ONE = { reply: "one", iopub: "any" };
 const ANY = { reply: "any", iopub: "any" };

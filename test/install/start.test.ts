@@ -113,7 +113,7 @@ function cmdline(pid: number): string {
 }
 
 async function api(s: Started, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${s.base}${path}`, { ...init, headers: { Authorization: `token ${s.token}`, "Content-Type": "application/json", ...(init.headers ?? {}) } });
+  return fetch(`${s.base}${path}`, { ...init, headers: { Authorization: `token ${s.token}`, "Content-Type": "application/json", ...init.headers } });
 }
 
 /**

@@ -52,7 +52,7 @@ interface NativeParserClass {
 
 function loadNativeParser(): NativeParserClass {
   const require = createRequire(import.meta.url);
-  const common = require("_http_common") as { HTTPParser?: NativeParserClass };
+  const common = require("node:_http_common") as { HTTPParser?: NativeParserClass };
   const P = common.HTTPParser;
   const slots = ["REQUEST", "kOnHeaders", "kOnHeadersComplete", "kOnBody", "kOnMessageComplete", "kLenientNone"] as const;
   const proto = P?.prototype as Partial<NativeParser> | undefined;
