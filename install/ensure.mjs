@@ -6,7 +6,7 @@
 // `npm install`.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -133,7 +133,12 @@ export function ensureChromium() {
 }
 
 /** Compiles src/ to dist/ with the project's TypeScript. */
+/**
+ * Builds dist/ afresh from src/: tsc never deletes what it built before, and a module whose
+ * source is gone would linger in dist/ and in the packages packed from it.
+ */
 export function build() {
+  rmSync(join(root, "dist"), { recursive: true, force: true });
   run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"]);
 }
 

@@ -2,7 +2,7 @@
 // tests which run the built package (child-process scripts, packing, the compile worker) see
 // today's code also when one test file is run alone. `npm test` builds first, and then this only
 // compares file times.
-import { execFileSync } from "node:child_process";
+import { build } from "../install/ensure.mjs";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,5 +21,5 @@ function newestSource(dir: string): number {
 export default function setup(): void {
   const built = join(root, "dist", "asyncio", "index.js");
   if (existsSync(built) && statSync(built).mtimeMs >= newestSource(join(root, "src"))) return;
-  execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+  build();
 }

@@ -2,7 +2,7 @@
 // changes with it. Also proves the package's `exports` work from inside the repo and from a
 // project that depends on it.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,9 +45,7 @@ describe("The public API", () => {
   });
 
   it("imports as 'asyncio-ts' from inside the repo and from a dependent project", () => {
-    if (!existsSync(join(root, "dist", "asyncio", "index.js"))) {
-      execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: root });
-    }
+    // dist/ is built once, before any test, by test/global-setup.ts.
     const script = `import * as asyncio from "asyncio-ts"; console.log(await asyncio.run(async () => { await asyncio.sleep(0); return String(new asyncio.Future()); }));`;
     const inside = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
     expect(inside.trim()).toBe("<Future pending>");

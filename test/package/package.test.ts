@@ -43,10 +43,7 @@ let library: Packed;
 let kernel: Packed;
 
 beforeAll(() => {
-  // `npm test` builds first; a lone run of this file builds when there is nothing to pack.
-  if (!existsSync(join(root, "dist", "cli", "main.js"))) {
-    execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: root });
-  }
+  // dist/ is built once, before any test, by test/global-setup.ts (`npm test` builds first).
   work = mkdtempSync(join(tmpdir(), "asyncio-ts-package-"));
   // --ignore-scripts: pack the build that is there instead of rebuilding it (prepack).
   library = packed(npm(["pack", "--json", "--ignore-scripts", "--pack-destination", work], root));
