@@ -4,7 +4,7 @@
 // did: calling it gives a lazy CoroutineObject that is both thenable and `yield*`-able and
 // starts only when a Task runs it or something awaits it.
 
-import { contextTask, runAsTask, type AwaitingTask } from "./context.js";
+import { contextTask, copyContext, enterStep, runAsTask, runInContext, type AwaitingTask, type Context } from "./context.js";
 import { _adoptWhenALoopRuns, _getRunningLoop, getEventLoop, type LoopLike } from "./events.js";
 import { Future, _setResultUnlessCancelled, isFuture } from "./futures.js";
 import { debugFromEnv, reportNeverAwaited } from "./debug.js";
@@ -367,5 +367,120 @@ export async function driveGenerator<T>(gen: GeneratorCoroutine<T>): Promise<T> 
       error = e;
     }
     r = failed ? gen.throw(error) : gen.next(value);
+  }
+}
+
+// -- Library coroutines awaited from async code (locks.ts, queues.ts) -----------------------------
+
+/**
+ * @internal Runs one of this library's generator coroutines for an `await`, as a Task step would:
+ * - every future the generator yields is awaited as the awaiting task's future (the task
+ *   found through the async context), so `task.cancel()` cancels it;
+ * - the generator is resumed synchronously in the future's done callback, inside the loop
+ *   iteration, so the primitive's state changes when Python's would;
+ * - a cancellation that reached the task while it was not waiting on a library future (for
+ *   instance after its future completed but before it resumed) is thrown in where it waits,
+ *   as Python's `Task.__step` does with `_must_cancel`;
+ * - it resumes in the context variables of the code that awaited (the loop runs done callbacks
+ *   without one), so a predicate it calls sees them, as it would in Python's task.
+ * The returned Promise settles with the generator's return value or error.
+ */
+export function _runGenerator<T>(gen: GeneratorCoroutine<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    new GeneratorRunner(gen, contextTask() ?? null, copyContext(), resolve, reject).step(false, undefined);
+  });
+}
+
+class GeneratorRunner<T> {
+  readonly onResult = (): void => this.wake(false, undefined);
+  readonly onError = (exc: unknown): void => this.wake(true, exc);
+
+  constructor(
+    private readonly gen: GeneratorCoroutine<T>,
+    private readonly task: AwaitingTask | null,
+    private readonly ctx: Context | undefined,
+    private readonly resolve: (v: T) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {}
+
+  wake(failed: boolean, arg: unknown): void {
+    const task = this.task;
+    if (task !== null && task._mustCancel) {
+      // The task was cancelled after our future completed, before we resumed: Python throws
+      // CancelledError in at this point rather than returning the future's result.
+      task._mustCancel = false;
+      if (!failed || !isCancelledError(arg)) {
+        failed = true;
+        arg = task._makeCancelledError();
+      }
+    }
+    if (this.ctx === undefined) this.step(failed, arg);
+    else runInContext(this.ctx, () => this.step(failed, arg));
+  }
+
+  step(failed: boolean, arg: unknown): void {
+    const task = this.task;
+    // While the generator runs, it runs on behalf of the awaiting task: futures it makes and
+    // waits on are that task's (and `currentTask()` in a predicate it calls is that task).
+    const prev = enterStep(task);
+    try {
+      let r: IteratorResult<unknown, T>;
+      try {
+        r = failed ? this.gen.throw(arg) : this.gen.next();
+      } catch (e) {
+        this.reject(e);
+        return;
+      }
+      if (r.done === true) {
+        this.resolve(r.value);
+        return;
+      }
+      // This module's generators only ever `yield*` library futures.
+      const fut = r.value as Future<unknown>;
+      fut._asyncioFutureBlocking = false;
+      // A cancellation the task received meanwhile is passed on to this future by _addAwaiter.
+      fut._addAwaiter(this.onResult, this.onError);
+    } finally {
+      enterStep(prev);
+    }
+  }
+}
+
+/**
+ * @internal A coroutine of this library, one object per call (no closures): `yield*` runs
+ * `gen(self, arg)` inline; `await` first tries `fast(self, arg)`, which settles at once when the
+ * answer is known without waiting (a free lock, a non-empty queue), and otherwise runs the same
+ * generator through `_runGenerator`.
+ */
+export class _LibCoroutine<S, A, T> extends CoroutineObject<T> {
+  constructor(
+    name: string,
+    private readonly _self: S,
+    private readonly _arg: A,
+    private readonly _gen: (self: S, arg: A) => GeneratorCoroutine<T>,
+    private readonly _fast: ((self: S, arg: A) => Promise<T> | null) | null = null,
+  ) {
+    super(name, null);
+  }
+
+  protected override _makeGenerator(): GeneratorCoroutine<T> {
+    return this._gen(this._self, this._arg);
+  }
+
+  protected override _makeAsync(): PromiseLike<T> {
+    try {
+      return (this._fast !== null ? this._fast(this._self, this._arg) : null) ?? _runGenerator(this._gen(this._self, this._arg));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  protected override _makeAsyncUnbound(): PromiseLike<T> {
+    // A free lock or a non-empty queue answers without a loop; waiting needs the loop that runs next.
+    try {
+      return (this._fast !== null ? this._fast(this._self, this._arg) : null) ?? super._makeAsyncUnbound();
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 }
