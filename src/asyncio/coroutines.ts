@@ -405,10 +405,9 @@ class GeneratorRunner<T> {
 
   wake(failed: boolean, arg: unknown): void {
     const task = this.task;
-    if (task !== null && task._mustCancel) {
+    if (task !== null && task._takeCancelRequest()) {
       // The task was cancelled after our future completed, before we resumed: Python throws
       // CancelledError in at this point rather than returning the future's result.
-      task._mustCancel = false;
       if (!failed || !isCancelledError(arg)) {
         failed = true;
         arg = task._makeCancelledError();

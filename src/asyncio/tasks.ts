@@ -363,12 +363,7 @@ export class Task<T = unknown> extends Future<T> {
     }
     const wakeup = (this._wakeupBound ??= makeWakeup(this as Task<unknown>));
     fut._addDoneCallbackCtx(wakeup, this._context);
-    if (fut._delegatesCancel) {
-      (this._inlineWaiters ??= new Set()).add(fut);
-      return;
-    }
-    this._futWaiter = fut;
-    if (this._mustCancel && fut.cancel(this._cancelMessage)) this._mustCancel = false;
+    this._awaiting(fut);
   }
 
   private _scheduleStep(exc: unknown): void {
@@ -377,7 +372,7 @@ export class Task<T = unknown> extends Future<T> {
 
   /** @internal */
   _wakeup(fut: Future<unknown>): void {
-    if (fut._delegatesCancel) this._inlineWaiters?.delete(fut);
+    this._stopAwaiting(fut);
     try {
       fut.result();
     } catch (exc) {
@@ -385,6 +380,44 @@ export class Task<T = unknown> extends Future<T> {
       return;
     }
     this._step();
+  }
+
+  // -- What the task waits on: written here only; futures.ts and the drivers call these ------------
+
+  /**
+   * @internal The task now waits on `fut` (Python's `_fut_waiter = fut`), so `cancel()` reaches it;
+   * a cancellation asked for while the task waited on nothing (`_mustCancel`) goes to it now. A
+   * future that settles with code the task runs inline is kept apart (`_inlineWaiters`): the
+   * cancellation goes past it to what that code awaits.
+   */
+  _awaiting(fut: Future<unknown>): void {
+    if (fut._delegatesCancel) {
+      (this._inlineWaiters ??= new Set()).add(fut);
+      return;
+    }
+    // Code that runs in a task's context but not in its main chain (a Node callback made
+    // inside the task) may wait on futures too; cancelling the task must reach them all.
+    const prev = this._futWaiter;
+    if (prev !== null && prev !== fut && !prev.done()) (this._extraWaiters ??= new Set()).add(prev);
+    this._futWaiter = fut;
+    if (this._mustCancel && fut.cancel(this._cancelMessage)) this._mustCancel = false;
+  }
+
+  /** @internal The task no longer waits on `fut`, which is done. */
+  _stopAwaiting(fut: Future<unknown>): void {
+    if (fut._delegatesCancel) this._inlineWaiters?.delete(fut);
+    else if (this._futWaiter === fut) this._futWaiter = null;
+    else this._extraWaiters?.delete(fut);
+  }
+
+  /**
+   * @internal Takes the cancellation asked for while the task waited on nothing (`_mustCancel`):
+   * true, once, when there is one, and the caller throws CancelledError in where the task resumes.
+   */
+  _takeCancelRequest(): boolean {
+    if (!this._mustCancel) return false;
+    this._mustCancel = false;
+    return true;
   }
 
   private _follow(p: PromiseLike<T>, mode: number): void {
