@@ -812,6 +812,23 @@ function* cancelAndWait(fut: Future<unknown>, loop: LoopLike): GeneratorCoroutin
 }
 
 /**
+ * `waitFor` with no time to wait (Python 3.12's `timeout <= 0` path): the outcome of `fut` if it
+ * is done; otherwise `fut` is cancelled and waited for, and its cancellation becomes
+ * TimeoutError (a result or an error it reached meanwhile is given as it is).
+ */
+function* resultOrTimeout<T>(fut: Future<T>, loop: LoopLike): GeneratorCoroutine<T> {
+  const timedOut = !fut.done();
+  if (timedOut) yield* cancelAndWait(fut, loop);
+  try {
+    return fut.result();
+  } catch (exc) {
+    // Only the cancellation made here is a timeout; a future cancelled before stays cancelled.
+    if (timedOut && isCancelledError(exc)) throw new TimeoutError("", { cause: exc });
+    throw exc;
+  }
+}
+
+/**
  * Waits for `aw` for at most `timeout` seconds (`null`: no limit). On timeout, `aw` is
  * cancelled and waited for, then `TimeoutError` is thrown. Cancelling the waiter cancels `aw`,
  * and a cancelled waiter is always cancelled, also when `aw` finished meanwhile (gh-86296).
@@ -821,16 +838,7 @@ export function waitFor<T>(aw: AwaitableLike<T>, timeout: number | null): Corout
     *gen() {
       const loop = _currentLoop();
       const fut = ensureFuture(aw, { loop });
-      if (timeout !== null && timeout !== undefined && timeout <= 0) {
-        if (fut.done()) return fut.result();
-        yield* cancelAndWait(fut, loop);
-        try {
-          return fut.result();
-        } catch (exc) {
-          if (isCancelledError(exc)) throw new TimeoutError("", { cause: exc });
-          throw exc;
-        }
-      }
+      if (timeout !== null && timeout !== undefined && timeout <= 0) return yield* resultOrTimeout(fut, loop);
       // Python 3.12's: `async with timeouts.timeout(timeout): return await fut`.
       return yield* timeoutAfter(timeout ?? null).run(function* waitForBody() {
         return yield* fut;
