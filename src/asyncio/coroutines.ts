@@ -1,8 +1,9 @@
 // Coroutines in both styles. A generator coroutine (3.4's `yield from` style) is driven by a
 // Task, or, when awaited from an async function, by a small driver in the awaiting task; all
-// of them step it through one function, `stepGenerator`. `coroutine(fn)` marks a function as a coroutine function, as `@asyncio.coroutine`
-// did: calling it gives a lazy CoroutineObject that is both thenable and `yield*`-able and
-// starts only when a Task runs it or something awaits it.
+// of them step it through one function, `stepGenerator`. `coroutine(fn)` marks a function as a
+// coroutine function, as `@asyncio.coroutine` did: calling it gives a lazy CoroutineObject that
+// is both thenable and `yield*`-able and starts only when a Task runs it or something awaits it.
+// The coroutines of locks and queues (`_LibCoroutine`) live here too, next to their driver.
 
 import { contextTask, copyContext, enterStep, runAsTask, runInContext, type AwaitingTask, type Context } from "./context.js";
 import { _adoptWhenALoopRuns, _getRunningLoop, getEventLoop, type LoopLike } from "./events.js";
