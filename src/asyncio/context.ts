@@ -17,25 +17,26 @@ export type Context = ReadonlyMap<ContextVar<unknown>, unknown>;
 
 const varsStorage = new AsyncLocalStorage<Context | undefined>();
 
+/** A library future as the task that awaits it sees it. */
+export interface AwaitedFuture {
+  cancel(msg?: string): boolean;
+  done(): boolean;
+  /** True for a future that settles with code the task runs inline (see `Future._delegatesCancel`). */
+  readonly _delegatesCancel: boolean;
+}
+
 /**
  * What futures need to know about the task that awaits them; `Task` implements it. Kept here
- * so that futures.ts need not import tasks.ts (which extends Future).
+ * so that futures.ts need not import tasks.ts (which extends Future). The task's waiting state
+ * (Python's `_fut_waiter`, `_must_cancel`) is written only by tasks.ts: others call these.
  */
 export interface AwaitingTask {
-  /** @internal A cancellation asked for while the task was not waiting on a library future. */
-  _mustCancel: boolean;
-  /** @internal The library future the task waits on now, the one `cancel()` cancels. */
-  _futWaiter: { cancel(msg?: string): boolean } | null;
-  /** @internal Other library futures awaited in the task's context at the same time (rare; see futures.ts). */
-  _extraWaiters: Set<{ cancel(msg?: string): boolean }> | null;
-  /**
-   * Futures that settle with code the task runs inline (see `Future._delegatesCancel`), innermost
-   * last: cancelled only when the cancellation cannot reach anything that code awaits.
-   * @internal
-   */
-  _inlineWaiters: Set<{ cancel(msg?: string): boolean; done(): boolean }> | null;
-  /** @internal The message of the cancellation asked for, passed on to the future the task awaits next. */
-  _cancelMessage: string | undefined;
+  /** @internal The task now waits on `fut`: `cancel()` reaches it, and a cancellation asked for meanwhile goes to it. */
+  _awaiting(fut: AwaitedFuture): void;
+  /** @internal The task no longer waits on `fut` (it is done). */
+  _stopAwaiting(fut: AwaitedFuture): void;
+  /** @internal True, once, when a cancellation was asked for while the task waited on nothing: the caller delivers it. */
+  _takeCancelRequest(): boolean;
   /** @internal */
   _makeCancelledError(): Error;
   /** @internal */

@@ -1,10 +1,11 @@
 // Coroutines in both styles. A generator coroutine (3.4's `yield from` style) is driven by a
-// Task, or, when awaited from an async function, by a small async driver in the awaiting
-// task. `coroutine(fn)` marks a function as a coroutine function, as `@asyncio.coroutine`
-// did: calling it gives a lazy CoroutineObject that is both thenable and `yield*`-able and
-// starts only when a Task runs it or something awaits it.
+// Task, or, when awaited from an async function, by a small driver in the awaiting task; all
+// of them step it through one function, `stepGenerator`. `coroutine(fn)` marks a function as a
+// coroutine function, as `@asyncio.coroutine` did: calling it gives a lazy CoroutineObject that
+// is both thenable and `yield*`-able and starts only when a Task runs it or something awaits it.
+// The coroutines of locks and queues (`_LibCoroutine`) live here too, next to their driver.
 
-import { contextTask, runAsTask, type AwaitingTask } from "./context.js";
+import { contextTask, copyContext, enterStep, runAsTask, runInContext, type AwaitingTask, type Context } from "./context.js";
 import { _adoptWhenALoopRuns, _getRunningLoop, getEventLoop, type AbstractEventLoop } from "./events.js";
 import { Future, _setResultUnlessCancelled, isFuture } from "./futures.js";
 import { debugFromEnv, reportNeverAwaited } from "./debug.js";
@@ -327,6 +328,89 @@ function* runAsyncInline<T>(start: () => PromiseLike<T>): GeneratorCoroutine<T> 
   return yield* inlineOutcome(p, _currentLoop(task));
 }
 
+// -- Driving generator coroutines -------------------------------------------------------------------
+//
+// One function, `stepGenerator`, sends into a generator coroutine and reads what it yielded, as
+// the body of Python's `Task.__step` does: a library future to wait on (it must be `yield*`ed,
+// of the driver's loop, and not the task itself), a bare `yield` (let the loop run once), a
+// Promise (a convenience Python lacks), or a mistake to throw back in. It answers with what the
+// step came to; how to wait and when to resume is its driver's:
+// - a Task (tasks.ts) waits through a done callback that schedules its next step, as Python's;
+// - `_runGenerator` (an `await` of a lock's or a queue's coroutine, a stream read) resumes the
+//   generator in the future's done callback, inside the loop iteration, as a Task step would;
+// - `driveGenerator` (any other generator coroutine awaited from async code, web handlers)
+//   resumes it after an `await`, in the async context of the code that awaited.
+// It returns the answer's value and leaves the answer, a small number, in `stepKind`, rather than
+// return an object: this runs at every step of every generator task, and allocates nothing.
+
+/** @internal `stepGenerator`'s answer: the generator returned the value. */
+export const STEP_RETURNED = 0;
+/** @internal `stepGenerator`'s answer: the generator threw the value. */
+export const STEP_THREW = 1;
+/** @internal `stepGenerator`'s answer: it waits on the value, a library future (its `yield*` flag taken down). */
+export const STEP_WAITS = 2;
+/** @internal `stepGenerator`'s answer: it waits on the value, a Promise. */
+export const STEP_WAITS_PROMISE = 3;
+/** @internal `stepGenerator`'s answer: a bare `yield`, the loop runs once before it resumes. */
+export const STEP_YIELDED = 4;
+/** @internal `stepGenerator`'s answer: it yielded what cannot be waited on; the value, an Error, goes back in. */
+export const STEP_MISTAKE = 5;
+
+/** @internal The answer of the last `stepGenerator` call (`STEP_...`); the driver reads it at once. */
+export let stepKind = STEP_RETURNED;
+
+/**
+ * @internal Resumes `gen` (`next(arg)`, or `throw(arg)` when `failed`) until it yields or ends,
+ * and answers what that came to: `stepKind` says what (`STEP_...`), the value is returned. The
+ * one place a generator coroutine is stepped. `loop`: the loop a yielded future must belong to
+ * (checked first, as in Python), or null; `task`: the task that drives it (for its messages), or
+ * null.
+ */
+export function stepGenerator(gen: GeneratorCoroutine<unknown>, failed: boolean, arg: unknown, loop: AbstractEventLoop | null, task: { _repr(): string } | null): unknown {
+  let r: IteratorResult<unknown, unknown>;
+  try {
+    r = failed ? gen.throw(arg) : gen.next(arg);
+  } catch (e) {
+    stepKind = STEP_THREW;
+    return e;
+  }
+  const y = r.value;
+  if (r.done === true) {
+    stepKind = STEP_RETURNED;
+    return y;
+  }
+  if (isFuture(y)) {
+    if (loop !== null && !y._bind(loop)) return mistake(`Task ${repr(task)} got Future ${y._repr()} attached to a different loop`);
+    if (!y._asyncioFutureBlocking) return mistake(`yield was used instead of yield*${inTask(task)} with ${y._repr()}`);
+    if ((y as unknown) === task) return mistake(`Task cannot await on itself: ${repr(task)}`);
+    y._asyncioFutureBlocking = false;
+    stepKind = STEP_WAITS;
+    return y;
+  }
+  if (y === undefined) {
+    stepKind = STEP_YIELDED;
+    return undefined;
+  }
+  if (y instanceof CoroutineObject || isGenerator(y)) {
+    // `yield coro` where `yield* coro` was meant: Python's "yield was used instead of yield from".
+    return mistake(`yield was used instead of yield* for ${repr(y)}${inTask(task)}: write \`yield* ${y instanceof CoroutineObject ? y.name : "coro"}(...)\``);
+  }
+  if (isThenable(y)) {
+    stepKind = STEP_WAITS_PROMISE;
+    return y;
+  }
+  return mistake(`Task got bad yield: ${repr(y)}`);
+}
+
+function mistake(message: string): Error {
+  stepKind = STEP_MISTAKE;
+  return new Error(message);
+}
+
+function inTask(task: { _repr(): string } | null): string {
+  return task === null ? "" : ` in task ${task._repr()}`;
+}
+
 /** Lets the loop run one iteration (a bare `yield` in a generator coroutine), cancellably. */
 function yieldOnce(): Future<undefined> {
   const loop = _currentLoop();
@@ -338,34 +422,138 @@ function yieldOnce(): Future<undefined> {
 /**
  * Runs a generator coroutine inside the awaiting async code: each future it yields is awaited
  * in the current task's context (so the task can cancel it), a bare `yield` lets the loop run
- * once, and errors are thrown back into the generator where it yielded.
+ * once, a Promise is awaited as it is, and errors are thrown back into the generator where it
+ * yielded. Each step runs after the `await`, in the async context of the code that awaited.
  */
 export async function driveGenerator<T>(gen: GeneratorCoroutine<T>): Promise<T> {
-  let r = gen.next();
+  let failed = false;
+  let arg: unknown = undefined;
   for (;;) {
-    if (r.done) return r.value;
-    const y = r.value;
-    let value: unknown;
-    let error: unknown;
-    let failed = false;
+    const value = stepGenerator(gen, failed, arg, null, null);
+    const step = stepKind;
+    if (step === STEP_RETURNED) return value as T;
+    if (step === STEP_THREW) throw value;
+    if (step === STEP_MISTAKE) {
+      failed = true;
+      arg = value;
+      continue;
+    }
     try {
-      if (y instanceof CoroutineObject || isGenerator(y)) {
-        throw new Error(`yield was used instead of yield* for ${repr(y)}`);
-      } else if (isFuture(y)) {
-        if (!y._asyncioFutureBlocking) throw new Error(`yield was used instead of yield* with ${repr(y)}`);
-        y._asyncioFutureBlocking = false;
-        value = await y;
-      } else if (y === undefined) {
-        value = await yieldOnce();
-      } else if (isThenable(y)) {
-        value = await y;
-      } else {
-        throw new Error(`Task got bad yield: ${repr(y)}`);
-      }
+      arg = step === STEP_YIELDED ? await yieldOnce() : await (value as PromiseLike<unknown>);
+      failed = false;
     } catch (e) {
       failed = true;
-      error = e;
+      arg = e;
     }
-    r = failed ? gen.throw(error) : gen.next(value);
+  }
+}
+
+/**
+ * @internal Runs one of this library's generator coroutines for an `await`, as a Task step would:
+ * - every future the generator yields is awaited as the awaiting task's future (the task
+ *   found through the async context), so `task.cancel()` cancels it, and a cancellation that
+ *   reached the task while it was not waiting on a library future (for instance after its
+ *   future completed but before it resumed) is thrown in where it waits, as Python's
+ *   `Task.__step` does with `_must_cancel` (both by `Future._addAwaiter`);
+ * - the generator is resumed synchronously in the future's done callback, inside the loop
+ *   iteration, so the primitive's state changes when Python's would;
+ * - it resumes in the context variables of the code that awaited (the loop runs done callbacks
+ *   without one), so a predicate it calls sees them, as it would in Python's task.
+ * The returned Promise settles with the generator's return value or error.
+ */
+export function _runGenerator<T>(gen: GeneratorCoroutine<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    new GeneratorRunner(gen, contextTask() ?? null, copyContext(), resolve, reject).step(false, undefined);
+  });
+}
+
+class GeneratorRunner<T> {
+  readonly onResult = (value: unknown): void => this.wake(false, value);
+  readonly onError = (exc: unknown): void => this.wake(true, exc);
+
+  constructor(
+    private readonly gen: GeneratorCoroutine<T>,
+    private readonly task: AwaitingTask | null,
+    private readonly ctx: Context | undefined,
+    private readonly resolve: (v: T) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {}
+
+  wake(failed: boolean, arg: unknown): void {
+    if (this.ctx === undefined) this.step(failed, arg);
+    else runInContext(this.ctx, () => this.step(failed, arg));
+  }
+
+  step(failed: boolean, arg: unknown): void {
+    // While the generator runs, it runs on behalf of the awaiting task: futures it makes and
+    // waits on are that task's (and `currentTask()` in a predicate it calls is that task).
+    const prev = enterStep(this.task);
+    try {
+      const value = stepGenerator(this.gen, failed, arg, null, null);
+      switch (stepKind) {
+        case STEP_WAITS:
+          (value as Future<unknown>)._addAwaiter(this.onResult, this.onError);
+          return;
+        case STEP_RETURNED:
+          this.resolve(value as T);
+          return;
+        case STEP_THREW:
+          this.reject(value);
+          return;
+        case STEP_WAITS_PROMISE:
+          // As a Task does: waited on like a future, so the task can cancel the wait.
+          wrapPromise(value as PromiseLike<unknown>, _currentLoop(this.task ?? undefined))._addAwaiter(this.onResult, this.onError);
+          return;
+        case STEP_YIELDED:
+          yieldOnce()._addAwaiter(this.onResult, this.onError);
+          return;
+        default:
+          // As a Task does: a mistake is thrown in on the loop's next iteration, not inline.
+          _currentLoop(this.task ?? undefined).callSoon(() => this.wake(true, value));
+      }
+    } finally {
+      enterStep(prev);
+    }
+  }
+}
+
+// -- Library coroutines (locks.ts, queues.ts) --------------------------------------------------------
+
+/**
+ * @internal A coroutine of this library, one object per call (no closures): `yield*` runs
+ * `gen(self, arg)` inline; `await` first tries `fast(self, arg)`, which settles at once when the
+ * answer is known without waiting (a free lock, a non-empty queue), and otherwise runs the same
+ * generator through `_runGenerator`.
+ */
+export class _LibCoroutine<S, A, T> extends CoroutineObject<T> {
+  constructor(
+    name: string,
+    private readonly _self: S,
+    private readonly _arg: A,
+    private readonly _gen: (self: S, arg: A) => GeneratorCoroutine<T>,
+    private readonly _fast: ((self: S, arg: A) => Promise<T> | null) | null = null,
+  ) {
+    super(name, null);
+  }
+
+  protected override _makeGenerator(): GeneratorCoroutine<T> {
+    return this._gen(this._self, this._arg);
+  }
+
+  protected override _makeAsync(): PromiseLike<T> {
+    try {
+      return (this._fast !== null ? this._fast(this._self, this._arg) : null) ?? _runGenerator(this._gen(this._self, this._arg));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  protected override _makeAsyncUnbound(): PromiseLike<T> {
+    // A free lock or a non-empty queue answers without a loop; waiting needs the loop that runs next.
+    try {
+      return (this._fast !== null ? this._fast(this._self, this._arg) : null) ?? super._makeAsyncUnbound();
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 }

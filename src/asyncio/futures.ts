@@ -291,15 +291,11 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
       queueMicrotask(() => this._deliver(onResult, onError));
       return;
     }
-    const inline = this._delegatesCancel;
     const waker = (): void => {
-      if (inline) task._inlineWaiters?.delete(this);
-      else if (task._futWaiter === this) task._futWaiter = null;
-      else task._extraWaiters?.delete(this);
+      task._stopAwaiting(this);
       // Cancelled after this future completed but before the task resumed: as Python's
       // step does, the task gets CancelledError here rather than at its next await.
-      if (task._mustCancel) {
-        task._mustCancel = false;
+      if (task._takeCancelRequest()) {
         if (this._state === FINISHED && this._hasException) this._retrieved();
         onError(task._makeCancelledError());
         return;
@@ -308,16 +304,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
     };
     // The waker only settles a promise; the code that awaited resumes in its own context.
     this._addDoneCallbackCtx(waker, undefined);
-    if (inline) {
-      (task._inlineWaiters ??= new Set()).add(this);
-      return;
-    }
-    // Code that runs in a task's context but not in its main chain (a Node callback made
-    // inside the task) may wait on futures too; cancelling the task must reach them all.
-    const prev = task._futWaiter;
-    if (prev !== null && prev !== this && !(prev as Future).done()) (task._extraWaiters ??= new Set()).add(prev);
-    task._futWaiter = this;
-    if (task._mustCancel && this.cancel(task._cancelMessage)) task._mustCancel = false;
+    task._awaiting(this);
   }
 
   private _deliver(onResult: (v: T) => void, onError: (e: unknown) => void): void {

@@ -1,6 +1,6 @@
 // Queues for producer and consumer tasks, as Python 3.13's asyncio/queues.py: Queue (FIFO),
 // PriorityQueue (lowest first) and LifoQueue (newest first). Not thread-safe; waiting relies on
-// the futures and the loop binding of locks.ts.
+// futures, locks.ts's Event and the loop binding of mixins.ts.
 //
 // State: items in `_queue`; futures of tasks blocked in `get()` in `_getters` and in `put()` in
 // `_putters`, oldest first; `_unfinishedTasks` counts items put and not yet `taskDone()`.
@@ -12,12 +12,14 @@
 // the queue is empty. `shutdown()` wakes every waiting getter and putter, and each re-checks
 // its loop condition, so it fails with QueueShutDown instead of waiting again.
 
-import type { CoroutineObject, GeneratorCoroutine } from "./coroutines.js";
+import { _LibCoroutine, type CoroutineObject, type GeneratorCoroutine } from "./coroutines.js";
+import { Deque } from "./deque.js";
 import { QueueEmpty, QueueFull, QueueShutDown } from "./exceptions.js";
 import { repr } from "./format.js";
 import { Future } from "./futures.js";
 import { heapPop, heapPush } from "./heapq.js";
-import { Deque, Event, _LibCoroutine, _LoopBoundMixin } from "./locks.js";
+import { Event } from "./locks.js";
+import { _LoopBoundMixin } from "./mixins.js";
 import { noteWait, observing } from "./observe.js";
 
 /** Options of `new Queue()` (Python's keyword arguments). */

@@ -8,7 +8,8 @@
 // scheduled, or a future it waits on (`_futWaiter`).
 //
 // A Task runs one of three kinds of coroutine:
-// - a generator (3.4 style), stepped here with next()/throw() — always cancellable;
+// - a generator (3.4 style), stepped by `_step` through `stepGenerator` (coroutines.ts, which
+//   reads what it yielded; the task acts on it) — always cancellable;
 // - an async function that the Task started (a function, or a CoroutineObject written as an
 //   async function): it runs in a context that names the task, so the library futures it
 //   awaits, however deep, record the task and `cancel()` reaches them;
@@ -25,6 +26,13 @@ import {
   functionKind,
   isGenerator,
   isThenable,
+  STEP_RETURNED,
+  STEP_THREW,
+  STEP_WAITS,
+  STEP_WAITS_PROMISE,
+  STEP_YIELDED,
+  stepGenerator,
+  stepKind,
   wrapPromise,
   type GeneratorCoroutine,
 } from "./coroutines.js";
@@ -122,10 +130,17 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal */ _mode = MODE_UNSTARTED;
   /** @internal */ _name: string;
   /** @internal */ _context: Context | undefined;
-  /** @internal */ _mustCancel = false;
-  /** @internal */ _futWaiter: Future<unknown> | null = null;
-  /** @internal */ _extraWaiters: Set<Future<unknown>> | null = null;
-  /** @internal See `AwaitingTask._inlineWaiters`. */
+  // What the task waits on, written only in this file (see `_awaiting`).
+  /** @internal A cancellation asked for while the task waited on no library future. */
+  _mustCancel = false;
+  /** @internal The library future the task waits on now, the one `cancel()` cancels. */
+  _futWaiter: Future<unknown> | null = null;
+  /** @internal Other library futures awaited in the task's context at the same time (rare). */
+  _extraWaiters: Set<Future<unknown>> | null = null;
+  /**
+   * @internal Futures that settle with code the task runs inline (see `Future._delegatesCancel`),
+   * innermost last: cancelled only when the cancellation cannot reach anything that code awaits.
+   */
   _inlineWaiters: Set<Future<unknown>> | null = null;
   /** @internal */ _numCancelsRequested = 0;
   /** @internal */ _logDestroyPending = true;
@@ -307,69 +322,44 @@ export class Task<T = unknown> extends Future<T> {
     }
   }
 
+  /** Sends into the generator and acts on what it came to (see `stepGenerator`). */
   private _advance(exc: unknown): void {
-    const gen = this._gen as GeneratorCoroutine<T>;
-    let r: IteratorResult<unknown, T>;
-    try {
-      r = exc === undefined ? gen.next() : gen.throw(exc);
-    } catch (e) {
-      this._finishError(e);
-      return;
+    const value = stepGenerator(this._gen as GeneratorCoroutine<T>, exc !== undefined, exc, this._loop, this);
+    switch (stepKind) {
+      case STEP_WAITS:
+        this._waitOn(value as Future<unknown>);
+        return;
+      case STEP_RETURNED:
+        if (this._mustCancel) {
+          // Cancelled after it stopped waiting but before it returned (Python does the same).
+          this._mustCancel = false;
+          this._finishCancelled(null);
+        } else {
+          this._finishResult(value as T);
+        }
+        return;
+      case STEP_THREW:
+        this._finishError(value);
+        return;
+      case STEP_WAITS_PROMISE:
+        // A Promise yielded by a generator: waited on like a future (a convenience Python lacks).
+        this._waitOn(wrapPromise(value as PromiseLike<unknown>, this._loop as AbstractEventLoop));
+        return;
+      case STEP_YIELDED:
+        // A bare `yield`: let the loop run once.
+        this._scheduleStep(undefined);
+        return;
+      default:
+        // A mistake (`yield` for `yield*`, a bad yield): thrown in at the next step, as in Python.
+        this._scheduleStep(value);
     }
-    if (r.done) {
-      if (this._mustCancel) {
-        // Cancelled after it stopped waiting but before it returned (Python does the same).
-        this._mustCancel = false;
-        this._finishCancelled(null);
-      } else {
-        this._finishResult(r.value);
-      }
-      return;
-    }
-    this._handleYield(r.value);
   }
 
-  private _handleYield(y: unknown): void {
-    const loop = this._loop as AbstractEventLoop;
-    let fut: Future<unknown>;
-    if (isFuture(y)) {
-      if (!y._bind(loop)) {
-        this._scheduleStep(new Error(`Task ${this._repr()} got Future ${y._repr()} attached to a different loop`));
-        return;
-      }
-      if (!y._asyncioFutureBlocking) {
-        this._scheduleStep(new Error(`yield was used instead of yield* in task ${this._repr()} with ${y._repr()}`));
-        return;
-      }
-      if ((y as unknown) === this) {
-        this._scheduleStep(new Error(`Task cannot await on itself: ${this._repr()}`));
-        return;
-      }
-      y._asyncioFutureBlocking = false;
-      fut = y;
-    } else if (y === undefined) {
-      // A bare `yield`: let the loop run once.
-      this._scheduleStep(undefined);
-      return;
-    } else if (y instanceof CoroutineObject || isGenerator(y)) {
-      // `yield coro` where `yield* coro` was meant: Python's "yield was used instead of yield from".
-      this._scheduleStep(new Error(`yield was used instead of yield* for ${repr(y)} in task ${this._repr()}: write \`yield* ${y instanceof CoroutineObject ? y.name : "coro"}(...)\``));
-      return;
-    } else if (isThenable(y)) {
-      // A Promise yielded by a generator: waited on like a future (a convenience Python lacks).
-      fut = wrapPromise(y, loop);
-    } else {
-      this._scheduleStep(new Error(`Task got bad yield: ${repr(y)}`));
-      return;
-    }
+  /** The generator waits on `fut`: its done callback schedules the next step. */
+  private _waitOn(fut: Future<unknown>): void {
     const wakeup = (this._wakeupBound ??= makeWakeup(this as Task<unknown>));
     fut._addDoneCallbackCtx(wakeup, this._context);
-    if (fut._delegatesCancel) {
-      (this._inlineWaiters ??= new Set()).add(fut);
-      return;
-    }
-    this._futWaiter = fut;
-    if (this._mustCancel && fut.cancel(this._cancelMessage)) this._mustCancel = false;
+    this._awaiting(fut);
   }
 
   private _scheduleStep(exc: unknown): void {
@@ -378,6 +368,7 @@ export class Task<T = unknown> extends Future<T> {
 
   /** @internal */
   _wakeup(fut: Future<unknown>): void {
+    // `_step` forgets `_futWaiter`; an inline future is forgotten here.
     if (fut._delegatesCancel) this._inlineWaiters?.delete(fut);
     try {
       fut.result();
@@ -386,6 +377,44 @@ export class Task<T = unknown> extends Future<T> {
       return;
     }
     this._step();
+  }
+
+  // -- What the task waits on: written here only; futures.ts and the drivers call these ------------
+
+  /**
+   * @internal The task now waits on `fut` (Python's `_fut_waiter = fut`), so `cancel()` reaches it;
+   * a cancellation asked for while the task waited on nothing (`_mustCancel`) goes to it now. A
+   * future that settles with code the task runs inline is kept apart (`_inlineWaiters`): the
+   * cancellation goes past it to what that code awaits.
+   */
+  _awaiting(fut: Future<unknown>): void {
+    if (fut._delegatesCancel) {
+      (this._inlineWaiters ??= new Set()).add(fut);
+      return;
+    }
+    // Code that runs in a task's context but not in its main chain (a Node callback made
+    // inside the task) may wait on futures too; cancelling the task must reach them all.
+    const prev = this._futWaiter;
+    if (prev !== null && prev !== fut && !prev.done()) (this._extraWaiters ??= new Set()).add(prev);
+    this._futWaiter = fut;
+    if (this._mustCancel && fut.cancel(this._cancelMessage)) this._mustCancel = false;
+  }
+
+  /** @internal The task no longer waits on `fut`, which is done. */
+  _stopAwaiting(fut: Future<unknown>): void {
+    if (fut._delegatesCancel) this._inlineWaiters?.delete(fut);
+    else if (this._futWaiter === fut) this._futWaiter = null;
+    else this._extraWaiters?.delete(fut);
+  }
+
+  /**
+   * @internal Takes the cancellation asked for while the task waited on nothing (`_mustCancel`):
+   * true, once, when there is one, and the caller throws CancelledError in where the task resumes.
+   */
+  _takeCancelRequest(): boolean {
+    if (!this._mustCancel) return false;
+    this._mustCancel = false;
+    return true;
   }
 
   private _follow(p: PromiseLike<T>, mode: number): void {
@@ -785,6 +814,23 @@ function* cancelAndWait(fut: Future<unknown>, loop: AbstractEventLoop): Generato
 }
 
 /**
+ * `waitFor` with no time to wait (Python 3.12's `timeout <= 0` path): the outcome of `fut` if it
+ * is done; otherwise `fut` is cancelled and waited for, and its cancellation becomes
+ * TimeoutError (a result or an error it reached meanwhile is given as it is).
+ */
+function* resultOrTimeout<T>(fut: Future<T>, loop: AbstractEventLoop): GeneratorCoroutine<T> {
+  const timedOut = !fut.done();
+  if (timedOut) yield* cancelAndWait(fut, loop);
+  try {
+    return fut.result();
+  } catch (exc) {
+    // Only the cancellation made here is a timeout; a future cancelled before stays cancelled.
+    if (timedOut && isCancelledError(exc)) throw new TimeoutError("", { cause: exc });
+    throw exc;
+  }
+}
+
+/**
  * Waits for `aw` for at most `timeout` seconds (`null`: no limit). On timeout, `aw` is
  * cancelled and waited for, then `TimeoutError` is thrown. Cancelling the waiter cancels `aw`,
  * and a cancelled waiter is always cancelled, also when `aw` finished meanwhile (gh-86296).
@@ -794,16 +840,7 @@ export function waitFor<T>(aw: AwaitableLike<T>, timeout: number | null): Corout
     *gen() {
       const loop = _currentLoop();
       const fut = ensureFuture(aw, { loop });
-      if (timeout !== null && timeout !== undefined && timeout <= 0) {
-        if (fut.done()) return fut.result();
-        yield* cancelAndWait(fut, loop);
-        try {
-          return fut.result();
-        } catch (exc) {
-          if (isCancelledError(exc)) throw new TimeoutError("", { cause: exc });
-          throw exc;
-        }
-      }
+      if (timeout !== null && timeout !== undefined && timeout <= 0) return yield* resultOrTimeout(fut, loop);
       // Python 3.12's: `async with timeouts.timeout(timeout): return await fut`.
       return yield* timeoutAfter(timeout ?? null).run(function* waitForBody() {
         return yield* fut;

@@ -229,7 +229,7 @@ export class Recorder implements LoopRecorder {
       wake = W_FUTURE;
     }
     // Only an async function's next step needs it (a generator task's steps are all handles).
-    if (task !== null && (task as Task<unknown>)._mode === MODE_PROMISE) this._leftWaiting.set(task, task._futWaiter !== null);
+    if (task !== null && (task as Task<unknown>)._mode === MODE_PROMISE) this._leftWaiting.set(task, (task as Task<unknown>)._futWaiter !== null);
     this._push(start, end, kind, wake, task, cb);
   }
 
@@ -249,7 +249,7 @@ export class Recorder implements LoopRecorder {
     if (asyncId !== this._jobId || task === null) return;
     this._jobId = -1;
     this._jobTask = null;
-    const waiting = task._futWaiter !== null;
+    const waiting = (task as Task<unknown>)._futWaiter !== null;
     const last = this._lastResume;
     if (last >= 0 && this.tasks[last] === task) {
       this.t1s[last] = end;
