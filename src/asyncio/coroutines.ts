@@ -91,6 +91,8 @@ export class CoroutineObject<T = unknown> implements PromiseLike<T>, Iterable<un
   }
 
   /** `await coro`: runs the coroutine in the awaiting task and settles with its result. */
+  // Awaitable by design, as Python's coroutines are (`__await__`).
+  // oxlint-disable-next-line unicorn/no-thenable
   then<R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,

@@ -13,7 +13,7 @@ export class Deque<T> implements Iterable<T> {
   private _mask: number;
 
   constructor() {
-    this._buf = new Array<T | undefined>(8);
+    this._buf = slots<T>(8);
     this._mask = 7;
   }
 
@@ -64,7 +64,7 @@ export class Deque<T> implements Iterable<T> {
 
   /** Removes every element. */
   clear(): void {
-    this._buf = new Array<T | undefined>(8);
+    this._buf = slots<T>(8);
     this._mask = 7;
     this._head = 0;
     this.length = 0;
@@ -72,7 +72,7 @@ export class Deque<T> implements Iterable<T> {
 
   /** The elements from head to tail, as a new array. */
   toArray(): T[] {
-    const out = new Array<T>(this.length);
+    const out = slots<T>(this.length) as T[];
     for (let i = 0; i < this.length; i++) out[i] = this._buf[(this._head + i) & this._mask] as T;
     return out;
   }
@@ -84,10 +84,17 @@ export class Deque<T> implements Iterable<T> {
   private _grow(): void {
     const old = this._buf;
     const n = this.length;
-    const buf = new Array<T | undefined>(old.length * 2);
+    const buf = slots<T>(old.length * 2);
     for (let i = 0; i < n; i++) buf[i] = old[(this._head + i) & this._mask];
     this._buf = buf;
     this._mask = buf.length - 1;
     this._head = 0;
   }
+}
+
+/** An array of `n` empty slots, to be filled by index (what `new Array(n)` makes). */
+function slots<T>(n: number): (T | undefined)[] {
+  const a: (T | undefined)[] = [];
+  a.length = n;
+  return a;
 }

@@ -225,6 +225,8 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
    * `await fut`: settles with the result, or rejects with the exception (CancelledError when
    * cancelled). An async function that a Task started is cancellable while it awaits here.
    */
+  // Awaitable by design, as Python's futures are (`__await__`).
+  // oxlint-disable-next-line unicorn/no-thenable
   then<R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,

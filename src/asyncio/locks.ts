@@ -17,7 +17,6 @@
 import { _LibCoroutine, type CoroutineObject, type GeneratorCoroutine } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { BoundedSemaphoreError, BrokenBarrierError, isCancelledError } from "./exceptions.js";
-import type { AbstractEventLoop } from "./events.js";
 import { Future } from "./futures.js";
 import { _LoopBoundMixin } from "./mixins.js";
 import { noteWait, observing } from "./observe.js";
@@ -437,11 +436,16 @@ function* conditionWait(cond: Condition): GeneratorCoroutine<true> {
           yield* cond.acquire();
           break;
         } catch (exc) {
+          // Any other error while taking the lock again ends the wait with it (Python's too).
+          // oxlint-disable-next-line no-unsafe-finally
           if (!isCancelledError(exc)) throw exc;
           err = exc;
           cancelled = true;
         }
       }
+      // As Python's Condition.wait: a cancellation that came while the lock was taken again
+      // replaces whatever ended the wait.
+      // oxlint-disable-next-line no-unsafe-finally
       if (cancelled) throw err;
     }
   } catch (exc) {

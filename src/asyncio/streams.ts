@@ -5,7 +5,6 @@
 import { isCoroutineFunction, _currentLoop, _runGenerator, CoroutineObject, ReadyCoroutine, isGenerator, isThenable, type GeneratorCoroutine } from "./coroutines.js";
 import { ConnectionResetError, IncompleteReadError, LimitOverrunError } from "./exceptions.js";
 import type { AbstractEventLoop, CreateConnectionOptions, CreateServerOptions } from "./events.js";
-import { contextTask, runAsTask } from "./context.js";
 import { Future } from "./futures.js";
 import { noteWait, observing } from "./observe.js";
 import { Protocol, type Address } from "./protocols.js";
