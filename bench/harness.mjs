@@ -83,7 +83,11 @@ export function findRef(results, family, nodeVersion) {
  */
 export function table(headers, rows, align) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (align[i] === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  const line = (cells) =>
+    cells
+      .map((c, i) => (align[i] === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
   return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
@@ -95,7 +99,10 @@ export function machineLines() {
   return [
     `date:     ${new Date().toISOString()}`,
     `machine:  ${cpus[0]?.model ?? "unknown cpu"}, ${os.availableParallelism?.() ?? cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()} ${os.arch()}`,
-    `load:     ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (1/5/15 min averages at start; other work on the machine skews results)`,
+    `load:     ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")} (1/5/15 min averages at start; other work on the machine skews results)`,
   ];
 }
 

@@ -108,7 +108,11 @@ function jupyterOnPath(console) {
   };
   return {
     python: pythonOf("jupyter-lab") ?? "python3",
-    commands: { lab: command("jupyter-lab", "jupyterlab"), notebook: command("jupyter-notebook", "notebook"), console: console ? command("jupyter-console", "jupyter_console") : null },
+    commands: {
+      lab: command("jupyter-lab", "jupyterlab"),
+      notebook: command("jupyter-notebook", "notebook"),
+      console: console ? command("jupyter-console", "jupyter_console") : null,
+    },
   };
 }
 
@@ -129,10 +133,14 @@ function ensureProjectVenv(packages) {
   if (!existsSync(join(root, ".venv", "bin", "python"))) {
     const py = spawnSync("python3", ["-c", "import venv, ensurepip"], { encoding: "utf8" });
     if (py.error !== undefined) {
-      throw new Error("Python 3 was not found (python3 on PATH). npm start installs JupyterLab into a project-local venv with it: install Python 3 (Debian/Ubuntu: apt-get install python3 python3-venv; macOS: brew install python), or put a JupyterLab 4 with Notebook 7 on your PATH.");
+      throw new Error(
+        "Python 3 was not found (python3 on PATH). npm start installs JupyterLab into a project-local venv with it: install Python 3 (Debian/Ubuntu: apt-get install python3 python3-venv; macOS: brew install python), or put a JupyterLab 4 with Notebook 7 on your PATH.",
+      );
     }
     if (py.status !== 0) {
-      throw new Error(`python3 cannot make a venv (${py.stderr.trim().split("\n").at(-1)}). Install its venv module (Debian/Ubuntu: apt-get install python3-venv), or put a JupyterLab 4 with Notebook 7 on your PATH.`);
+      throw new Error(
+        `python3 cannot make a venv (${py.stderr.trim().split("\n").at(-1)}). Install its venv module (Debian/Ubuntu: apt-get install python3-venv), or put a JupyterLab 4 with Notebook 7 on your PATH.`,
+      );
     }
   }
   return ensureVenv(packages);
@@ -156,7 +164,9 @@ function registerKernel(args) {
  * @throws {Error} naming the lessons there when none matches
  */
 export function resolveLesson(lesson, dir = LESSONS_DIR) {
-  const files = readdirSync(dir).filter((f) => f.endsWith(".ipynb")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".ipynb"))
+    .sort();
   const want = basename(lesson).replace(/\.ipynb$/, "");
   const match = files.find((f) => f === `${want}.ipynb`) ?? files.find((f) => f.startsWith(`${want}-`));
   if (match === undefined) throw new Error(`no lesson ${JSON.stringify(lesson)} in ${dir}; the lessons are: ${files.map((f) => f.replace(/\.ipynb$/, "")).join(", ")}`);
@@ -258,7 +268,8 @@ export async function startJupyter({
   const fixedPort = port !== 0;
   for (let attempt = 1; ; attempt++) {
     const chosen = fixedPort ? port : await freePort(host);
-    if (fixedPort && !(await portIsFree(chosen, host))) throw new Error(`port ${chosen} is in use on ${host}: stop what uses it, or choose another (--port N; --port 0 picks a free one)`);
+    if (fixedPort && !(await portIsFree(chosen, host)))
+      throw new Error(`port ${chosen} is in use on ${host}: stop what uses it, or choose another (--port N; --port 0 picks a free one)`);
     try {
       const running = await launch(command, [...serverArgs, `--ServerApp.port=${chosen}`], { env: { ...process.env, ...found.env, ...env }, host, port: chosen, token, log });
       const stopServer = running.stop;
@@ -335,7 +346,8 @@ function trustLessons(python, dir) {
     mkdirSync(notary, { recursive: true });
     // NotebookNotary itself: `jupyter trust` ignores --NotebookNotary.data_dir (its notary takes
     // the app's own data dir, the user's).
-    const sign = "import sys, nbformat\nfrom nbformat.sign import NotebookNotary\nwith NotebookNotary(data_dir=sys.argv[1]) as notary:\n    for path in sys.argv[2:]:\n        notary.sign(nbformat.read(path, nbformat.NO_CONVERT))\n";
+    const sign =
+      "import sys, nbformat\nfrom nbformat.sign import NotebookNotary\nwith NotebookNotary(data_dir=sys.argv[1]) as notary:\n    for path in sys.argv[2:]:\n        notary.sign(nbformat.read(path, nbformat.NO_CONVERT))\n";
     const r = spawnSync(python, ["-c", sign, notary, ...changed.map((f) => join(dir, f))], { encoding: "utf8" });
     if (r.status === 0) writeFileSync(stamp, new Date().toISOString() + "\n");
   }

@@ -50,7 +50,8 @@ function parseArgs(argv) {
     else throw new Error(`unknown argument ${JSON.stringify(arg)}`);
   }
   if (opts.demo !== null && opts.app === "notebook") throw new Error("--demo runs in JupyterLab: leave out --notebook");
-  if (opts.console && (opts.demo !== null || opts.app === "notebook" || opts.dir !== undefined || opts.port !== 0)) throw new Error("console takes no --port, --dir, --demo or --notebook");
+  if (opts.console && (opts.demo !== null || opts.app === "notebook" || opts.dir !== undefined || opts.port !== 0))
+    throw new Error("console takes no --port, --dir, --demo or --notebook");
   return opts;
 }
 
@@ -97,7 +98,10 @@ export async function start(argv) {
       if (stopping) return;
       stopping = true;
       process.stderr.write(`\n[start] stopping ${what} (${signal})\n`);
-      server.stop().then(() => resolve(0), () => resolve(1));
+      server.stop().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
     };
     process.on("SIGINT", () => stop("Ctrl+C"));
     process.on("SIGTERM", () => stop("SIGTERM"));

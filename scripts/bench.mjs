@@ -6,9 +6,15 @@
 const BENCHMARKS = {
   loop: { about: "event loop: callSoon, Futures, tasks, Queues, timers vs CPython, uvloop, plain Node", load: () => import("../bench/loop/run.mjs") },
   echo: { about: "echo servers on loopback: asyncio-ts protocols and streams vs CPython, uvloop, node:net", load: () => import("../bench/echo/run.mjs") },
-  http: { about: "HTTP servers: asyncio-ts low-level, web, REST, multi-process vs node:http, fastify, aiohttp (+ uvloop); wrk and autocannon", load: () => import("../bench/http/run.mjs") },
+  http: {
+    about: "HTTP servers: asyncio-ts low-level, web, REST, multi-process vs node:http, fastify, aiohttp (+ uvloop); wrk and autocannon",
+    load: () => import("../bench/http/run.mjs"),
+  },
   kernel: { about: "Jupyter kernels: start-up, cell round trip, RSS vs tslab, Deno, ipykernel; echo while a cell compiles", load: () => import("../bench/kernel/run.mjs") },
-  interrupt: { about: "a busy kernel: control latency and interrupts after an await vs ipykernel, tslab, Deno; the per-iteration cost of the interrupt checks", load: () => import("../bench/interrupt/run.mjs") },
+  interrupt: {
+    about: "a busy kernel: control latency and interrupts after an await vs ipykernel, tslab, Deno; the per-iteration cost of the interrupt checks",
+    load: () => import("../bench/interrupt/run.mjs"),
+  },
   timeline: { about: "what recording a timeline costs the loop: ns per callback and per task step, off vs recording", load: () => import("../bench/timeline/run.mjs") },
   checker: { about: "the kernel's TypeScript 7 checker: first check, typed-cell re-check, completion, inspection, RSS", load: () => import("../bench/checker/run.mjs") },
 };

@@ -38,7 +38,18 @@ for (const file of files) {
   // raises-exception may fail, any other error fails the deck.
   const r = spawnSync(
     python,
-    ["-m", "nbconvert", "--to", "slides", "--execute", "--ExecutePreprocessor.kernel_name=asyncio-ts", "--ExecutePreprocessor.timeout=300", "--output-dir", out, join(notebooks, file)],
+    [
+      "-m",
+      "nbconvert",
+      "--to",
+      "slides",
+      "--execute",
+      "--ExecutePreprocessor.kernel_name=asyncio-ts",
+      "--ExecutePreprocessor.timeout=300",
+      "--output-dir",
+      out,
+      join(notebooks, file),
+    ],
     { stdio: "inherit", cwd: notebooks, env },
   );
   if (r.status !== 0) failed++;

@@ -146,7 +146,11 @@ export async function main(argv) {
   }
   const med = (pick) => median(runs.map(pick));
   const fmt = (x) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(2)) : "-");
-  const header = [...machineLines(), libraryLine(), `checker:  TypeScript ${tsVersion} (unstable sync API on a worker thread), Node ${process.version}; ${opts.runs} fresh checkers, medians of their p50/p90`].filter((l) => l !== null);
+  const header = [
+    ...machineLines(),
+    libraryLine(),
+    `checker:  TypeScript ${tsVersion} (unstable sync API on a worker thread), Node ${process.version}; ${opts.runs} fresh checkers, medians of their p50/p90`,
+  ].filter((l) => l !== null);
   console.log(header.join("\n"));
   console.log("");
   console.log(
@@ -177,6 +181,17 @@ export async function main(argv) {
       fmt(med((r) => r.sizes[k].rssMb)),
     ];
   });
-  console.log(table(["cells", "typed 10-line cell p50/p90 ms", "cell `1` p50", "complete `future.` p50", "complete `fut` p50", "inspect `sleep(` p50", "300-line cell", "TS RSS MB"], rows, ["r", "r", "r", "r", "r", "r", "r", "r"]));
+  console.log(
+    table(["cells", "typed 10-line cell p50/p90 ms", "cell `1` p50", "complete `future.` p50", "complete `fut` p50", "inspect `sleep(` p50", "300-line cell", "TS RSS MB"], rows, [
+      "r",
+      "r",
+      "r",
+      "r",
+      "r",
+      "r",
+      "r",
+      "r",
+    ]),
+  );
   console.log(`\ntargets: typed 10-line cell under ${TARGETS.typedCellMs} ms end to end (the kernel adds its own share), completion under ${TARGETS.completionMs} ms`);
 }

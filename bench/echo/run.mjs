@@ -8,7 +8,29 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { root } from "../../install/ensure.mjs";
-import { clockTicks, findRef, fmtRate as fmtPerSecond, fmtRatio, libraryLine, machineLines, median, nodesText, parseWorkloadArgs, pct, progressLog, pythonLine, rowName, startServer as startProcess, stopServer, table, tail, track, us, waitExit, withCleanup } from "../harness.mjs";
+import {
+  clockTicks,
+  findRef,
+  fmtRate as fmtPerSecond,
+  fmtRatio,
+  libraryLine,
+  machineLines,
+  median,
+  nodesText,
+  parseWorkloadArgs,
+  pct,
+  progressLog,
+  pythonLine,
+  rowName,
+  startServer as startProcess,
+  stopServer,
+  table,
+  tail,
+  track,
+  us,
+  waitExit,
+  withCleanup,
+} from "../harness.mjs";
 import { setUpRuntimes } from "../runtimes.mjs";
 
 const here = join(root, "bench", "echo");
@@ -66,7 +88,11 @@ const log = progressLog("echo");
 // -- Setting up the runtimes ----------------------------------------------------------------------
 
 function setUp(opts) {
-  const { nodes, python, pythonError, uvloopError } = setUpRuntimes(opts.nodes, { python: opts.rows.some((r) => r.startsWith("cpython") || r.startsWith("uvloop")), uvloop: opts.rows.some((r) => r.startsWith("uvloop")) }, log);
+  const { nodes, python, pythonError, uvloopError } = setUpRuntimes(
+    opts.nodes,
+    { python: opts.rows.some((r) => r.startsWith("cpython") || r.startsWith("uvloop")), uvloop: opts.rows.some((r) => r.startsWith("uvloop")) },
+    log,
+  );
 
   const rows = [];
   for (const node of nodes) {
@@ -185,7 +211,17 @@ function summarize(workload, row, runs) {
   const d = ok.map((r) => derive(workload, r));
   const pick = (k) => median(d.map((x) => x[k]));
   const rates = d.map((x) => x.rate);
-  const s = { row, runs: ok, rate: pick("rate"), rateMin: Math.min(...rates), rateMax: Math.max(...rates), serverCpuPer: pick("serverCpuPer"), serverLoad: pick("serverLoad"), clientLoad: pick("clientLoad"), clientCpuPer: pick("clientCpuPer") };
+  const s = {
+    row,
+    runs: ok,
+    rate: pick("rate"),
+    rateMin: Math.min(...rates),
+    rateMax: Math.max(...rates),
+    serverCpuPer: pick("serverCpuPer"),
+    serverLoad: pick("serverLoad"),
+    clientLoad: pick("clientLoad"),
+    clientCpuPer: pick("clientCpuPer"),
+  };
   if (failed) s.note = `${runs.length - ok.length} run(s) failed: ${failed.error}`;
   return s;
 }
@@ -232,11 +268,31 @@ function printWorkload(workload, results, opts, method) {
   console.log(`${amount}; ${workload.unit}, higher is better; ${method}`);
   console.log("server CPU / client CPU: each process's CPU time over the measured window, as a share of one core (100% = saturated)");
   console.log(`ratios: throughput, and (CPU) server CPU per ${workload.name === "rr" ? "message" : "MB"} of the reference over this row's (above 1x: this row is cheaper)\n`);
-  const headers = ["server", workload.unit, ...(opts.runs > 1 ? ["min .. max"] : []), perLabel, "server CPU", "client CPU", "vs node:net", "vs CPython prot.", "CPU vs node:net", "CPU vs CPython prot."];
+  const headers = [
+    "server",
+    workload.unit,
+    ...(opts.runs > 1 ? ["min .. max"] : []),
+    perLabel,
+    "server CPU",
+    "client CPU",
+    "vs node:net",
+    "vs CPython prot.",
+    "CPU vs node:net",
+    "CPU vs CPython prot.",
+  ];
   const rows = body.map((r) => (opts.runs > 1 ? r : [...r.slice(0, 2), ...r.slice(3)]));
-  console.log(table(headers, rows, headers.map((_, i) => (i === 0 ? "l" : "r"))));
+  console.log(
+    table(
+      headers,
+      rows,
+      headers.map((_, i) => (i === 0 ? "l" : "r")),
+    ),
+  );
   console.log("(node:net: the naive node:net echo on the same Node version; CPython prot.: CPython asyncio protocols)");
-  if (starred) console.log(`* server below ${NOT_BOUND * 100}% of a core: not server-bound (the machine's other load or the client held it back); compare its CPU per ${workload.name === "rr" ? "message" : "MB"}`);
+  if (starred)
+    console.log(
+      `* server below ${NOT_BOUND * 100}% of a core: not server-bound (the machine's other load or the client held it back); compare its CPU per ${workload.name === "rr" ? "message" : "MB"}`,
+    );
   for (const s of results) if (s.note) console.log(`note: ${rowName(s)}: ${s.note}`);
 }
 
@@ -257,26 +313,32 @@ function printTargets(all) {
   for (const name of ["rr", "stream"]) {
     const res = all[name];
     if (!res) continue;
-    lines.push([`${name}: >= 1.0x node:net (protocols), >= 0.8x (streams)`, ...tsRows.map((row) => {
-      const s = forRow(res, row);
-      const node = s && findRef(res, "node", row.nodeVersion);
-      if (!s || !node) return "n/a";
-      const want = row.family === "ts-protocol" ? 1.0 : 0.8;
-      return `${cell(s.rate / node.rate >= want, fmtRatio(s.rate / node.rate))}${notServerBound(s) || notServerBound(node) ? "*" : ""} (CPU ${fmtRatio(node.serverCpuPer / s.serverCpuPer)})`;
-    })]);
+    lines.push([
+      `${name}: >= 1.0x node:net (protocols), >= 0.8x (streams)`,
+      ...tsRows.map((row) => {
+        const s = forRow(res, row);
+        const node = s && findRef(res, "node", row.nodeVersion);
+        if (!s || !node) return "n/a";
+        const want = row.family === "ts-protocol" ? 1.0 : 0.8;
+        return `${cell(s.rate / node.rate >= want, fmtRatio(s.rate / node.rate))}${notServerBound(s) || notServerBound(node) ? "*" : ""} (CPU ${fmtRatio(node.serverCpuPer / s.serverCpuPer)})`;
+      }),
+    ]);
   }
   for (const name of ["rr", "stream"]) {
     const res = all[name];
     if (!res) continue;
     const py = findRef(res, "cpython-protocol");
-    lines.push([`${name}: protocols > CPython asyncio protocols`, ...tsRows.map((row) => {
-      const s = forRow(res, row);
-      if (!s || !py) return "n/a";
-      // The target is for the protocol server; the streams rows show the ratio for reference.
-      const cpu = `(CPU ${fmtRatio(py.serverCpuPer / s.serverCpuPer)})`;
-      const star = notServerBound(s) || notServerBound(py) ? "*" : "";
-      return row.family === "ts-protocol" ? `${cell(s.rate > py.rate, fmtRatio(s.rate / py.rate))}${star} ${cpu}` : `[${fmtRatio(s.rate / py.rate)}${star} ${cpu}]`;
-    })]);
+    lines.push([
+      `${name}: protocols > CPython asyncio protocols`,
+      ...tsRows.map((row) => {
+        const s = forRow(res, row);
+        if (!s || !py) return "n/a";
+        // The target is for the protocol server; the streams rows show the ratio for reference.
+        const cpu = `(CPU ${fmtRatio(py.serverCpuPer / s.serverCpuPer)})`;
+        const star = notServerBound(s) || notServerBound(py) ? "*" : "";
+        return row.family === "ts-protocol" ? `${cell(s.rate > py.rate, fmtRatio(s.rate / py.rate))}${star} ${cpu}` : `[${fmtRatio(s.rate / py.rate)}${star} ${cpu}]`;
+      }),
+    ]);
   }
   console.log("\n## Targets (from the issue)\n");
   const short = (row) => `${row.label.replace("asyncio-ts ", "").replace(" (generators, yield*)", " (yield*)").replace(" (async/await)", "")}, ${row.runtime.replace("Node ", "")}`;
@@ -314,7 +376,8 @@ export async function main(argv) {
           const r = await runOnce(row, workload, setup, opts.quick);
           runs[i].push(r);
           record.push({ workload: workload.name, row: rowName({ row }), run: k + 1, ...r });
-          const shown = r.error ?? `${fmtRate(workload, derive(workload, r).rate)}, server CPU ${pct(derive(workload, r).serverLoad)}, client CPU ${pct(derive(workload, r).clientLoad)}`;
+          const shown =
+            r.error ?? `${fmtRate(workload, derive(workload, r).rate)}, server CPU ${pct(derive(workload, r).serverLoad)}, client CPU ${pct(derive(workload, r).clientLoad)}`;
           log(`${workload.name} run ${k + 1}/${opts.runs}: ${rowName({ row })}: ${shown}`);
         }
       }

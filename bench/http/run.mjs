@@ -10,7 +10,28 @@ import { accessSync, constants, writeFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
 import { build, ensureNodeModules, root } from "../../install/ensure.mjs";
-import { clockTicks, cpuSeconds, findRef, fmtRate, fmtRatio, libraryLine, machineLines, median, nodesText, pct, pythonLine, rowName, startServer, stopServer, table, tail, track, us, waitExit, withCleanup } from "../harness.mjs";
+import {
+  clockTicks,
+  cpuSeconds,
+  findRef,
+  fmtRate,
+  fmtRatio,
+  libraryLine,
+  machineLines,
+  median,
+  nodesText,
+  pct,
+  pythonLine,
+  rowName,
+  startServer,
+  stopServer,
+  table,
+  tail,
+  track,
+  us,
+  waitExit,
+  withCleanup,
+} from "../harness.mjs";
 import { setUpNodes, setUpPython } from "../runtimes.mjs";
 
 const here = join(root, "bench", "http");
@@ -25,11 +46,37 @@ const IT_WORKS = "<h1>It Works!</h1>";
  */
 const ROWS = [
   { family: "ts-lowlevel", label: "asyncio-ts low-level (async)", script: "server-asyncio-ts-lowlevel.mjs", args: ["--style=async"], ts: true, target: 1.1, short: "low-level" },
-  { family: "ts-lowlevel-gen", label: "asyncio-ts low-level (yield*)", script: "server-asyncio-ts-lowlevel.mjs", args: ["--style=gen"], ts: true, target: 1.1, short: "low-level (yield*)" },
+  {
+    family: "ts-lowlevel-gen",
+    label: "asyncio-ts low-level (yield*)",
+    script: "server-asyncio-ts-lowlevel.mjs",
+    args: ["--style=gen"],
+    ts: true,
+    target: 1.1,
+    short: "low-level (yield*)",
+  },
   { family: "ts-web", label: "asyncio-ts web", script: "server-asyncio-ts-web.mjs", args: [], ts: true, target: 1.25, short: "web" },
   { family: "ts-rest", label: "asyncio-ts REST", script: "server-asyncio-ts-rest.mjs", args: [], ts: true, target: 1.3, short: "REST", json: true },
-  { family: "ts-cluster-1", label: "asyncio-ts multi-process, 1 worker", script: "server-asyncio-ts-cluster.mjs", args: ["--workers=1"], ts: true, tree: true, workers: 1, short: "multi-process x1" },
-  { family: "ts-cluster-2", label: "asyncio-ts multi-process, 2 workers", script: "server-asyncio-ts-cluster.mjs", args: ["--workers=2"], ts: true, tree: true, workers: 2, short: "multi-process x2" },
+  {
+    family: "ts-cluster-1",
+    label: "asyncio-ts multi-process, 1 worker",
+    script: "server-asyncio-ts-cluster.mjs",
+    args: ["--workers=1"],
+    ts: true,
+    tree: true,
+    workers: 1,
+    short: "multi-process x1",
+  },
+  {
+    family: "ts-cluster-2",
+    label: "asyncio-ts multi-process, 2 workers",
+    script: "server-asyncio-ts-cluster.mjs",
+    args: ["--workers=2"],
+    ts: true,
+    tree: true,
+    workers: 2,
+    short: "multi-process x2",
+  },
   { family: "node", label: "node:http", script: "server-node-http.mjs", args: [] },
   { family: "fastify", label: "fastify", script: "server-fastify.mjs", args: [] },
   { family: "aiohttp", label: "aiohttp (default loop)", python: true, args: [] },
@@ -110,7 +157,8 @@ function ensureWrk() {
   };
   let bin = find();
   if (bin === null && process.platform === "linux" && process.getuid?.() === 0) {
-    const apt = (args) => spawnSync("apt-get", args, { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" }, timeout: 300_000 }).status === 0;
+    const apt = (args) =>
+      spawnSync("apt-get", args, { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" }, timeout: 300_000 }).status === 0;
     log("wrk is missing: apt-get install -y wrk");
     if (!apt(["install", "-y", "-q", "wrk"]) && apt(["update", "-q"])) apt(["install", "-y", "-q", "wrk"]);
     bin = find();
@@ -171,10 +219,7 @@ function machineInfo(setup, opts) {
       return "?";
     }
   })();
-  const lines = [
-    ...machineLines(),
-    `servers:  Node ${nodesText(setup.nodes)}`,
-  ];
+  const lines = [...machineLines(), `servers:  Node ${nodesText(setup.nodes)}`];
   const library = libraryLine();
   if (library !== null) lines.push(library);
   if (setup.buildNote !== null) lines.push(`build:    ${setup.buildNote}`);
@@ -185,7 +230,9 @@ function machineInfo(setup, opts) {
   if (setup.loads.includes("autocannon")) loadLines.push(`autocannon ${autocannonVersion} -c${opts.connections} (API, one process on the machine's Node)`);
   lines.push(`load:     ${loadLines.join("; ")}`);
   lines.push(`each run: a fresh server; ${opts.warmup} s of load (not counted), then ${opts.seconds} s measured; loopback 127.0.0.1`);
-  lines.push(`cpu time: the server's user+system time from /proc/<pid>/stat (${setup.clkTck} ticks/s) over the measured ${opts.seconds} s (multi-process rows: the supervisor and its workers)`);
+  lines.push(
+    `cpu time: the server's user+system time from /proc/<pid>/stat (${setup.clkTck} ticks/s) over the measured ${opts.seconds} s (multi-process rows: the supervisor and its workers)`,
+  );
   return lines.join("\n");
 }
 
@@ -241,7 +288,15 @@ async function runWrk(setup, opts, port, seconds) {
   if (line === undefined) return { error: `wrk exited with code ${code}: ${tail(err || out)}` };
   const r = JSON.parse(line.slice(9));
   const e = r.errors;
-  return { requests: r.requests, seconds: r.duration_us / 1e6, p50Ms: r.latency_us.p50 / 1000, p99Ms: r.latency_us.p99 / 1000, errors: e.connect + e.read + e.write + e.timeout, timeouts: e.timeout, non2xx: e.status };
+  return {
+    requests: r.requests,
+    seconds: r.duration_us / 1e6,
+    p50Ms: r.latency_us.p50 / 1000,
+    p99Ms: r.latency_us.p99 / 1000,
+    errors: e.connect + e.read + e.write + e.timeout,
+    timeouts: e.timeout,
+    non2xx: e.status,
+  };
 }
 
 /** One measurement: a fresh server, its answer checked, warm-up load, the measured load, the server stopped. */
@@ -268,7 +323,16 @@ async function runOnce(row, load, setup, opts) {
       const cpu1 = cpuSeconds(pid, setup.clkTck, { tree: row.tree });
       r.serverCpu = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
     } else {
-      const args = [join(here, "autocannon.mjs"), `http://127.0.0.1:${server.port}/`, String(pid), `--connections=${opts.connections}`, `--seconds=${opts.seconds}`, `--warmup=${opts.warmup}`, `--clk-tck=${setup.clkTck}`, ...(row.tree ? ["--tree"] : [])];
+      const args = [
+        join(here, "autocannon.mjs"),
+        `http://127.0.0.1:${server.port}/`,
+        String(pid),
+        `--connections=${opts.connections}`,
+        `--seconds=${opts.seconds}`,
+        `--warmup=${opts.warmup}`,
+        `--clk-tck=${setup.clkTck}`,
+        ...(row.tree ? ["--tree"] : []),
+      ];
       const { out, err, code } = await runChild(process.execPath, args, opts.warmup + opts.seconds + 30);
       try {
         r = JSON.parse(out.trim().split("\n").pop() ?? "");
@@ -309,7 +373,18 @@ function summarize(row, runs) {
   const d = ok.map(derive);
   const pick = (k) => median(d.map((x) => x[k]));
   const rates = d.map((x) => x.rate);
-  const s = { row, runs: ok, runtime: ok[0].runtime, rate: pick("rate"), rateMin: Math.min(...rates), rateMax: Math.max(...rates), cpuPerReq: pick("cpuPerReq"), serverLoad: pick("serverLoad"), p50: pick("p50"), p99: pick("p99") };
+  const s = {
+    row,
+    runs: ok,
+    runtime: ok[0].runtime,
+    rate: pick("rate"),
+    rateMin: Math.min(...rates),
+    rateMax: Math.max(...rates),
+    cpuPerReq: pick("cpuPerReq"),
+    serverLoad: pick("serverLoad"),
+    p50: pick("p50"),
+    p99: pick("p99"),
+  };
   const notes = [];
   if (failed) notes.push(`${runs.length - ok.length} run(s) failed: ${failed.error}`);
   const errors = ok.reduce((n, r) => n + r.errors, 0);
@@ -366,11 +441,34 @@ function printLoad(load, results, opts) {
   console.log(`${opts.seconds} s measured after ${opts.warmup} s of warm-up; ${method}`);
   console.log("req/s: higher is better. p50/p99: latency of a request as the load generator saw it. CPU µs/req: the server's CPU time per request;");
   console.log("server CPU: as a share of one core (100% = one core busy). Ratios: req/s this ÷ that (above 1x: this is faster), CPU/req this ÷ that (below 1x: this is cheaper)\n");
-  const headers = ["server", "req/s", "min .. max", "p50", "p99", "CPU µs/req", "server CPU", "req/s vs node:http", "CPU/req vs node:http", "req/s vs aiohttp+uvloop", "CPU/req vs aiohttp+uvloop"];
+  const headers = [
+    "server",
+    "req/s",
+    "min .. max",
+    "p50",
+    "p99",
+    "CPU µs/req",
+    "server CPU",
+    "req/s vs node:http",
+    "CPU/req vs node:http",
+    "req/s vs aiohttp+uvloop",
+    "CPU/req vs aiohttp+uvloop",
+  ];
   const keep = headers.map((_, i) => i !== 2 || opts.runs > 1);
-  console.log(table(headers.filter((_, i) => keep[i]), body.map((r) => r.filter((_, i) => keep[i])), headers.filter((_, i) => keep[i]).map((_, i) => (i === 0 ? "l" : "r"))));
-  console.log(`(node:http: the node:http row on the same Node version, for aiohttp the machine's Node)${load === "autocannon" ? "; autocannon measures latency in whole milliseconds" : ""}`);
-  if (starred) console.log(`* server below ${NOT_BOUND * 100}% of a core (multi-process: of a core per worker): not server-bound (the load generator or the machine's other work held it back); compare its CPU per request`);
+  console.log(
+    table(
+      headers.filter((_, i) => keep[i]),
+      body.map((r) => r.filter((_, i) => keep[i])),
+      headers.filter((_, i) => keep[i]).map((_, i) => (i === 0 ? "l" : "r")),
+    ),
+  );
+  console.log(
+    `(node:http: the node:http row on the same Node version, for aiohttp the machine's Node)${load === "autocannon" ? "; autocannon measures latency in whole milliseconds" : ""}`,
+  );
+  if (starred)
+    console.log(
+      `* server below ${NOT_BOUND * 100}% of a core (multi-process: of a core per worker): not server-bound (the load generator or the machine's other work held it back); compare its CPU per request`,
+    );
   for (const s of results) if (s.note) console.log(`note: ${rowName(s)}: ${s.note}`);
 }
 
@@ -387,23 +485,29 @@ function printTargets(all, opts) {
   const lines = [];
   const find = (col, family) => col.results.find((s) => s.row.family === family && s.row.nodeVersion === col.nodeVersion);
   for (const r of tsFamilies.filter((x) => x.target !== undefined)) {
-    lines.push([`${r.short}: CPU/req within ${r.target.toFixed(2)}x of node:http's`, ...columns.map((col) => {
-      const s = find(col, r.family);
-      const node = findRef(col.results, "node", col.nodeVersion);
-      if (!s || s.error !== undefined) return s?.error?.startsWith("not available") ? "not available" : "n/a";
-      if (!node) return "n/a";
-      const x = s.cpuPerReq / node.cpuPerReq;
-      return Number.isFinite(x) ? cell(x <= r.target, x, r.target) : "n/a";
-    })]);
+    lines.push([
+      `${r.short}: CPU/req within ${r.target.toFixed(2)}x of node:http's`,
+      ...columns.map((col) => {
+        const s = find(col, r.family);
+        const node = findRef(col.results, "node", col.nodeVersion);
+        if (!s || s.error !== undefined) return s?.error?.startsWith("not available") ? "not available" : "n/a";
+        if (!node) return "n/a";
+        const x = s.cpuPerReq / node.cpuPerReq;
+        return Number.isFinite(x) ? cell(x <= r.target, x, r.target) : "n/a";
+      }),
+    ]);
   }
   for (const r of tsFamilies) {
-    lines.push([`${r.short}: req/s >= ${VS_UVLOOP}x aiohttp + uvloop`, ...columns.map((col) => {
-      const s = find(col, r.family);
-      const uv = findRef(col.results, "aiohttp-uvloop");
-      if (!s || s.error !== undefined) return s?.error?.startsWith("not available") ? "not available" : "n/a";
-      if (!uv) return "n/a";
-      return `${cell(s.rate / uv.rate >= VS_UVLOOP, s.rate / uv.rate, VS_UVLOOP)}${notServerBound(s) || notServerBound(uv) ? "*" : ""}`;
-    })]);
+    lines.push([
+      `${r.short}: req/s >= ${VS_UVLOOP}x aiohttp + uvloop`,
+      ...columns.map((col) => {
+        const s = find(col, r.family);
+        const uv = findRef(col.results, "aiohttp-uvloop");
+        if (!s || s.error !== undefined) return s?.error?.startsWith("not available") ? "not available" : "n/a";
+        if (!uv) return "n/a";
+        return `${cell(s.rate / uv.rate >= VS_UVLOOP, s.rate / uv.rate, VS_UVLOOP)}${notServerBound(s) || notServerBound(uv) ? "*" : ""}`;
+      }),
+    ]);
   }
   console.log("\n## Targets (from the issue)\n");
   console.log(table(["target", ...columns.map((c) => c.title)], lines, ["l", ...columns.map(() => /** @type {const} */ ("r"))]));
@@ -437,7 +541,10 @@ export async function main(argv) {
           const r = await runOnce(row, load, setup, opts);
           runs[i].push(r);
           record.push({ load, row: rowName({ row }), run: k + 1, ...r });
-          const shown = r.unavailable !== undefined ? `not available: ${r.unavailable}` : r.error ?? `${fmtRate(derive(r).rate)}, p99 ${fmtMs(r.p99Ms)}, ${us(derive(r).cpuPerReq)} µs CPU/req, server CPU ${pct(derive(r).serverLoad)}`;
+          const shown =
+            r.unavailable !== undefined
+              ? `not available: ${r.unavailable}`
+              : (r.error ?? `${fmtRate(derive(r).rate)}, p99 ${fmtMs(r.p99Ms)}, ${us(derive(r).cpuPerReq)} µs CPU/req, server CPU ${pct(derive(r).serverLoad)}`);
           log(`${load} run ${k + 1}/${opts.runs}: ${rowName({ row })}: ${shown}`);
         }
       }
@@ -447,7 +554,10 @@ export async function main(argv) {
     }
     printTargets(all, opts);
     if (opts.json) {
-      writeFileSync(opts.json, JSON.stringify({ date: new Date().toISOString(), quick: opts.quick, runs: opts.runs, seconds: opts.seconds, warmup: opts.warmup, measurements: record }, null, 2));
+      writeFileSync(
+        opts.json,
+        JSON.stringify({ date: new Date().toISOString(), quick: opts.quick, runs: opts.runs, seconds: opts.seconds, warmup: opts.warmup, measurements: record }, null, 2),
+      );
       log(`measurements written to ${opts.json}`);
     }
   });

@@ -10,7 +10,6 @@ import { LOOPS } from "./workloads.mjs";
 const quick = process.argv.includes("--quick");
 const RUNS = quick ? 3 : 7;
 
-
 const flag = new InterruptFlag();
 globalThis[INTERRUPT_GLOBAL] = { flag: flag.flag, raise: flag.raise };
 

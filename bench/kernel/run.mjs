@@ -80,7 +80,9 @@ function writeSpec(prefix, name, spec) {
 
 function versionOf(cmd, args) {
   try {
-    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim().split("\n")[0];
+    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+      .trim()
+      .split("\n")[0];
   } catch {
     return "?";
   }
@@ -149,7 +151,14 @@ export function setUp(opts) {
 
   // ipykernel, for reference: the venv's Python.
   if (want("ipykernel")) {
-    const probe = spawnSync(python, ["-c", "import ipykernel, jupyter_client, platform; print(f'ipykernel {ipykernel.__version__}, jupyter_client {jupyter_client.__version__}, {platform.python_implementation()} {platform.python_version()}')"], { encoding: "utf8" });
+    const probe = spawnSync(
+      python,
+      [
+        "-c",
+        "import ipykernel, jupyter_client, platform; print(f'ipykernel {ipykernel.__version__}, jupyter_client {jupyter_client.__version__}, {platform.python_implementation()} {platform.python_version()}')",
+      ],
+      { encoding: "utf8" },
+    );
     if (probe.status === 0) {
       versions.ipykernel = probe.stdout.trim();
       writeSpec(prefix, "bench-ipykernel", { argv: [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"], display_name: "Python 3 (ipykernel)", language: "python" });
@@ -164,7 +173,11 @@ export function setUp(opts) {
     writeSpec(prefix, "bench-null", { argv: [python, join(here, "null_kernel.py"), "-f", "{connection_file}"], display_name: "null kernel", language: "text" });
     rows.push({ key: "floor", label: "client floor (null kernel)", spec: "bench-null", lang: "python", floor: true });
   }
-  const client = spawnSync(python, ["-c", "import jupyter_client, platform; print(f'jupyter_client {jupyter_client.__version__} on {platform.python_implementation()} {platform.python_version()}')"], { encoding: "utf8" });
+  const client = spawnSync(
+    python,
+    ["-c", "import jupyter_client, platform; print(f'jupyter_client {jupyter_client.__version__} on {platform.python_implementation()} {platform.python_version()}')"],
+    { encoding: "utf8" },
+  );
   versions.client = client.stdout.trim();
   return { rows, python, env, prefix, versions };
 }
@@ -174,11 +187,16 @@ export function machineInfo(setup) {
   const lines = [
     `date:     ${new Date().toISOString()}`,
     `machine:  ${cpus[0]?.model ?? "unknown cpu"}, ${os.availableParallelism?.() ?? cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()} ${os.arch()}`,
-    `load:     ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (1/5/15 min averages at start; other work on the machine skews results)`,
+    `load:     ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")} (1/5/15 min averages at start; other work on the machine skews results)`,
   ];
   const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" });
   const dirty = head.status === 0 && spawnSync("git", ["status", "--porcelain", "--", "src"], { cwd: root, encoding: "utf8" }).stdout.trim() !== "";
-  lines.push(`asyncio-ts: ${setup.versions["asyncio-ts"]}${head.status === 0 ? `, commit ${head.stdout.trim()}${dirty ? " + uncommitted changes in src/" : ""}` : ""} (dist/ built just now)`);
+  lines.push(
+    `asyncio-ts: ${setup.versions["asyncio-ts"]}${head.status === 0 ? `, commit ${head.stdout.trim()}${dirty ? " + uncommitted changes in src/" : ""}` : ""} (dist/ built just now)`,
+  );
   if (setup.versions.tslab) lines.push(`tslab:    ${setup.versions.tslab} on Node ${process.version}`);
   if (setup.versions.deno) lines.push(`deno:     ${setup.versions.deno}`);
   if (setup.versions.ipykernel) lines.push(`python:   ${setup.versions.ipykernel}`);
@@ -201,7 +219,6 @@ export function drive(setup, args, timeoutMs = 600_000) {
   }
 }
 
-
 function measure(setup, opts) {
   const { plan } = opts;
   const record = [];
@@ -219,7 +236,9 @@ function measure(setup, opts) {
       else if (k > 0) s.starts.push(r.seconds);
       else s.implementation = r.implementation;
       if (k > 0 || r.error) record.push({ measure: "startup", row: row.key, start: k, ...r });
-      log(`start ${k === 0 ? "(warm-up)" : `${k}/${plan.starts}`}: ${row.label}: ${r.error ?? `${r.seconds.toFixed(3)} s${r.resent ? ` (kernel_info sent ${r.resent + 1} times)` : ""}`}`);
+      log(
+        `start ${k === 0 ? "(warm-up)" : `${k}/${plan.starts}`}: ${row.label}: ${r.error ?? `${r.seconds.toFixed(3)} s${r.resent ? ` (kernel_info sent ${r.resent + 1} times)` : ""}`}`,
+      );
     }
   }
   for (const row of live()) {
@@ -244,7 +263,9 @@ function measure(setup, opts) {
     if (r.error) s.errors.push(`echo while compiling: ${r.error}`);
     else s.resp = r;
     record.push({ measure: "responsive", row: row.key, ...r });
-    log(`echo while compiling: ${row.label}: ${r.error ?? `idle max ${r.idle.max.toFixed(2)} ms, compiling max ${r.compile.max.toFixed(2)} ms, cells ${r.compile_ms.map((x) => x.toFixed(0)).join("/")} ms`}`);
+    log(
+      `echo while compiling: ${row.label}: ${r.error ?? `idle max ${r.idle.max.toFixed(2)} ms, compiling max ${r.compile.max.toFixed(2)} ms, cells ${r.compile_ms.map((x) => x.toFixed(0)).join("/")} ms`}`,
+    );
   }
   // Typed cells: the TypeScript kernels but the lean-flags row (the same kernel).
   for (const row of live().filter((x) => x.lang === "ts" && x.key !== "asyncio-ts-lean")) {
@@ -253,7 +274,9 @@ function measure(setup, opts) {
     if (r.error) s.errors.push(`typed cells: ${r.error}`);
     else s.typed = r;
     record.push({ measure: "typed", row: row.key, ...r });
-    log(`typed cells: ${row.label}: ${r.error ?? `first ${r.first_s.toFixed(2)} s after start, p50 ${r.p50.toFixed(2)} ms, p95 ${r.p95.toFixed(2)} ms, completion p50 ${r.complete_p50.toFixed(2)} ms`}`);
+    log(
+      `typed cells: ${row.label}: ${r.error ?? `first ${r.first_s.toFixed(2)} s after start, p50 ${r.p50.toFixed(2)} ms, p95 ${r.p95.toFixed(2)} ms, completion p50 ${r.complete_p50.toFixed(2)} ms`}`,
+    );
   }
   return { results: [...res.values()], record };
 }
@@ -283,8 +306,14 @@ function printResults(results, opts) {
     const v = summary(s);
     if (s.errors.length) notes.push(`${s.row.label}: ${s.errors.join("; ")}`);
     const lost = (s.rt?.lost_idle ?? 0) + (s.rss?.lost_idle ?? 0);
-    if (lost) notes.push(`${s.row.label}: ${lost} cell(s) never sent their idle status (${s.rt?.lost_idle ?? 0} of the ${plan.cells} timed, ${s.rss?.lost_idle ?? 0} of the ${plan.rssCells} printing; the driver waits 5 s after the reply, then leaves the cell out)`);
-    if (s.rss?.output_after_idle) notes.push(`${s.row.label}: ${s.rss.output_after_idle} of ${s.rss.cells} printing cells sent their line after their idle status (a client that stops reading at idle loses it; the driver waits for it)`);
+    if (lost)
+      notes.push(
+        `${s.row.label}: ${lost} cell(s) never sent their idle status (${s.rt?.lost_idle ?? 0} of the ${plan.cells} timed, ${s.rss?.lost_idle ?? 0} of the ${plan.rssCells} printing; the driver waits 5 s after the reply, then leaves the cell out)`,
+      );
+    if (s.rss?.output_after_idle)
+      notes.push(
+        `${s.row.label}: ${s.rss.output_after_idle} of ${s.rss.cells} printing cells sent their line after their idle status (a client that stops reading at idle loses it; the driver waits for it)`,
+      );
     // A kernel of several processes (asyncio-ts: TypeScript 7's checker process) shows its main process apart.
     const procs = s.rss && s.rss.after.processes > 1 ? ` (${s.rss.after.processes} procs, main ${mb(s.rss.after.main_rss_mb)})` : "";
     return [
@@ -305,7 +334,19 @@ function printResults(results, opts) {
   console.log(`RSS: VmRSS of the kernel's process tree at start and after ${plan.rssCells} cells each printing a line (console.log / print), in a fresh kernel;`);
   console.log(`     the last column is the mean time per printing cell. Lower is better everywhere.`);
   console.log(`p50 - floor: the cell p50 less the client floor's (a kernel that runs nothing), i.e. the kernel's own share.\n`);
-  console.log(table(["kernel", "start-up", "min .. max", "cell p50", "cell p95", "p50 - floor", "RSS at start", `RSS after ${plan.rssCells} cells`, "per printing cell"], body, ["l", "r", "r", "r", "r", "r", "r", "r", "r"]));
+  console.log(
+    table(["kernel", "start-up", "min .. max", "cell p50", "cell p95", "p50 - floor", "RSS at start", `RSS after ${plan.rssCells} cells`, "per printing cell"], body, [
+      "l",
+      "r",
+      "r",
+      "r",
+      "r",
+      "r",
+      "r",
+      "r",
+      "r",
+    ]),
+  );
   for (const n of notes) console.log(`note: ${n}`);
 
   // Ratios: each asyncio-ts row against every other row.
@@ -333,11 +374,19 @@ function printResults(results, opts) {
     console.log(`${plan.bigRepeats} cell(s) of ${r0.lines} lines of typed declarations (interfaces, type aliases, typed functions, constants) run.\n`);
     const rb = resp.map((s) => [
       s.row.label,
-      `${s.resp.idle.n}`, ms(s.resp.idle.p50), ms(s.resp.idle.p99), ms(s.resp.idle.max),
-      `${s.resp.compile.n}`, ms(s.resp.compile.p50), ms(s.resp.compile.p99), ms(s.resp.compile.max),
+      `${s.resp.idle.n}`,
+      ms(s.resp.idle.p50),
+      ms(s.resp.idle.p99),
+      ms(s.resp.idle.max),
+      `${s.resp.compile.n}`,
+      ms(s.resp.compile.p50),
+      ms(s.resp.compile.p99),
+      ms(s.resp.compile.max),
       s.resp.compile_ms.map((x) => x.toFixed(0)).join(" / "),
     ]);
-    console.log(table(["kernel", "idle pings", "p50", "p99", "max", "compiling pings", "p50", "p99", "max", "big cell ms (each)"], rb, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r"]));
+    console.log(
+      table(["kernel", "idle pings", "p50", "p99", "max", "compiling pings", "p50", "p99", "max", "big cell ms (each)"], rb, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r"]),
+    );
   }
 
   const typed = results.filter((s) => s.typed);
@@ -348,10 +397,25 @@ function printResults(results, opts) {
     console.log(`warm-ups, then ${plan.typedCells} completions of a typed value's members (\`q.\`). asyncio-ts and tslab type-check each cell; Deno does not.`);
     console.log(`RSS at the end: the kernel's process tree (asyncio-ts: the kernel and TypeScript 7's process).\n`);
     const tb = typed.map((s) => [
-      s.row.label, sec(s.typed.first_s), ms(s.typed.p50), ms(s.typed.p95), ms(s.typed.complete_p50), s.typed.complete_finds_members ? "yes" : "no",
+      s.row.label,
+      sec(s.typed.first_s),
+      ms(s.typed.p50),
+      ms(s.typed.p95),
+      ms(s.typed.complete_p50),
+      s.typed.complete_finds_members ? "yes" : "no",
       `${mb(s.typed.rss.rss_mb)}${s.typed.rss.processes > 1 ? ` (main ${mb(s.typed.rss.main_rss_mb)}, others ${mb(s.typed.rss.rss_mb - s.typed.rss.main_rss_mb)})` : ""}`,
     ]);
-    console.log(table(["kernel", "first typed cell", "typed cell p50", "p95", "completion p50", "finds members", `RSS after ${plan.typedCells + 11} typed cells`], tb, ["l", "r", "r", "r", "r", "r", "r"]));
+    console.log(
+      table(["kernel", "first typed cell", "typed cell p50", "p95", "completion p50", "finds members", `RSS after ${plan.typedCells + 11} typed cells`], tb, [
+        "l",
+        "r",
+        "r",
+        "r",
+        "r",
+        "r",
+        "r",
+      ]),
+    );
   }
 
   // Targets.
@@ -361,8 +425,14 @@ function printResults(results, opts) {
       [`trivial cell p50 < ${TARGETS.p50Ms} ms`, ...ours.map((s) => (s.rt ? cell(s.rt.p50 < TARGETS.p50Ms, ms(s.rt.p50)) : "n/a"))],
       ...(floor !== undefined ? [[`  (for reference: p50 - client floor ${ms(floor)})`, ...ours.map((s) => (s.rt ? ms(s.rt.p50 - floor) : "n/a"))]] : []),
       [`start-up < ${TARGETS.startupS} s`, ...ours.map((s) => (s.starts.length ? cell(median(s.starts) < TARGETS.startupS, sec(median(s.starts))) : "n/a"))],
-      [`RSS after ${plan.rssCells} cells < ${TARGETS.rssMb} MB${plan.rssCells !== 500 ? " (the target is for 500)" : ""}`, ...ours.map((s) => (s.rss ? cell(s.rss.after.rss_mb < TARGETS.rssMb, mb(s.rss.after.rss_mb)) : "n/a"))],
-      [`echo worst response while compiling < ${TARGETS.echoWorstMs} ms`, ...ours.map((s) => (s.resp ? cell(s.resp.compile.max < TARGETS.echoWorstMs, ms(s.resp.compile.max)) : "n/a"))],
+      [
+        `RSS after ${plan.rssCells} cells < ${TARGETS.rssMb} MB${plan.rssCells !== 500 ? " (the target is for 500)" : ""}`,
+        ...ours.map((s) => (s.rss ? cell(s.rss.after.rss_mb < TARGETS.rssMb, mb(s.rss.after.rss_mb)) : "n/a")),
+      ],
+      [
+        `echo worst response while compiling < ${TARGETS.echoWorstMs} ms`,
+        ...ours.map((s) => (s.resp ? cell(s.resp.compile.max < TARGETS.echoWorstMs, ms(s.resp.compile.max)) : "n/a")),
+      ],
       [`typed 10-line cell p50 < ${TARGETS.typedP50Ms} ms`, ...ours.map((s) => (s.typed ? cell(s.typed.p50 < TARGETS.typedP50Ms, ms(s.typed.p50)) : "n/a"))],
       [`first typed cell < ${TARGETS.firstTypedS} s after start`, ...ours.map((s) => (s.typed ? cell(s.typed.first_s < TARGETS.firstTypedS, sec(s.typed.first_s)) : "n/a"))],
       [`completion p50 < ${TARGETS.completeP50Ms} ms`, ...ours.map((s) => (s.typed ? cell(s.typed.complete_p50 < TARGETS.completeP50Ms, ms(s.typed.complete_p50)) : "n/a"))],

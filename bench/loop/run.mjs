@@ -78,7 +78,11 @@ const log = progressLog("loop");
 
 /** Installs and builds what is missing; returns the rows to run (unavailable ones carry a reason). */
 function setUp(opts) {
-  const { nodes, python, pythonError, uvloopError } = setUpRuntimes(opts.nodes, { python: opts.rows.includes("cpython") || opts.rows.includes("uvloop"), uvloop: opts.rows.includes("uvloop") }, log);
+  const { nodes, python, pythonError, uvloopError } = setUpRuntimes(
+    opts.nodes,
+    { python: opts.rows.includes("cpython") || opts.rows.includes("uvloop"), uvloop: opts.rows.includes("uvloop") },
+    log,
+  );
 
   const rows = [];
   for (const node of nodes) {
@@ -230,31 +234,43 @@ function printTargets(all) {
     const res = all[name];
     if (!res) continue;
     const uv = findRef(res, "uvloop");
-    lines.push([`${name}: >= 5x uvloop`, ...tsRows.map((row) => {
-      const s = forRow(res, row);
-      return s && uv ? cell(s.rate / uv.rate >= 5, fmtRatio(s.rate / uv.rate)) : "n/a";
-    })]);
+    lines.push([
+      `${name}: >= 5x uvloop`,
+      ...tsRows.map((row) => {
+        const s = forRow(res, row);
+        return s && uv ? cell(s.rate / uv.rate >= 5, fmtRatio(s.rate / uv.rate)) : "n/a";
+      }),
+    ]);
   }
   if (all.future) {
     const res = all.future;
-    lines.push(["future: >= 1/3 of plain Node (setImmediate)", ...tsRows.map((row) => {
-      const s = forRow(res, row);
-      const node = s && findRef(res, "node", row.nodeVersion);
-      return s && node ? cell(s.rate / node.rate >= 1 / 3, fmtRatio(s.rate / node.rate)) : "n/a";
-    })]);
-    lines.push(["  (for reference: vs plain Node queueMicrotask)", ...tsRows.map((row) => {
-      const s = forRow(res, row);
-      const node = s && findRef(res, "node", row.nodeVersion, "microtask");
-      return s && node ? `${fmtRatio(s.rate / node.rate)}` : "n/a";
-    })]);
+    lines.push([
+      "future: >= 1/3 of plain Node (setImmediate)",
+      ...tsRows.map((row) => {
+        const s = forRow(res, row);
+        const node = s && findRef(res, "node", row.nodeVersion);
+        return s && node ? cell(s.rate / node.rate >= 1 / 3, fmtRatio(s.rate / node.rate)) : "n/a";
+      }),
+    ]);
+    lines.push([
+      "  (for reference: vs plain Node queueMicrotask)",
+      ...tsRows.map((row) => {
+        const s = forRow(res, row);
+        const node = s && findRef(res, "node", row.nodeVersion, "microtask");
+        return s && node ? `${fmtRatio(s.rate / node.rate)}` : "n/a";
+      }),
+    ]);
   }
   if (all.timers) {
     const res = all.timers;
     const py = findRef(res, "cpython");
-    lines.push(["timers: p99 lateness <= CPython's", ...tsRows.map((row) => {
-      const s = forRow(res, row);
-      return s && py ? cell(s.p99 <= py.p99, `${s.p99.toFixed(2)} vs ${py.p99.toFixed(2)} ms`) : "n/a";
-    })]);
+    lines.push([
+      "timers: p99 lateness <= CPython's",
+      ...tsRows.map((row) => {
+        const s = forRow(res, row);
+        return s && py ? cell(s.p99 <= py.p99, `${s.p99.toFixed(2)} vs ${py.p99.toFixed(2)} ms`) : "n/a";
+      }),
+    ]);
   }
   console.log("\n## Targets (from the issue)\n");
   console.log(table(["target", ...tsRows.map((r) => `${r.label.replace("asyncio-ts ", "")}, ${r.runtime}`)], lines, ["l", ...tsRows.map(() => /** @type {const} */ ("r"))]));
@@ -271,9 +287,10 @@ export async function main(argv) {
   }
   const setup = setUp(opts);
   const workloads = opts.workloads.length > 0 ? WORKLOADS.filter((w) => opts.workloads.includes(w.name)) : WORKLOADS;
-  const method = opts.runs === 1
-    ? "1 run (a fresh process: a warm-up pass of 1/10 of the work, then the measured pass)"
-    : `median of ${opts.runs} runs, each a fresh process (a warm-up pass of 1/10 of the work, then the measured pass)`;
+  const method =
+    opts.runs === 1
+      ? "1 run (a fresh process: a warm-up pass of 1/10 of the work, then the measured pass)"
+      : `median of ${opts.runs} runs, each a fresh process (a warm-up pass of 1/10 of the work, then the measured pass)`;
 
   console.log(`# asyncio-ts loop benchmark${opts.quick ? " (--quick: smoke test, not a result)" : ""}\n`);
   console.log(machineInfo(setup));

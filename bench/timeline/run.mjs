@@ -23,7 +23,14 @@ const here = join(root, "bench", "timeline");
 export const WORKLOADS = [
   { name: "callsoon", title: "callSoon callbacks: 100 chains, each callback schedules the next", unit: "callback", ops: 20_000, rounds: 30, quickRounds: 6 },
   { name: "gen", title: "generator task steps: 100 tasks, each `yield* sleep(0)` in a loop (one Task.step handle a step)", unit: "step", ops: 20_000, rounds: 30, quickRounds: 6 },
-  { name: "async", title: "async-function task steps: 100 tasks, each `await sleep(0)` in a loop (a callback, a wake-up, a resume)", unit: "step", ops: 20_000, rounds: 30, quickRounds: 6 },
+  {
+    name: "async",
+    title: "async-function task steps: 100 tasks, each `await sleep(0)` in a loop (a callback, a wake-up, a resume)",
+    unit: "step",
+    ops: 20_000,
+    rounds: 30,
+    quickRounds: 6,
+  },
 ];
 
 const USAGE = `usage: npm run bench -- timeline [workload ...] [options]

@@ -336,12 +336,31 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
 
   // -- Networking: implemented by EventLoop (node-events.ts), documented there -------------------
 
-  abstract createServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host?: string | string[] | null, port?: number | null, options?: CreateServerOptions): CoroutineObject<Server<Address>>;
-  abstract createConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host: string, port: number, options?: CreateConnectionOptions): CoroutineObject<[Transport<SocketExtraInfo<Address>>, P]>;
-  abstract createUnixServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string, options?: Pick<CreateServerOptions, "backlog" | "startServing">): CoroutineObject<Server<string>>;
+  abstract createServer<P extends BaseProtocol>(
+    protocolFactory: ProtocolFactory<P>,
+    host?: string | string[] | null,
+    port?: number | null,
+    options?: CreateServerOptions,
+  ): CoroutineObject<Server<Address>>;
+  abstract createConnection<P extends BaseProtocol>(
+    protocolFactory: ProtocolFactory<P>,
+    host: string,
+    port: number,
+    options?: CreateConnectionOptions,
+  ): CoroutineObject<[Transport<SocketExtraInfo<Address>>, P]>;
+  abstract createUnixServer<P extends BaseProtocol>(
+    protocolFactory: ProtocolFactory<P>,
+    path: string,
+    options?: Pick<CreateServerOptions, "backlog" | "startServing">,
+  ): CoroutineObject<Server<string>>;
   abstract createUnixConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string): CoroutineObject<[Transport<SocketExtraInfo<string>>, P]>;
   abstract createDatagramEndpoint<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, options?: CreateDatagramEndpointOptions): CoroutineObject<[DatagramTransport, P]>;
-  abstract subprocessExec<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, program: string, args?: readonly string[], options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]>;
+  abstract subprocessExec<P extends BaseProtocol>(
+    protocolFactory: ProtocolFactory<P>,
+    program: string,
+    args?: readonly string[],
+    options?: SubprocessOptions,
+  ): CoroutineObject<[SubprocessTransport, P]>;
   abstract subprocessShell<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, cmd: string, options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]>;
 
   // -- Debug and errors ---------------------------------------------------------------------------

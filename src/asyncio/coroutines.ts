@@ -93,10 +93,7 @@ export class CoroutineObject<T = unknown> implements PromiseLike<T>, Iterable<un
   /** `await coro`: runs the coroutine in the awaiting task and settles with its result. */
   // Awaitable by design, as Python's coroutines are (`__await__`).
   // oxlint-disable-next-line unicorn/no-thenable
-  then<R1 = T, R2 = never>(
-    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
+  then<R1 = T, R2 = never>(onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null, onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null): Promise<R1 | R2> {
     if (this._promise === null) {
       this._claim(AWAITED);
       this._promise = contextTask() === undefined && _getRunningLoop() === null ? this._makeAsyncUnbound() : this._makeAsync();
@@ -194,7 +191,13 @@ export class ReadyCoroutine<T> extends CoroutineObject<T> {
 
 /** True for a generator object (a 3.4-style coroutine once called). */
 export function isGenerator(x: unknown): x is GeneratorCoroutine {
-  return x !== null && typeof x === "object" && typeof (x as Generator).next === "function" && typeof (x as Generator).throw === "function" && typeof (x as Generator)[Symbol.iterator] === "function";
+  return (
+    x !== null &&
+    typeof x === "object" &&
+    typeof (x as Generator).next === "function" &&
+    typeof (x as Generator).throw === "function" &&
+    typeof (x as Generator)[Symbol.iterator] === "function"
+  );
 }
 
 /** True for a thenable (a Promise or anything with a `then` method). */
@@ -204,7 +207,7 @@ export function isThenable(x: unknown): x is PromiseLike<unknown> {
 
 /** True for a coroutine object: a generator, a CoroutineObject, or a Promise (an async function's). */
 export function isCoroutine(x: unknown): boolean {
-  return x instanceof CoroutineObject || isGenerator(x) || (x instanceof Promise);
+  return x instanceof CoroutineObject || isGenerator(x) || x instanceof Promise;
 }
 
 const COROUTINE_FUNCTION = Symbol.for("asyncio-ts.coroutineFunction");

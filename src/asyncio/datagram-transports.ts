@@ -38,7 +38,6 @@ export interface CreateDatagramEndpointOptions {
 /** Python counts a datagram's header in the write buffer size, so that empty datagrams count too. */
 const DATAGRAM_HEADER = 8;
 
-
 function formatAddress(addr: Address): string {
   return `('${addr[0]}', ${addr[1]})`;
 }
@@ -71,7 +70,16 @@ export class DatagramSocketTransport extends NodeTransport<DatagramExtraInfo> im
   private _high = DEFAULT_HIGH_WATER;
   private _low = DEFAULT_HIGH_WATER / 4;
 
-  constructor(loop: BaseEventLoop, sock: DgramSocket, family: 4 | 6, protocol: BaseProtocol, address: Address | null, connected: boolean, waiter: Future<void> | null, context: Context | undefined) {
+  constructor(
+    loop: BaseEventLoop,
+    sock: DgramSocket,
+    family: 4 | 6,
+    protocol: BaseProtocol,
+    address: Address | null,
+    connected: boolean,
+    waiter: Future<void> | null,
+    context: Context | undefined,
+  ) {
     // getExtraInfo is this class's own: the socket's name changes once it is bound.
     super(loop, protocol, {}, context);
     this._family = family;
@@ -271,7 +279,6 @@ export class DatagramSocketTransport extends NodeTransport<DatagramExtraInfo> im
   }
 }
 
-
 /** The addresses `host` stands for, in the resolver's order, with their IP version. */
 async function resolve(addr: [string, number], family: 0 | 4 | 6): Promise<{ address: string; family: 4 | 6 }[]> {
   if (!Array.isArray(addr) || addr.length !== 2) throw new TypeError("2-tuple is expected");
@@ -306,7 +313,11 @@ function connect(sock: DgramSocket, port: number, address: string): Promise<void
  * of the first family both resolve to, binds and connects it, and wraps it in a transport for
  * the factory's protocol; resolves once `connectionMade` has run.
  */
-export async function createDatagramEndpoint<P extends BaseProtocol>(loop: BaseEventLoop, protocolFactory: ProtocolFactory<P>, options: CreateDatagramEndpointOptions = {}): Promise<[DatagramTransport, P]> {
+export async function createDatagramEndpoint<P extends BaseProtocol>(
+  loop: BaseEventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  options: CreateDatagramEndpointOptions = {},
+): Promise<[DatagramTransport, P]> {
   const { localAddr, remoteAddr, family = 0, reuseAddress = false, allowBroadcast = false } = options;
   // Pair the local and remote addresses by family, as Python's (family, proto) pairs.
   const candidates: { family: 4 | 6; local: string | null; remote: string | null }[] = [];
@@ -360,7 +371,14 @@ export async function createDatagramEndpoint<P extends BaseProtocol>(loop: BaseE
   throw errors[0] as Error;
 }
 
-async function makeTransport<P extends BaseProtocol>(loop: BaseEventLoop, sock: DgramSocket, family: 4 | 6, protocolFactory: ProtocolFactory<P>, address: Address | null, connected: boolean): Promise<[DatagramTransport, P]> {
+async function makeTransport<P extends BaseProtocol>(
+  loop: BaseEventLoop,
+  sock: DgramSocket,
+  family: 4 | 6,
+  protocolFactory: ProtocolFactory<P>,
+  address: Address | null,
+  connected: boolean,
+): Promise<[DatagramTransport, P]> {
   const protocol = makeProtocol(protocolFactory);
   const waiter = new Future<void>({ loop });
   const transport = new DatagramSocketTransport(loop, sock, family, protocol, address, connected, waiter, copyContext());

@@ -107,17 +107,36 @@ export interface AbstractEventLoop {
 
   // Networking, datagrams, subprocesses (coroutines: await them).
   /** Listens on `host`:`port` and makes a protocol for each connection. */
-  createServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host?: string | string[] | null, port?: number | null, options?: CreateServerOptions): CoroutineObject<Server<Address>>;
+  createServer<P extends BaseProtocol>(
+    protocolFactory: ProtocolFactory<P>,
+    host?: string | string[] | null,
+    port?: number | null,
+    options?: CreateServerOptions,
+  ): CoroutineObject<Server<Address>>;
   /** Connects to `host`:`port`: `[transport, protocol]`. */
-  createConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host: string, port: number, options?: CreateConnectionOptions): CoroutineObject<[Transport<SocketExtraInfo<Address>>, P]>;
+  createConnection<P extends BaseProtocol>(
+    protocolFactory: ProtocolFactory<P>,
+    host: string,
+    port: number,
+    options?: CreateConnectionOptions,
+  ): CoroutineObject<[Transport<SocketExtraInfo<Address>>, P]>;
   /** As `createServer`, on a Unix socket at `path`. */
-  createUnixServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string, options?: Pick<CreateServerOptions, "backlog" | "startServing">): CoroutineObject<Server<string>>;
+  createUnixServer<P extends BaseProtocol>(
+    protocolFactory: ProtocolFactory<P>,
+    path: string,
+    options?: Pick<CreateServerOptions, "backlog" | "startServing">,
+  ): CoroutineObject<Server<string>>;
   /** As `createConnection`, to a Unix socket at `path`. */
   createUnixConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string): CoroutineObject<[Transport<SocketExtraInfo<string>>, P]>;
   /** Opens a UDP endpoint: `[transport, protocol]`. */
   createDatagramEndpoint<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, options?: CreateDatagramEndpointOptions): CoroutineObject<[DatagramTransport, P]>;
   /** Runs `program` with `args` (no shell) as a child process: `[transport, protocol]`. */
-  subprocessExec<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, program: string, args?: readonly string[], options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]>;
+  subprocessExec<P extends BaseProtocol>(
+    protocolFactory: ProtocolFactory<P>,
+    program: string,
+    args?: readonly string[],
+    options?: SubprocessOptions,
+  ): CoroutineObject<[SubprocessTransport, P]>;
   /** Runs `cmd` through the shell as `subprocessExec` does. */
   subprocessShell<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, cmd: string, options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]>;
 
@@ -149,13 +168,7 @@ export class Handle {
   /** @internal */ _sourceTraceback: string[] | null = null;
   /** @internal */ _cachedRepr: string | null = null;
 
-  constructor(
-    callback: (...args: never[]) => unknown,
-    args: unknown[],
-    loop: AbstractEventLoop,
-    context: Context | undefined,
-    sourceTraceback: string[] | null = null,
-  ) {
+  constructor(callback: (...args: never[]) => unknown, args: unknown[], loop: AbstractEventLoop, context: Context | undefined, sourceTraceback: string[] | null = null) {
     this._callback = callback;
     this._args = args;
     this._loop = loop;

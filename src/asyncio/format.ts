@@ -78,7 +78,10 @@ export function extractStack(skip = 1): string[] {
   Error.stackTraceLimit = 30;
   Error.captureStackTrace(holder, extractStack);
   Error.stackTraceLimit = limit;
-  const lines = (holder.stack ?? "").split("\n").slice(1).map((l) => l.trim().replace(/^at /, ""));
+  const lines = (holder.stack ?? "")
+    .split("\n")
+    .slice(1)
+    .map((l) => l.trim().replace(/^at /, ""));
   const own = lines.filter((l) => !isLibraryFrame(l));
   return (own.length > 0 ? own : lines).slice(skip - 1);
 }

@@ -227,10 +227,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Iterable<Future<T>> 
    */
   // Awaitable by design, as Python's futures are (`__await__`).
   // oxlint-disable-next-line unicorn/no-thenable
-  then<R1 = T, R2 = never>(
-    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
+  then<R1 = T, R2 = never>(onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null, onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null): Promise<R1 | R2> {
     let resolve!: (v: R1 | R2 | PromiseLike<R1 | R2>) => void;
     let reject!: (e: unknown) => void;
     const promise = new Promise<R1 | R2>((res, rej) => {
@@ -401,7 +398,9 @@ function formatCallbacks(cbs: readonly unknown[]): string {
 
 /** True for a library Future (or Task), also one from another copy of this library. */
 export function isFuture(x: unknown): x is Future<unknown> {
-  return x instanceof Future || (x !== null && typeof x === "object" && typeof (x as Future)._asyncioFutureBlocking === "boolean" && typeof (x as Future).addDoneCallback === "function");
+  return (
+    x instanceof Future || (x !== null && typeof x === "object" && typeof (x as Future)._asyncioFutureBlocking === "boolean" && typeof (x as Future).addDoneCallback === "function")
+  );
 }
 
 /** @internal Sets a future's result unless it was cancelled meanwhile (Python's `_set_result_unless_cancelled`). */

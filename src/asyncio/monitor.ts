@@ -136,7 +136,16 @@ export function loopSnapshot(loop?: AbstractEventLoop): LoopSnapshot {
       state,
       coro: task._coroName(),
       site: site === undefined ? null : `${site.where}, line ${site.line}`,
-      waitsFor: state === "running" ? null : waits.futures.length > 0 ? describeWait(waits.futures[0] as Future<unknown>, now, sleepUntil) : waits.onPromise ? "a Promise" : waits.started ? null : "its first step",
+      waitsFor:
+        state === "running"
+          ? null
+          : waits.futures.length > 0
+            ? describeWait(waits.futures[0] as Future<unknown>, now, sleepUntil)
+            : waits.onPromise
+              ? "a Promise"
+              : waits.started
+                ? null
+                : "its first step",
       startedBy: host?.describeContext(task.getContext()) ?? null,
       age: bornAt === undefined ? null : Math.max(0, wall - bornAt),
       depth,
@@ -222,11 +231,23 @@ export function formatSnapshot(snap: LoopSnapshot): string {
     out.push("", ...table(["TASK", "STATE", "COROUTINE", "AT", "WAITS FOR", "FROM", "AGE"], rows));
   }
   if (snap.timers.length > 0) {
-    out.push("", ...table(["TIMER IN", "CALLBACK"], snap.timers.map((t) => [seconds(t.due), t.callback])));
+    out.push(
+      "",
+      ...table(
+        ["TIMER IN", "CALLBACK"],
+        snap.timers.map((t) => [seconds(t.due), t.callback]),
+      ),
+    );
   }
   for (const s of snap.servers) {
     out.push("", `SERVER ${s.address}${s.serving ? "" : " (not serving)"}: ${s.connections.length} connection${s.connections.length === 1 ? "" : "s"}`);
-    if (s.connections.length > 0) out.push(...table(["  PEER", "IN", "OUT"], s.connections.map((c) => [`  ${c.peer}`, bytes(c.bytesIn), bytes(c.bytesOut)])));
+    if (s.connections.length > 0)
+      out.push(
+        ...table(
+          ["  PEER", "IN", "OUT"],
+          s.connections.map((c) => [`  ${c.peer}`, bytes(c.bytesIn), bytes(c.bytesOut)]),
+        ),
+      );
   }
   return out.join("\n");
 }
@@ -257,7 +278,10 @@ function escapeHtml(s: string): string {
 export function snapshotHtml(snap: LoopSnapshot, footer: string): string {
   const cell = (s: string, extra = ""): string => `<td style="padding:1px 8px;text-align:left;white-space:nowrap${extra}">${escapeHtml(s)}</td>`;
   const head = (cols: string[]): string => `<tr>${cols.map((c) => `<th style="padding:1px 8px;text-align:left">${c}</th>`).join("")}</tr>`;
-  const parts: string[] = [`<div class="asyncio-ts-monitor" style="font-family:var(--jp-code-font-family,monospace);font-size:12px">`, `<div style="font-weight:bold;margin-bottom:4px">${escapeHtml(summary(snap))}</div>`];
+  const parts: string[] = [
+    `<div class="asyncio-ts-monitor" style="font-family:var(--jp-code-font-family,monospace);font-size:12px">`,
+    `<div style="font-weight:bold;margin-bottom:4px">${escapeHtml(summary(snap))}</div>`,
+  ];
   if (snap.tasks.length > 0) {
     parts.push(`<table style="border-collapse:collapse">`, head(["task", "state", "coroutine", "at", "waits for", "from", "age"]));
     for (const t of snap.tasks) {
@@ -282,7 +306,9 @@ export function snapshotHtml(snap: LoopSnapshot, footer: string): string {
     parts.push("</table>");
   }
   for (const s of snap.servers) {
-    parts.push(`<div style="margin-top:4px">server <b>${escapeHtml(s.address)}</b>${s.serving ? "" : " (not serving)"}: ${s.connections.length} connection${s.connections.length === 1 ? "" : "s"}</div>`);
+    parts.push(
+      `<div style="margin-top:4px">server <b>${escapeHtml(s.address)}</b>${s.serving ? "" : " (not serving)"}: ${s.connections.length} connection${s.connections.length === 1 ? "" : "s"}</div>`,
+    );
     if (s.connections.length > 0) {
       parts.push(`<table style="border-collapse:collapse">`, head(["peer", "in", "out"]));
       for (const c of s.connections) parts.push(`<tr>${cell(c.peer)}${cell(bytes(c.bytesIn))}${cell(bytes(c.bytesOut))}</tr>`);

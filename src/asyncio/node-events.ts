@@ -34,7 +34,12 @@ export class EventLoop extends BaseEventLoop implements AbstractEventLoop {
    * const [host, port] = server.sockets[0]!.getsockname();
    * ```
    */
-  override createServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host?: string | string[] | null, port?: number | null, options?: CreateServerOptions): CoroutineObject<Server<Address>> {
+  override createServer<P extends BaseProtocol>(
+    protocolFactory: ProtocolFactory<P>,
+    host?: string | string[] | null,
+    port?: number | null,
+    options?: CreateServerOptions,
+  ): CoroutineObject<Server<Address>> {
     return new CoroutineObject<Server<Address>>("createServer", {
       async: async () => {
         const hosts = host === null || host === undefined ? [null] : Array.isArray(host) ? host : [host];
@@ -54,7 +59,12 @@ export class EventLoop extends BaseEventLoop implements AbstractEventLoop {
           for (const addr of dedupe(addrs)) {
             const s = runClean(() => netCreateServer({ allowHalfOpen: true, pauseOnConnect: false }));
             s.on("connection", keep);
-            await listen(s, { host: addr ?? undefined, port: chosenPort, backlog: options?.backlog ?? 100, ipv6Only: options?.ipv6Only ?? (addr !== null && addr.includes(":")) }).catch((err: unknown) => {
+            await listen(s, {
+              host: addr ?? undefined,
+              port: chosenPort,
+              backlog: options?.backlog ?? 100,
+              ipv6Only: options?.ipv6Only ?? (addr !== null && addr.includes(":")),
+            }).catch((err: unknown) => {
               throw bindError(err, addr ?? "0.0.0.0", chosenPort);
             });
             servers.push(s);
@@ -82,7 +92,12 @@ export class EventLoop extends BaseEventLoop implements AbstractEventLoop {
    * for `[transport, protocol]`, once `connectionMade` has run.
    * @throws ConnectionRefusedError "Connect call failed ('127.0.0.1', 4242): connection refused".
    */
-  override createConnection<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, host: string, port: number, options?: CreateConnectionOptions): CoroutineObject<[Transport<SocketExtraInfo<Address>>, P]> {
+  override createConnection<P extends BaseProtocol>(
+    protocolFactory: ProtocolFactory<P>,
+    host: string,
+    port: number,
+    options?: CreateConnectionOptions,
+  ): CoroutineObject<[Transport<SocketExtraInfo<Address>>, P]> {
     return new CoroutineObject<[Transport<SocketExtraInfo<Address>>, P]>("createConnection", {
       async: async () => {
         const sock = await connect(() =>
@@ -96,7 +111,11 @@ export class EventLoop extends BaseEventLoop implements AbstractEventLoop {
   }
 
   /** As `createServer`, on a Unix socket at `path`. */
-  override createUnixServer<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, path: string, options?: Pick<CreateServerOptions, "backlog" | "startServing">): CoroutineObject<Server<string>> {
+  override createUnixServer<P extends BaseProtocol>(
+    protocolFactory: ProtocolFactory<P>,
+    path: string,
+    options?: Pick<CreateServerOptions, "backlog" | "startServing">,
+  ): CoroutineObject<Server<string>> {
     return new CoroutineObject<Server<string>>("createUnixServer", {
       async: async () => {
         const s = runClean(() => netCreateServer({ allowHalfOpen: true }));
@@ -157,7 +176,12 @@ export class EventLoop extends BaseEventLoop implements AbstractEventLoop {
    * const [transport, protocol] = await loop.subprocessExec(MyProtocol, "ls", ["-l"]);
    * ```
    */
-  override subprocessExec<P extends BaseProtocol>(protocolFactory: ProtocolFactory<P>, program: string, args: readonly string[] = [], options?: SubprocessOptions): CoroutineObject<[SubprocessTransport, P]> {
+  override subprocessExec<P extends BaseProtocol>(
+    protocolFactory: ProtocolFactory<P>,
+    program: string,
+    args: readonly string[] = [],
+    options?: SubprocessOptions,
+  ): CoroutineObject<[SubprocessTransport, P]> {
     return new CoroutineObject<[SubprocessTransport, P]>("subprocessExec", {
       async: async () => {
         for (const a of [program, ...args]) if (typeof a !== "string") throw new TypeError(`program and arguments must be strings, not ${typeof a}`);

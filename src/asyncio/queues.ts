@@ -126,7 +126,10 @@ export class Queue<T = unknown> extends _LoopBoundMixin {
   /** @internal Python's `_format()`: the text inside the repr's angle brackets after the name. */
   _format(): string {
     let result = `maxsize=${repr(this._maxsize)}`;
-    if (this._queue !== undefined && this._queue.length > 0) result += ` _queue=[${this._items().map((x) => repr(x)).join(", ")}]`;
+    if (this._queue !== undefined && this._queue.length > 0)
+      result += ` _queue=[${this._items()
+        .map((x) => repr(x))
+        .join(", ")}]`;
     if (this._getters.length > 0) result += ` _getters[${this._getters.length}]`;
     if (this._putters.length > 0) result += ` _putters[${this._putters.length}]`;
     if (this._unfinishedTasks > 0) result += ` tasks=${this._unfinishedTasks}`;

@@ -21,15 +21,13 @@ import { NodeTransport } from "./node-transport.js";
 import { BaseProtocol, BufferedProtocol, Protocol, type Address } from "./protocols.js";
 import type { SocketExtraInfo, Transport } from "./transports.js";
 
-
-
 /** Python's `peername`/`sockname` for a Node socket: `[host, port]`, or the path of a Unix socket. */
 function addressOf(sock: Socket, which: "remote" | "local"): unknown {
   const host = which === "remote" ? sock.remoteAddress : sock.localAddress;
   const port = which === "remote" ? sock.remotePort : sock.localPort;
   if (host !== undefined && port !== undefined) return [host, port];
   const addr = which === "local" ? (sock as unknown as { _getsockname?: () => unknown })._getsockname?.() : undefined;
-  return typeof addr === "string" ? addr : (sock as unknown as { _asyncioPath?: string })._asyncioPath ?? "";
+  return typeof addr === "string" ? addr : ((sock as unknown as { _asyncioPath?: string })._asyncioPath ?? "");
 }
 
 /**
@@ -50,7 +48,15 @@ export class SocketTransport<A extends Address | string = Address | string> exte
   private readonly _buffered: boolean;
   private _onData: ((chunk: Buffer) => void) | null = null;
 
-  constructor(loop: BaseEventLoop, sock: Socket, protocol: BaseProtocol, extra: Record<string, unknown>, waiter: Future<void> | null, server: Server<A> | null, context: Context | undefined) {
+  constructor(
+    loop: BaseEventLoop,
+    sock: Socket,
+    protocol: BaseProtocol,
+    extra: Record<string, unknown>,
+    waiter: Future<void> | null,
+    server: Server<A> | null,
+    context: Context | undefined,
+  ) {
     // The addresses are read once, while connected, as Python's transports do: a socket that is
     // gone later has no addresses left to ask for.
     super(loop, protocol, { peername: addressOf(sock, "remote"), sockname: addressOf(sock, "local"), ...extra, socket: sock }, context);
@@ -245,8 +251,6 @@ export class SocketTransport<A extends Address | string = Address | string> exte
     return `<SocketTransport ${state} peer=${JSON.stringify(this.getExtraInfo("peername"))}>`;
   }
 }
-
-
 
 /**
  * A listening socket of a Server, as `server.sockets` lists them; `A` is its kind of address
@@ -492,4 +496,3 @@ export function connectError(err: unknown, host: string, port: number | string):
 export function bindError(err: unknown, host: string, port: number | string): Error {
   return toOSError(err, `error while attempting to bind on address (${JSON.stringify(host).replace(/"/g, "'")}, ${port})`);
 }
-

@@ -257,7 +257,13 @@ export class StreamReader implements AsyncIterable<Buffer> {
       } catch (e) {
         if (e instanceof IncompleteReadError && e.cause === undefined) return e.partial;
         if (e instanceof LimitOverrunError) {
-          if (this._buf.subarray(this._start + e.consumed, this._end).subarray(0, 1).equals(NEWLINE)) this._take(e.consumed + 1);
+          if (
+            this._buf
+              .subarray(this._start + e.consumed, this._end)
+              .subarray(0, 1)
+              .equals(NEWLINE)
+          )
+            this._take(e.consumed + 1);
           else this._take(this.bufferedLength);
           throw new Error(e.message);
         }
@@ -605,7 +611,12 @@ export interface StartServerOptions extends CreateServerOptions {
  * }, "127.0.0.1", 0);
  * ```
  */
-export function startServer(clientConnected: ClientConnectedCallback<Address>, host?: string | null, port?: number | null, options?: StartServerOptions): CoroutineObject<Server<Address>> {
+export function startServer(
+  clientConnected: ClientConnectedCallback<Address>,
+  host?: string | null,
+  port?: number | null,
+  options?: StartServerOptions,
+): CoroutineObject<Server<Address>> {
   return new CoroutineObject<Server<Address>>("startServer", {
     async: async () => {
       const loop = _currentLoop();
@@ -618,7 +629,11 @@ export function startServer(clientConnected: ClientConnectedCallback<Address>, h
 }
 
 /** Connects to `host`:`port`; returns `[reader, writer]`. */
-export function openConnection(host: string, port: number, options?: CreateConnectionOptions & { limit?: number }): CoroutineObject<[StreamReader, StreamWriter<SocketExtraInfo<Address>>]> {
+export function openConnection(
+  host: string,
+  port: number,
+  options?: CreateConnectionOptions & { limit?: number },
+): CoroutineObject<[StreamReader, StreamWriter<SocketExtraInfo<Address>>]> {
   return new CoroutineObject<[StreamReader, StreamWriter<SocketExtraInfo<Address>>]>("openConnection", {
     async: async () => {
       const loop = _currentLoop();
@@ -631,7 +646,11 @@ export function openConnection(host: string, port: number, options?: CreateConne
 }
 
 /** As `startServer`, on a Unix socket at `path`. */
-export function startUnixServer(clientConnected: ClientConnectedCallback<string>, path: string, options?: Pick<StartServerOptions, "limit" | "backlog" | "startServing">): CoroutineObject<Server<string>> {
+export function startUnixServer(
+  clientConnected: ClientConnectedCallback<string>,
+  path: string,
+  options?: Pick<StartServerOptions, "limit" | "backlog" | "startServing">,
+): CoroutineObject<Server<string>> {
   return new CoroutineObject<Server<string>>("startUnixServer", {
     async: async () => {
       const loop = _currentLoop();
@@ -655,4 +674,3 @@ export function openUnixConnection(path: string, options?: { limit?: number }): 
     },
   });
 }
-

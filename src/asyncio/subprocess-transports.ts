@@ -53,7 +53,6 @@ export interface SubprocessOptions {
   env?: Record<string, string | undefined>;
 }
 
-
 // -- Pipe transports ------------------------------------------------------------------------------
 
 /**
@@ -497,7 +496,11 @@ export class BaseSubprocessTransport extends NodeTransport<SubprocessExtraInfo> 
     if (this._pid !== undefined) info.push(`pid=${this._pid}`);
     if (this._returncode !== null) info.push(`returncode=${this._returncode}`);
     else info.push("running");
-    for (const [fd, name] of [[0, "stdin"], [1, "stdout"], [2, "stderr"]] as const) {
+    for (const [fd, name] of [
+      [0, "stdin"],
+      [1, "stdout"],
+      [2, "stderr"],
+    ] as const) {
       const p = this._pipes.get(fd)?.pipe;
       if (p) info.push(`${name}=${p}`);
     }
@@ -586,7 +589,14 @@ function spawnError(err: unknown, program: string): Error {
  * `loop.subprocessShell()` do.
  * @throws FileNotFoundError / PermissionError when the program cannot be started.
  */
-export async function makeSubprocessTransport(loop: BaseEventLoop, protocol: BaseProtocol, file: string, args: readonly string[], shell: boolean, options: SubprocessOptions | undefined): Promise<BaseSubprocessTransport> {
+export async function makeSubprocessTransport(
+  loop: BaseEventLoop,
+  protocol: BaseProtocol,
+  file: string,
+  args: readonly string[],
+  shell: boolean,
+  options: SubprocessOptions | undefined,
+): Promise<BaseSubprocessTransport> {
   const stdin = nodeStdio(options?.stdin, "stdin");
   let stdout = nodeStdio(options?.stdout, "stdout");
   const mergeStderr = options?.stderr === STDOUT;

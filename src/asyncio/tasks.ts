@@ -42,11 +42,7 @@ import { repr } from "./format.js";
 import { noteBirth, noteWait, observing } from "./observe.js";
 
 /** What a Task can run: a coroutine of either style, a Promise, or a function returning one. */
-export type CoroutineLike<T> =
-  | GeneratorCoroutine<T>
-  | CoroutineObject<T>
-  | PromiseLike<T>
-  | (() => GeneratorCoroutine<T> | CoroutineObject<T> | PromiseLike<T> | T);
+export type CoroutineLike<T> = GeneratorCoroutine<T> | CoroutineObject<T> | PromiseLike<T> | (() => GeneratorCoroutine<T> | CoroutineObject<T> | PromiseLike<T> | T);
 
 /** Anything `await`-able that the helpers accept: a Future or anything a Task can run. */
 export type AwaitableLike<T> = Future<T> | CoroutineLike<T>;
@@ -300,7 +296,10 @@ export class Task<T = unknown> extends Future<T> {
       const c = coro as CoroutineObject<T>;
       try {
         if (c._isAsyncOnly()) {
-          this._follow(runAsTask(this, () => c._startAsync()), MODE_PROMISE);
+          this._follow(
+            runAsTask(this, () => c._startAsync()),
+            MODE_PROMISE,
+          );
           return;
         }
         coro = c._takeGenerator();
@@ -775,9 +774,10 @@ export function wait<T>(aws: Iterable<AwaitableLike<T>>, options?: WaitOptions):
 function* waitImpl<T>(fs: Set<Future<T>>, timeout: number | null, returnWhen: ReturnWhen, loop: AbstractEventLoop): GeneratorCoroutine<[Set<Future<T>>, Set<Future<T>>]> {
   const waiter = new Future<boolean>({ loop });
   let timeoutHandle: { cancel(): void } | null = null;
-  if (timeout !== null) timeoutHandle = loop.callLater(timeout, () => {
-    if (!waiter.done()) waiter.setResult(false);
-  });
+  if (timeout !== null)
+    timeoutHandle = loop.callLater(timeout, () => {
+      if (!waiter.done()) waiter.setResult(false);
+    });
   let counter = fs.size;
   const onCompletion = (f: Future<T>): void => {
     counter--;
@@ -976,5 +976,4 @@ export class AsCompleted<T> implements Iterable<CoroutineObject<T>>, AsyncIterab
       },
     };
   }
-
 }

@@ -24,7 +24,9 @@ export function kernelsDir(target: InstallTarget): string {
       return join(prefix, "share", "jupyter", "kernels");
     }
     case "user": {
-      const data = process.env["JUPYTER_DATA_DIR"] ?? (process.platform === "darwin" ? join(homedir(), "Library", "Jupyter") : join(process.env["XDG_DATA_HOME"] ?? join(homedir(), ".local", "share"), "jupyter"));
+      const data =
+        process.env["JUPYTER_DATA_DIR"] ??
+        (process.platform === "darwin" ? join(homedir(), "Library", "Jupyter") : join(process.env["XDG_DATA_HOME"] ?? join(homedir(), ".local", "share"), "jupyter"));
       return join(data, "kernels");
     }
   }

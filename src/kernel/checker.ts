@@ -279,7 +279,11 @@ function workerFile(): URL {
 /** Where the library's types and Node's are, seen from this file (built or source). */
 function locateTypes(): { library: string; typeRoot: string | null } {
   const here = fileURLToPath(import.meta.url);
-  const candidates = [join(dirname(here), "..", "asyncio", "index.d.ts"), join(dirname(here), "..", "..", "dist", "asyncio", "index.d.ts"), join(dirname(here), "..", "asyncio", "index.ts")];
+  const candidates = [
+    join(dirname(here), "..", "asyncio", "index.d.ts"),
+    join(dirname(here), "..", "..", "dist", "asyncio", "index.d.ts"),
+    join(dirname(here), "..", "asyncio", "index.ts"),
+  ];
   const library = candidates.find((c) => existsSync(c)) ?? (candidates[2] as string);
   let typeRoot: string | null = null;
   try {
@@ -512,7 +516,9 @@ class Session {
     const out: Declared[] = [];
     const binding = (name: Node, kind: string): void => {
       if (name.kind === K.Identifier) out.push({ name: (name as unknown as { text: string }).text, variable: true, kind });
-      else for (const el of (name as unknown as { elements: readonly { kind: number; name?: Node }[] }).elements) if (el.kind !== K.OmittedExpression && el.name !== undefined) binding(el.name, kind);
+      else
+        for (const el of (name as unknown as { elements: readonly { kind: number; name?: Node }[] }).elements)
+          if (el.kind !== K.OmittedExpression && el.name !== undefined) binding(el.name, kind);
     };
     const named = (st: { name?: Node }, kind: string): void => {
       if (st.name?.kind === K.Identifier) out.push({ name: (st.name as unknown as { text: string }).text, variable: false, kind });
@@ -555,7 +561,10 @@ class Session {
     const lower = prefix.toLowerCase();
     const wanted = entries.filter((e) => e.name.toLowerCase().startsWith(lower) && !e.name.startsWith("#") && (prefix.startsWith("_") || !e.name.startsWith("_")));
     // Relevance: TypeScript's sort groups (locals, members, globals, keywords), exact-case prefix first, then by name.
-    wanted.sort((a, b) => (a.sortText < b.sortText ? -1 : a.sortText > b.sortText ? 1 : 0) || Number(!b.name.startsWith(prefix)) - Number(!a.name.startsWith(prefix)) || a.name.localeCompare(b.name));
+    wanted.sort(
+      (a, b) =>
+        (a.sortText < b.sortText ? -1 : a.sortText > b.sortText ? 1 : 0) || Number(!b.name.startsWith(prefix)) - Number(!a.name.startsWith(prefix)) || a.name.localeCompare(b.name),
+    );
     const seen = new Set<string>();
     const unique = wanted.filter((e) => !seen.has(e.name) && seen.add(e.name) !== undefined);
     return { matches: this._withTypes(unique, file, pos), start, end: pos };
@@ -564,7 +573,12 @@ class Session {
   private _members(file: string, pos: number): { name: string; kind: string; sortText: string; symbol?: TsSymbol }[] {
     try {
       const info = this._project.checker.getCompletionsAtPosition(file, pos, { includeSymbol: true });
-      return (info?.entries ?? []).map((e) => ({ name: e.name, kind: completionKind(this._ts, e.kind), sortText: e.sortText ?? "", ...(e.symbol === undefined ? {} : { symbol: e.symbol }) }));
+      return (info?.entries ?? []).map((e) => ({
+        name: e.name,
+        kind: completionKind(this._ts, e.kind),
+        sortText: e.sortText ?? "",
+        ...(e.symbol === undefined ? {} : { symbol: e.symbol }),
+      }));
     } catch (e) {
       if (!/auto import/i.test(String(e))) throw e;
       return this._namesInScope(file, pos);
@@ -614,7 +628,8 @@ class Session {
     const addBinding = (name: Node | undefined, kind: string): void => {
       if (name === undefined) return;
       if (name.kind === K.Identifier) names.set((name as unknown as { text: string }).text, kind);
-      else if (name.kind === K.ObjectBindingPattern || name.kind === K.ArrayBindingPattern) name.forEachChild((el) => void addBinding((el as unknown as { name?: Node }).name, kind));
+      else if (name.kind === K.ObjectBindingPattern || name.kind === K.ArrayBindingPattern)
+        name.forEachChild((el) => void addBinding((el as unknown as { name?: Node }).name, kind));
     };
     const visit = (node: Node): void => {
       node.forEachChild((child) => {
@@ -622,10 +637,13 @@ class Session {
         // Declarations are visible in their scope from anywhere (functions, classes) or once declared.
         const declared = kinds.get(child.kind);
         if (declared !== undefined) addBinding(c.name, declared);
-        else if ((child.kind === K.VariableDeclaration || child.kind === K.Parameter || child.kind === K.BindingElement) && child.pos < pos) addBinding(c.name, child.kind === K.Parameter ? "param" : "variable");
-        else if (child.kind === K.ImportClause || child.kind === K.NamespaceImport || child.kind === K.ImportSpecifier) addBinding(c.name, child.kind === K.NamespaceImport ? "module" : "variable");
+        else if ((child.kind === K.VariableDeclaration || child.kind === K.Parameter || child.kind === K.BindingElement) && child.pos < pos)
+          addBinding(c.name, child.kind === K.Parameter ? "param" : "variable");
+        else if (child.kind === K.ImportClause || child.kind === K.NamespaceImport || child.kind === K.ImportSpecifier)
+          addBinding(c.name, child.kind === K.NamespaceImport ? "module" : "variable");
         if (child.pos <= pos && pos <= child.end) visit(child);
-        else if (child.kind === K.VariableStatement || child.kind === K.VariableDeclarationList || child.kind === K.ImportDeclaration || child.kind === K.NamedImports) visit(child);
+        else if (child.kind === K.VariableStatement || child.kind === K.VariableDeclarationList || child.kind === K.ImportDeclaration || child.kind === K.NamedImports)
+          visit(child);
         return undefined;
       });
     };
@@ -645,10 +663,12 @@ class Session {
     if (symbol.flags & this._ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
     // `asyncio.sleep` as written, rather than the bare `sleep`.
     const parent = target.parent;
-    const written = parent.kind === this._ast.SyntaxKind.PropertyAccessExpression && (parent as unknown as { name: Node }).name === target ? parent.getText(sf) : target.getText(sf);
+    const written =
+      parent.kind === this._ast.SyntaxKind.PropertyAccessExpression && (parent as unknown as { name: Node }).name === target ? parent.getText(sf) : target.getText(sf);
     const signature = this._signature(checker, symbol, written.replace(/\s+/g, ""));
     // Tags as TypeScript's hover shows them: `*@throws* text`, a multi-line text (an example) below its tag.
-    const tag = (t: { name: string; text?: string | undefined }): string => `*@${t.name}*${t.text === undefined || t.text === "" ? "" : t.text.includes("\n") ? `\n${t.text}` : ` ${t.text}`}`;
+    const tag = (t: { name: string; text?: string | undefined }): string =>
+      `*@${t.name}*${t.text === undefined || t.text === "" ? "" : t.text.includes("\n") ? `\n${t.text}` : ` ${t.text}`}`;
     const documentation = [checker.getDocumentationCommentOfSymbol(symbol), ...checker.getJsDocTagsOfSymbol(symbol).map(tag)].filter((s) => s !== "").join("\n\n");
     const plain = documentation === "" ? signature : `${signature}\n\n${documentation}`;
     return { signature, documentation, data: { "text/plain": plain, "text/markdown": `\`\`\`ts\n${signature}\n\`\`\`${documentation === "" ? "" : `\n\n${documentation}`}` } };
@@ -684,7 +704,8 @@ class Session {
     const type: Type | undefined = checker.getTypeOfSymbol(symbol);
     if (symbol.flags & F.Class) {
       const declared = checker.typeToString(checker.getDeclaredTypeOfSymbol(symbol));
-      const constructors = type === undefined ? [] : checker.getSignaturesOfType(type, SignatureKind.Construct).map((s) => print(K.Constructor, s).replace(/^constructor/, `new ${written}`));
+      const constructors =
+        type === undefined ? [] : checker.getSignaturesOfType(type, SignatureKind.Construct).map((s) => print(K.Constructor, s).replace(/^constructor/, `new ${written}`));
       return [`class ${declared}`, ...constructors].join("\n");
     }
     if (symbol.flags & F.Interface) return `interface ${checker.typeToString(checker.getDeclaredTypeOfSymbol(symbol))}`;
@@ -743,7 +764,50 @@ function completionKind(ts: SyncModule, kind: number | undefined): string {
 }
 
 /** Offered where a name goes, after the names in scope. */
-const KEYWORDS = ["async", "await", "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "interface", "let", "new", "null", "return", "switch", "this", "throw", "true", "try", "type", "typeof", "undefined", "using", "var", "void", "while", "yield"];
+const KEYWORDS = [
+  "async",
+  "await",
+  "break",
+  "case",
+  "catch",
+  "class",
+  "const",
+  "continue",
+  "debugger",
+  "default",
+  "delete",
+  "do",
+  "else",
+  "enum",
+  "export",
+  "extends",
+  "false",
+  "finally",
+  "for",
+  "function",
+  "if",
+  "import",
+  "in",
+  "instanceof",
+  "interface",
+  "let",
+  "new",
+  "null",
+  "return",
+  "switch",
+  "this",
+  "throw",
+  "true",
+  "try",
+  "type",
+  "typeof",
+  "undefined",
+  "using",
+  "var",
+  "void",
+  "while",
+  "yield",
+];
 
 /**
  * TypeScript's process must not share the kernel's process group: jupyter_client interrupts a

@@ -104,7 +104,11 @@ export function compileCell(source: string, fileName = "cell.ts", options: Compi
   // arguments crash only at ~20,000 levels, and `<` comparisons never close.
   const nesting = bracketDepth(source, false).max;
   if (nesting > MAX_COMPILE_DEPTH) {
-    throw new CellSyntaxError(`This cell nests brackets ${nesting} levels deep; the kernel compiles at most ${MAX_COMPILE_DEPTH} levels (deeper would overflow the parser's stack)`, 1, 1);
+    throw new CellSyntaxError(
+      `This cell nests brackets ${nesting} levels deep; the kernel compiles at most ${MAX_COMPILE_DEPTH} levels (deeper would overflow the parser's stack)`,
+      1,
+      1,
+    );
   }
   const parsed = parseSync(fileName, source, { lang: "ts", sourceType: "module" });
   const parseError = parsed.errors.find((e) => e.severity === "Error");

@@ -46,7 +46,10 @@ export class History {
         items = items.filter((h) => globMatch(pattern, h.input));
         if (content["unique"] === true) {
           const seen = new Set<string>();
-          items = items.reverse().filter((h) => !seen.has(h.input) && seen.add(h.input) !== undefined).reverse();
+          items = items
+            .reverse()
+            .filter((h) => !seen.has(h.input) && seen.add(h.input) !== undefined)
+            .reverse();
         }
         if (n !== null) items = items.slice(-n);
         break;

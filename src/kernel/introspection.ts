@@ -60,7 +60,10 @@ export function inspectFromGlobals(code: string, cursor: number): Inspection {
   if (owner === null || owner === undefined || !(path.at(-1)! in Object(owner))) return { found: false, data: {} };
   const value = resolvePath(path);
   const kind = typeof value === "function" ? (/^class\b/.test(Function.prototype.toString.call(value)) ? "class" : "function") : typeof value;
-  const text = typeof value === "function" ? `${kind} ${path.join(".")}\n\n${Function.prototype.toString.call(value).split("\n")[0]}` : `${kind} ${path.join(".")}\n\n${String(mimeBundle(value)["text/plain"])}`;
+  const text =
+    typeof value === "function"
+      ? `${kind} ${path.join(".")}\n\n${Function.prototype.toString.call(value).split("\n")[0]}`
+      : `${kind} ${path.join(".")}\n\n${String(mimeBundle(value)["text/plain"])}`;
   return { found: true, data: { "text/plain": text } };
 }
 

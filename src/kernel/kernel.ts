@@ -69,29 +69,31 @@ export class Kernel {
     this._signer = _options.signer;
     this.language = _options.language;
     this._log = _options.log ?? ((line) => process.stderr.write(`[asyncio-ts kernel] ${line}\n`));
-    this._handlers = new Map<string, Handler>(Object.entries({
-      kernel_info_request: async (m, c) => {
-        await this._reply(m, c, "kernel_info_reply", this._kernelInfo());
-        this._warmUp();
-      },
-      execute_request: (m, c) => this._execute(m, c),
-      is_complete_request: (m, c) => this._isComplete(m, c),
-      complete_request: (m, c) => this._complete(m, c),
-      inspect_request: (m, c) => this._inspect(m, c),
-      history_request: (m, c) => this._reply(m, c, "history_reply", { status: "ok", history: this.history.query(m.content) }),
-      comm_info_request: (m, c) => this._reply(m, c, "comm_info_reply", { status: "ok", comms: {} }),
-      // No comm targets are registered: the opener is told the comm is closed (the spec's rule,
-      // and what ipykernel does), instead of waiting for a comm that never answers.
-      comm_open: (m) => {
-        this._log(`no such comm target registered: ${logged(String(m.content["target_name"] ?? ""))}`);
-        return this._publish("comm_close", { comm_id: m.content["comm_id"] ?? "", data: {} }, m);
-      },
-      shutdown_request: (m, c) => this._shutdown(m, c),
-      interrupt_request: (m, c) => {
-        this.interrupt();
-        return this._reply(m, c, "interrupt_reply", { status: "ok" });
-      },
-    }));
+    this._handlers = new Map<string, Handler>(
+      Object.entries({
+        kernel_info_request: async (m, c) => {
+          await this._reply(m, c, "kernel_info_reply", this._kernelInfo());
+          this._warmUp();
+        },
+        execute_request: (m, c) => this._execute(m, c),
+        is_complete_request: (m, c) => this._isComplete(m, c),
+        complete_request: (m, c) => this._complete(m, c),
+        inspect_request: (m, c) => this._inspect(m, c),
+        history_request: (m, c) => this._reply(m, c, "history_reply", { status: "ok", history: this.history.query(m.content) }),
+        comm_info_request: (m, c) => this._reply(m, c, "comm_info_reply", { status: "ok", comms: {} }),
+        // No comm targets are registered: the opener is told the comm is closed (the spec's rule,
+        // and what ipykernel does), instead of waiting for a comm that never answers.
+        comm_open: (m) => {
+          this._log(`no such comm target registered: ${logged(String(m.content["target_name"] ?? ""))}`);
+          return this._publish("comm_close", { comm_id: m.content["comm_id"] ?? "", data: {} }, m);
+        },
+        shutdown_request: (m, c) => this._shutdown(m, c),
+        interrupt_request: (m, c) => {
+          this.interrupt();
+          return this._reply(m, c, "interrupt_reply", { status: "ok" });
+        },
+      }),
+    );
   }
 
   /** What is left to do for a control request the transport answered. */
@@ -359,9 +361,19 @@ export class Kernel {
     const c: Completion = await this.language.complete(code, cursor);
     const metadata: Record<string, unknown> = { ...c.metadata };
     if (c.types !== undefined) {
-      metadata["_jupyter_types_experimental"] = c.types.map((t) => ({ ...t, start: codePointOffset(code, t.start ?? c.cursorStart), end: codePointOffset(code, t.end ?? c.cursorEnd) }));
+      metadata["_jupyter_types_experimental"] = c.types.map((t) => ({
+        ...t,
+        start: codePointOffset(code, t.start ?? c.cursorStart),
+        end: codePointOffset(code, t.end ?? c.cursorEnd),
+      }));
     }
-    await this._reply(msg, channel, "complete_reply", { status: "ok", matches: c.matches, cursor_start: codePointOffset(code, c.cursorStart), cursor_end: codePointOffset(code, c.cursorEnd), metadata });
+    await this._reply(msg, channel, "complete_reply", {
+      status: "ok",
+      matches: c.matches,
+      cursor_start: codePointOffset(code, c.cursorStart),
+      cursor_end: codePointOffset(code, c.cursorEnd),
+      metadata,
+    });
   }
 
   private async _inspect(msg: Incoming, channel: Channel): Promise<void> {

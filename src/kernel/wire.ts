@@ -121,7 +121,8 @@ export function deserialize(frames: readonly Buffer[], signer: Signer, history?:
     } catch (e) {
       throw new WireError(`frame ${["header", "parent_header", "metadata", "content"][k]} is not JSON: ${(e as Error).message}`, "ERR_WIRE_JSON");
     }
-    if (v === null || typeof v !== "object" || Array.isArray(v)) throw new WireError(`frame ${["header", "parent_header", "metadata", "content"][k]} is not a JSON object`, "ERR_WIRE_JSON");
+    if (v === null || typeof v !== "object" || Array.isArray(v))
+      throw new WireError(`frame ${["header", "parent_header", "metadata", "content"][k]} is not a JSON object`, "ERR_WIRE_JSON");
     return v as Record<string, unknown>;
   });
   if (typeof (header as { msg_type?: unknown }).msg_type !== "string") throw new WireError("header has no msg_type", "ERR_WIRE_JSON");

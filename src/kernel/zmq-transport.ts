@@ -47,11 +47,7 @@ export class ZmqTransport implements KernelTransport {
 
   async start(onFrames: OnFrames, kernel: KernelIdentity): Promise<void> {
     const info = this._info;
-    await Promise.all([
-      this._shell.bind(endpoint(info, info.shell_port)),
-      this._stdin.bind(endpoint(info, info.stdin_port)),
-      this._iopub.bind(endpoint(info, info.iopub_port)),
-    ]);
+    await Promise.all([this._shell.bind(endpoint(info, info.shell_port)), this._stdin.bind(endpoint(info, info.stdin_port)), this._iopub.bind(endpoint(info, info.iopub_port))]);
     void this._welcome(kernel.session);
     const workerData: ControlThreadData = {
       control: endpoint(info, info.control_port),
@@ -65,7 +61,12 @@ export class ZmqTransport implements KernelTransport {
     this._worker = new Worker(new URL("./zmq-worker.js", import.meta.url), { workerData });
     this._worker.on("message", (m: FromControlThread) => {
       // Structured clone turns Buffers into Uint8Arrays.
-      if ("frames" in m) onFrames("control", m.frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength)), m.answered);
+      if ("frames" in m)
+        onFrames(
+          "control",
+          m.frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength)),
+          m.answered,
+        );
       else if ("interrupt" in m) this._options.onInterrupt?.();
       else if ("parentGone" in m) this._options.onParentGone?.();
     });
@@ -117,9 +118,11 @@ export class ZmqTransport implements KernelTransport {
   send(channel: Channel, frames: Buffer[]): Promise<void> {
     // zeromq.js refuses a send while the previous one on the socket is still in progress: chain them.
     const prev = this._chains.get(channel) ?? Promise.resolve();
-    const next = prev.then(() => this._sendNow(channel, frames)).catch((e: unknown) => {
-      if (!this._closed) process.stderr.write(`[asyncio-ts kernel] send on ${channel} failed: ${String(e)}\n`);
-    });
+    const next = prev
+      .then(() => this._sendNow(channel, frames))
+      .catch((e: unknown) => {
+        if (!this._closed) process.stderr.write(`[asyncio-ts kernel] send on ${channel} failed: ${String(e)}\n`);
+      });
     this._chains.set(channel, next);
     return next;
   }

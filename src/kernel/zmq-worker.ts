@@ -105,7 +105,9 @@ if (data.parentPid !== null) {
     port.postMessage({ parentGone: true } satisfies FromControlThread);
     // Not cleared by the main thread's messages: the main thread ends the process when it is done.
     setTimeout(() => {
-      process.stderr.write(`[asyncio-ts kernel] the process that started the kernel (pid ${parentPid}) is gone and the main thread did not shut down within ${SHUTDOWN_GRACE_MS} ms: ending the process\n`);
+      process.stderr.write(
+        `[asyncio-ts kernel] the process that started the kernel (pid ${parentPid}) is gone and the main thread did not shut down within ${SHUTDOWN_GRACE_MS} ms: ending the process\n`,
+      );
       process.kill(process.pid, "SIGKILL");
     }, SHUTDOWN_GRACE_MS);
   });

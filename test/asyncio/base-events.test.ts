@@ -295,13 +295,17 @@ describe("The exception handler", () => {
     const handler = (record: LogRecord): void => void seen.push([record.message.split("\n")[0], cell.get()]);
     logger.addHandler(handler);
     try {
-      cell.run("In [1]", () => loop.callSoon(function failing() {
-        throw new Error("in a cell's callback");
-      }));
-      cell.run("In [2]", () => loop.createTask(async function failingTask() {
-        await asyncio.sleep(0);
-        throw new Error("in a cell's task");
-      }));
+      cell.run("In [1]", () =>
+        loop.callSoon(function failing() {
+          throw new Error("in a cell's callback");
+        }),
+      );
+      cell.run("In [2]", () =>
+        loop.createTask(async function failingTask() {
+          await asyncio.sleep(0);
+          throw new Error("in a cell's task");
+        }),
+      );
       await loop.runUntilComplete(asyncio.sleep(0.01));
       // The task's report comes when its loop closes (nobody retrieved the error): made in the task's context.
       loop.close();

@@ -59,7 +59,11 @@ describe('"yield from" is yield*', () => {
     expect(g.next("sent").value).toBe("inner-2");
     const end = g.throw(new Error("thrown"));
     expect(end).toEqual({ done: true, value: "outer result" });
-    expect(log).toEqual([["inner got", "sent"], ["inner caught", "thrown"], ["outer got the return value", "inner result"]]);
+    expect(log).toEqual([
+      ["inner got", "sent"],
+      ["inner caught", "thrown"],
+      ["outer got the return value", "inner result"],
+    ]);
   });
 
   it("close() reaches the inner generator's finally (GeneratorExit)", () => {

@@ -9,8 +9,6 @@ import { onCleanup, onNewLoop, Recorder } from "../helpers.js";
 
 const HOST = "127.0.0.1";
 
-
-
 /** A DatagramProtocol that records its callbacks and lets a test wait for the next datagram. */
 class RecordingProtocol extends DatagramProtocol {
   readonly rec = new Recorder();
@@ -48,7 +46,11 @@ class EchoServerProtocol extends RecordingProtocol {
   }
 }
 
-async function endpoint<P extends RecordingProtocol>(loop: EventLoop, make: new (loop: EventLoop) => P, options: asyncio.CreateDatagramEndpointOptions): Promise<[DatagramTransport, P]> {
+async function endpoint<P extends RecordingProtocol>(
+  loop: EventLoop,
+  make: new (loop: EventLoop) => P,
+  options: asyncio.CreateDatagramEndpointOptions,
+): Promise<[DatagramTransport, P]> {
   const [transport, protocol] = await loop.createDatagramEndpoint(() => new make(loop), options);
   const sock = transport.getExtraInfo("socket") as { close(): void };
   // A failed test must not leave the socket open; closing twice is harmless here.
@@ -162,14 +164,26 @@ describe("createDatagramEndpoint", () => {
   });
 
   it("neither an address nor a family is an error (Python's 'unexpected address family')", async () => {
-    const err = await onNewLoop(async (loop) => loop.createDatagramEndpoint(() => new RecordingProtocol(loop)).then(() => null, (e: unknown) => e));
+    const err = await onNewLoop(async (loop) =>
+      loop
+        .createDatagramEndpoint(() => new RecordingProtocol(loop))
+        .then(
+          () => null,
+          (e: unknown) => e,
+        ),
+    );
     expect(String(err)).toMatch(/unexpected address family/);
   });
 
   it("binding an address already in use throws OSError (address already in use)", async () => {
     const err = await onNewLoop(async (loop) => {
       const [first, fp] = await endpoint(loop, RecordingProtocol, { localAddr: [HOST, 0] });
-      const e = await loop.createDatagramEndpoint(() => new RecordingProtocol(loop), { localAddr: [HOST, portOf(first)] }).then(() => null, (x: unknown) => x);
+      const e = await loop
+        .createDatagramEndpoint(() => new RecordingProtocol(loop), { localAddr: [HOST, portOf(first)] })
+        .then(
+          () => null,
+          (x: unknown) => x,
+        );
       first.close();
       await fp.lost;
       return e;
@@ -334,7 +348,16 @@ describe("DatagramTransport.sendto", () => {
       await sp.lost;
       return sp.rec.events;
     });
-    expect(events).toEqual(["connectionMade", "sent 50", "pauseWriting", "sent 100", "resumeWriting", "datagramReceived(" + "\0".repeat(50) + ")", "datagramReceived(" + "\0".repeat(50) + ")", "connectionLost(null)"]);
+    expect(events).toEqual([
+      "connectionMade",
+      "sent 50",
+      "pauseWriting",
+      "sent 100",
+      "resumeWriting",
+      "datagramReceived(" + "\0".repeat(50) + ")",
+      "datagramReceived(" + "\0".repeat(50) + ")",
+      "connectionLost(null)",
+    ]);
   });
 
   it("getWriteBufferSize() counts a datagram (plus 8 bytes) until it is sent", async () => {

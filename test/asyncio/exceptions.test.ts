@@ -43,7 +43,10 @@ describe("OSError and its subclasses", () => {
   });
 
   it("a code that is not an errno (a DNS failure) keeps the code, errno undefined", () => {
-    const err = toOSError(Object.assign(new Error("getaddrinfo ENOTFOUND nowhere.invalid"), { code: "ENOTFOUND", errno: -3008 }), "Connect call failed ('nowhere.invalid', 80)") as asyncio.OSError;
+    const err = toOSError(
+      Object.assign(new Error("getaddrinfo ENOTFOUND nowhere.invalid"), { code: "ENOTFOUND", errno: -3008 }),
+      "Connect call failed ('nowhere.invalid', 80)",
+    ) as asyncio.OSError;
     expect(err).toBeInstanceOf(asyncio.OSError);
     expect(err.message).toBe("Connect call failed ('nowhere.invalid', 80): name or service not known");
     expect(err.code).toBe("ENOTFOUND");

@@ -27,8 +27,6 @@ type Gen<T> = Generator<unknown, T, unknown>;
 const STYLES = ["async", "generator"] as const;
 type Style = (typeof STYLES)[number];
 
-
-
 /** A task body in the given style: acquires `lock` (a Lock, Semaphore or Condition), then records `tag`. */
 function acquirer(style: Style, lock: { acquire(): asyncio.CoroutineObject<true> }, rec: Recorder, tag: unknown): CoroutineLike<boolean> {
   if (style === "async") {
@@ -1132,7 +1130,12 @@ describe("Semaphore", () => {
       const sem = new Semaphore(0);
       const rec = new Recorder();
       await runMain(async () => {
-        const [t1, t2, t3, t4] = [1, 2, 3, 4].map((n) => createTask(acquirer(style, sem, rec, n))) as Task<boolean>[] as [Task<boolean>, Task<boolean>, Task<boolean>, Task<boolean>];
+        const [t1, t2, t3, t4] = [1, 2, 3, 4].map((n) => createTask(acquirer(style, sem, rec, n))) as Task<boolean>[] as [
+          Task<boolean>,
+          Task<boolean>,
+          Task<boolean>,
+          Task<boolean>,
+        ];
         await sleep(0);
         t1.cancel();
         t2.cancel();

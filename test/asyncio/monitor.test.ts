@@ -112,14 +112,18 @@ describe("loopSnapshot", () => {
 
   it("shows a server with its connection, the bytes each way, and the handler waiting on its read", async () => {
     await run(async () => {
-      const server = await asyncio.startServer(async (reader, writer) => {
-        for (;;) {
-          const line = await reader.readline();
-          if (line.length === 0) break;
-          writer.write(line);
-        }
-        writer.close();
-      }, "127.0.0.1", 0);
+      const server = await asyncio.startServer(
+        async (reader, writer) => {
+          for (;;) {
+            const line = await reader.readline();
+            if (line.length === 0) break;
+            writer.write(line);
+          }
+          writer.close();
+        },
+        "127.0.0.1",
+        0,
+      );
       const port = (server.sockets[0]!.getsockname() as [string, number])[1];
       const [reader, writer] = await asyncio.openConnection("127.0.0.1", port);
       writer.write(Buffer.from("hello\n"));
@@ -141,10 +145,9 @@ describe("loopSnapshot", () => {
 
   it("nests a gather's children under the task that awaits it", async () => {
     await run(async () => {
-      const parent = asyncio.createTask(
-        async () => asyncio.gather(asyncio.createTask(asyncio.sleep(1), { name: "a" }), asyncio.createTask(asyncio.sleep(1), { name: "b" })),
-        { name: "parent" },
-      );
+      const parent = asyncio.createTask(async () => asyncio.gather(asyncio.createTask(asyncio.sleep(1), { name: "a" }), asyncio.createTask(asyncio.sleep(1), { name: "b" })), {
+        name: "parent",
+      });
       await asyncio.sleep(0.01);
       const snap = asyncio.loopSnapshot();
       const names = snap.tasks.map((t) => `${t.depth}:${t.name}`);
@@ -260,7 +263,9 @@ describe("captureCallGraph / printCallGraph", () => {
         await asyncio.sleep(0);
         graph = asyncio.captureCallGraph();
       };
-      const middle = asyncio.createTask(async () => asyncio.gather(asyncio.createTask(leaf, { name: "leaf-1" }), asyncio.createTask(asyncio.sleep(0.05), { name: "leaf-2" })), { name: "middle" });
+      const middle = asyncio.createTask(async () => asyncio.gather(asyncio.createTask(leaf, { name: "leaf-1" }), asyncio.createTask(asyncio.sleep(0.05), { name: "leaf-2" })), {
+        name: "middle",
+      });
       const top = asyncio.createTask(async () => middle, { name: "top" });
       await top;
       const g = graph as unknown as asyncio.FutureCallGraph;
@@ -285,7 +290,15 @@ describe("captureCallGraph / printCallGraph", () => {
       );
       await parent;
       expect(printed.join("\n")).toContain(
-        ["* Task(name='child', coro=sleep())", "+ Call stack:", "|   in sleep()", "+ Awaited by:", "   * Task(name='group-parent', coro=<anonymous>())", "   + Call stack:", "   |   in <anonymous>()"].join("\n"),
+        [
+          "* Task(name='child', coro=sleep())",
+          "+ Call stack:",
+          "|   in sleep()",
+          "+ Awaited by:",
+          "   * Task(name='group-parent', coro=<anonymous>())",
+          "   + Call stack:",
+          "   |   in <anonymous>()",
+        ].join("\n"),
       );
     });
   });

@@ -3,7 +3,17 @@
 // connection was lost (the 5th and each after logged, as CPython's), getExtraInfo by own name
 // only. Shown on a TCP socket, a datagram endpoint and a child's stdin pipe.
 import { afterEach, describe, expect, it } from "vitest";
-import { DatagramProtocol, Protocol, SubprocessProtocol, logger, type BaseTransport, type DatagramTransport, type LogRecord, type Transport, type WriteTransport } from "../../src/asyncio/index.js";
+import {
+  DatagramProtocol,
+  Protocol,
+  SubprocessProtocol,
+  logger,
+  type BaseTransport,
+  type DatagramTransport,
+  type LogRecord,
+  type Transport,
+  type WriteTransport,
+} from "../../src/asyncio/index.js";
 import { newLoop, onCleanup } from "../helpers.js";
 
 let records: LogRecord[] = [];

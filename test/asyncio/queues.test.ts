@@ -27,8 +27,6 @@ const STYLES = ["async", "generator"] as const;
 type Style = (typeof STYLES)[number];
 const QUEUE_CLASSES = [Queue, LifoQueue, PriorityQueue] as const;
 
-
-
 /** A task body in the given style that gets one item from `q`. */
 function getter<T>(style: Style, q: Queue<T>): CoroutineLike<T> {
   if (style === "async") return async () => q.get();
@@ -122,8 +120,8 @@ describe("Queue basics", () => {
     const out: number[] = [];
     let next = 0;
     for (let round = 0; round < 50; round++) {
-      for (let i = 0; i < round % 7 + 3; i++) q.putNowait(next++);
-      for (let i = 0; i < round % 5 + 1 && !q.empty(); i++) out.push(q.getNowait());
+      for (let i = 0; i < (round % 7) + 3; i++) q.putNowait(next++);
+      for (let i = 0; i < (round % 5) + 1 && !q.empty(); i++) out.push(q.getNowait());
     }
     while (!q.empty()) out.push(q.getNowait());
     expect(out).toEqual(Array.from({ length: next }, (_, i) => i));
@@ -575,7 +573,16 @@ describe("PriorityQueue", () => {
   it("hands out items that compare equal in heapq's order", () => {
     // Python: heappush (p, label) items whose __lt__ compares p only, then heappop them all.
     const q = new PriorityQueue<[number, string]>({ compare: (a, b) => a[0] - b[0] });
-    for (const item of [[1, "a"], [1, "b"], [0, "c"], [1, "d"], [0, "e"], [1, "f"], [1, "g"]] as [number, string][]) q.putNowait(item);
+    for (const item of [
+      [1, "a"],
+      [1, "b"],
+      [0, "c"],
+      [1, "d"],
+      [0, "e"],
+      [1, "f"],
+      [1, "g"],
+    ] as [number, string][])
+      q.putNowait(item);
     const labels: string[] = [];
     while (!q.empty()) labels.push(q.getNowait()[1]);
     expect(labels).toEqual(["c", "e", "a", "f", "g", "b", "d"]);
@@ -864,7 +871,12 @@ describe("Queue in generator coroutines", () => {
       yield* q.put(null);
       yield* q.join();
       expect(yield* consumer).toBe(10);
-      expect(rec.events.filter((e) => (e as unknown[])[0] === "got")).toEqual([["got", 1], ["got", 2], ["got", 3], ["got", 4]]);
+      expect(rec.events.filter((e) => (e as unknown[])[0] === "got")).toEqual([
+        ["got", 1],
+        ["got", 2],
+        ["got", 3],
+        ["got", 4],
+      ]);
     });
   });
 });

@@ -10,7 +10,6 @@ import * as asyncio from "../../src/asyncio/index.js";
 import { ConnectionRefusedError, OSError, Protocol, type Transport } from "../../src/asyncio/index.js";
 import { newLoop, onCleanup, Recorder } from "../helpers.js";
 
-
 function portOf(server: asyncio.Server): number {
   return (server.sockets[0]!.getsockname() as [string, number])[1];
 }

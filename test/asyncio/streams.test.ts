@@ -11,7 +11,6 @@ import * as asyncio from "../../src/asyncio/index.js";
 import { CancelledError, IncompleteReadError, LimitOverrunError, StreamReader, TimeoutError, type StreamWriter } from "../../src/asyncio/index.js";
 import { newLoop, onCleanup, Recorder } from "../helpers.js";
 
-
 function portOf(server: asyncio.Server): number {
   return (server.sockets[0]!.getsockname() as [string, number])[1];
 }
@@ -125,7 +124,6 @@ describe("The class's transfer_data proxy", () => {
         destWriter.write(data);
       }
       destWriter.writeEof(); // pass the EOF on: the other direction may still be talking
-
     });
     const upstream = await loop.runUntilComplete(
       asyncio.startServer(

@@ -4,14 +4,7 @@
 // Process) is subprocess.test.ts.
 import { describe, expect, it } from "vitest";
 import * as asyncio from "../../src/asyncio/index.js";
-import {
-  FileNotFoundError,
-  SubprocessProtocol,
-  type EventLoop,
-  type ReadTransport,
-  type SubprocessTransport,
-  type WriteTransport,
-} from "../../src/asyncio/index.js";
+import { FileNotFoundError, SubprocessProtocol, type EventLoop, type ReadTransport, type SubprocessTransport, type WriteTransport } from "../../src/asyncio/index.js";
 import { onCleanup, onNewLoop, Recorder } from "../helpers.js";
 
 const { PIPE, DEVNULL } = asyncio.subprocess;
@@ -131,7 +124,11 @@ describe("loop.subprocessExec and SubprocessProtocol", () => {
 
   it("close() kills a running child (as Python) and connectionLost follows", async () => {
     const events = await onNewLoop(async (loop) => {
-      const [transport, protocol] = await loop.subprocessExec(() => new RecordingProtocol(loop), NODE, ["-e", "setInterval(() => {}, 1000)"], { stdin: DEVNULL, stdout: DEVNULL, stderr: DEVNULL });
+      const [transport, protocol] = await loop.subprocessExec(() => new RecordingProtocol(loop), NODE, ["-e", "setInterval(() => {}, 1000)"], {
+        stdin: DEVNULL,
+        stdout: DEVNULL,
+        stderr: DEVNULL,
+      });
       killLater(transport);
       transport.close();
       expect(transport.isClosing()).toBe(true);
@@ -167,7 +164,15 @@ describe("loop.subprocessExec and SubprocessProtocol", () => {
       await protocol.done;
       return protocol.rec.events;
     });
-    expect(events).toEqual(["connectionMade", "pipeConnectionLost(0, null)", "processExited(0)", "resumeReading", 'pipeDataReceived(1, "held")', "pipeConnectionLost(1, null)", "connectionLost(null)"]);
+    expect(events).toEqual([
+      "connectionMade",
+      "pipeConnectionLost(0, null)",
+      "processExited(0)",
+      "resumeReading",
+      'pipeDataReceived(1, "held")',
+      "pipeConnectionLost(1, null)",
+      "connectionLost(null)",
+    ]);
   });
 
   it("a big write to stdin pauses the protocol's writing, and resumes it once the child has read it", async () => {
@@ -223,7 +228,12 @@ describe("loop.subprocessExec and SubprocessProtocol", () => {
   it("a missing program throws FileNotFoundError and makes no protocol callback", async () => {
     const [err, events] = await onNewLoop(async (loop) => {
       const protocol = new RecordingProtocol(loop);
-      const e = await loop.subprocessExec(() => protocol, "asyncio-ts-no-such-program").then(() => null, (x: unknown) => x);
+      const e = await loop
+        .subprocessExec(() => protocol, "asyncio-ts-no-such-program")
+        .then(
+          () => null,
+          (x: unknown) => x,
+        );
       await asyncio.sleep(0);
       return [e, protocol.rec.events];
     });

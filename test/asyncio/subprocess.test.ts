@@ -60,7 +60,9 @@ describe("Process: reading and writing through streams", () => {
 
   it("communicate(input) writes the input, closes stdin, and returns [stdout, stderr] once the child exited", async () => {
     const [out, err, code] = await onNewLoop(async () => {
-      const proc = await node(`let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { process.stdout.write("got:" + s); process.stderr.write("len:" + s.length); });`);
+      const proc = await node(
+        `let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { process.stdout.write("got:" + s); process.stderr.write("len:" + s.length); });`,
+      );
       const [o, e] = await proc.communicate("abc");
       return [o?.toString(), e?.toString(), proc.returncode];
     });
@@ -103,7 +105,9 @@ describe("Process: reading and writing through streams", () => {
   it("writes 5 MB to stdin with drain() and the child receives every byte", async () => {
     const size = 5 * 1024 * 1024;
     const reply = await onNewLoop(async () => {
-      const proc = await node(`let n = 0, sum = 0; process.stdin.on("data", (d) => { n += d.length; for (const b of d) sum = (sum + b) % 1000003; }).on("end", () => console.log(n + " " + sum));`);
+      const proc = await node(
+        `let n = 0, sum = 0; process.stdin.on("data", (d) => { n += d.length; for (const b of d) sum = (sum + b) % 1000003; }).on("end", () => console.log(n + " " + sum));`,
+      );
       // Chunks over the 64 KiB high-water mark, so that drain() has to wait for the child.
       const chunk = Buffer.alloc(256 * 1024);
       for (let i = 0; i < chunk.length; i++) chunk[i] = i % 256;
@@ -221,7 +225,12 @@ describe("Process: where the streams go", () => {
   });
 
   it("STDOUT is refused for stdout", async () => {
-    const err = await onNewLoop(async () => node(`0`, { stdout: STDOUT }).then(() => null, (e: unknown) => e));
+    const err = await onNewLoop(async () =>
+      node(`0`, { stdout: STDOUT }).then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    );
     expect(String(err)).toMatch(/STDOUT can only be used for stderr/);
   });
 
@@ -238,7 +247,12 @@ describe("Process: where the streams go", () => {
 describe("Starting a process", () => {
   it("a missing program throws FileNotFoundError naming it, as Python's", async () => {
     const program = "/nonexistent/asyncio-ts-no-such-program";
-    const err = await onNewLoop(async () => asyncio.createSubprocessExec(program, "x").then(() => null, (e: unknown) => e));
+    const err = await onNewLoop(async () =>
+      asyncio.createSubprocessExec(program, "x").then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    );
     expect(err).toBeInstanceOf(FileNotFoundError);
     expect(err).toBeInstanceOf(OSError);
     expect((err as FileNotFoundError).message).toBe(`[Errno 2] No such file or directory: '${program}'`);
@@ -247,13 +261,23 @@ describe("Starting a process", () => {
   });
 
   it("a missing working directory throws FileNotFoundError naming the directory", async () => {
-    const err = await onNewLoop(async () => node(`0`, { cwd: "/nonexistent/asyncio-ts-dir" }).then(() => null, (e: unknown) => e));
+    const err = await onNewLoop(async () =>
+      node(`0`, { cwd: "/nonexistent/asyncio-ts-dir" }).then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    );
     expect(err).toBeInstanceOf(FileNotFoundError);
     expect((err as Error).message).toBe("[Errno 2] No such file or directory: '/nonexistent/asyncio-ts-dir'");
   });
 
   it("an argument that is not a string is a TypeError, not an OSError", async () => {
-    const err = await onNewLoop(async () => asyncio.createSubprocessExec(NODE, 42 as unknown as string).then(() => null, (e: unknown) => e));
+    const err = await onNewLoop(async () =>
+      asyncio.createSubprocessExec(NODE, 42 as unknown as string).then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    );
     expect(err).toBeInstanceOf(TypeError);
     expect(err).not.toBeInstanceOf(OSError);
   });

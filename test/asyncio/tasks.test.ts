@@ -37,7 +37,13 @@ describe("Task scheduling", () => {
       return x;
     });
     const results = await loop.runUntilComplete(
-      asyncio.gather(loop.createTask(gen()), loop.createTask(co("co")), loop.createTask(async () => "fn"), loop.createTask(gen), loop.createTask(Promise.resolve("promise"))),
+      asyncio.gather(
+        loop.createTask(gen()),
+        loop.createTask(co("co")),
+        loop.createTask(async () => "fn"),
+        loop.createTask(gen),
+        loop.createTask(Promise.resolve("promise")),
+      ),
     );
     expect(results).toEqual(["gen", "co", "fn", "gen", "promise"]);
     loop.close();
@@ -657,22 +663,25 @@ describe("Parity with CPython's test_tasks and test_waitfor", () => {
         end();
       },
   };
-  it.each(Object.entries(waitForThenSleep))("a task cancelled in waitFor() is cancelled even when the inner future finished first (test_wait_for_issue86296; %s)", async (_style, body) => {
-    const loop = newLoop();
-    const inner = loop.createFuture<string>();
-    let reachedEnd = false;
-    const task = loop.createTask(body(inner, () => (reachedEnd = true)));
-    loop.callSoon(() =>
-      loop.callSoon(() => {
-        inner.setResult("done");
-        loop.callSoon(() => task.cancel());
-      }),
-    );
-    await expect(loop.runUntilComplete(task)).rejects.toThrow(CancelledError);
-    expect(inner.result()).toBe("done");
-    expect(reachedEnd).toBe(false);
-    loop.close();
-  });
+  it.each(Object.entries(waitForThenSleep))(
+    "a task cancelled in waitFor() is cancelled even when the inner future finished first (test_wait_for_issue86296; %s)",
+    async (_style, body) => {
+      const loop = newLoop();
+      const inner = loop.createFuture<string>();
+      let reachedEnd = false;
+      const task = loop.createTask(body(inner, () => (reachedEnd = true)));
+      loop.callSoon(() =>
+        loop.callSoon(() => {
+          inner.setResult("done");
+          loop.callSoon(() => task.cancel());
+        }),
+      );
+      await expect(loop.runUntilComplete(task)).rejects.toThrow(CancelledError);
+      expect(inner.result()).toBe("done");
+      expect(reachedEnd).toBe(false);
+      loop.close();
+    },
+  );
 
   it("waitFor() still times out, cancelling the inner task, and passes a plain result through", async () => {
     const loop = newFakeClockLoop();
@@ -778,11 +787,13 @@ describe("Parity with CPython's test_tasks and test_waitfor", () => {
 
   it("`yield coro` where `yield* coro` was meant fails clearly; a bare `yield` lets the loop run once", async () => {
     const loop = newLoop();
-    const r = await loop.runUntilComplete(function* () {
-      yield; // allowed
-      const value: unknown = yield asyncio.sleep(0.01, "x");
-      return value;
-    }).catch((e: unknown) => e);
+    const r = await loop
+      .runUntilComplete(function* () {
+        yield; // allowed
+        const value: unknown = yield asyncio.sleep(0.01, "x");
+        return value;
+      })
+      .catch((e: unknown) => e);
     expect(String(r)).toMatch(/yield was used instead of yield\* for <coroutine object sleep\(\)>/);
     // The same generator driven by `await` (a coroutine() awaited from an async task).
     const mistaken = asyncio.coroutine(function* mistaken(): Generator<unknown, unknown, unknown> {
@@ -900,4 +911,3 @@ console.log("survived 50 rounds");`;
     expect(r.status).toBe(0);
   });
 });
-

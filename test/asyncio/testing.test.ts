@@ -46,10 +46,21 @@ describe("MockClock", () => {
   it("runs timers in deadline order, each at its own time; equal deadlines in the order made", async () => {
     const loop = loopOn(new MockClock());
     const rec = new Recorder();
-    for (const [delay, name] of [[3, "c"], [1, "a"], [2, "b1"], [2, "b2"]] as const) loop.callLater(delay, () => rec.add([name, loop.time()]));
+    for (const [delay, name] of [
+      [3, "c"],
+      [1, "a"],
+      [2, "b1"],
+      [2, "b2"],
+    ] as const)
+      loop.callLater(delay, () => rec.add([name, loop.time()]));
     loop.callLater(4, () => loop.stop());
     await loop.runForever();
-    expect(rec.events).toEqual([["a", 1], ["b1", 2], ["b2", 2], ["c", 3]]);
+    expect(rec.events).toEqual([
+      ["a", 1],
+      ["b1", 2],
+      ["b2", 2],
+      ["c", 3],
+    ]);
     loop.close();
   });
 
@@ -79,7 +90,10 @@ describe("MockClock", () => {
     });
     loop.callLater(30, () => loop.stop());
     await loop.runForever();
-    expect(rec.events).toEqual([["callback", 20], ["timer", 20]]);
+    expect(rec.events).toEqual([
+      ["callback", 20],
+      ["timer", 20],
+    ]);
     loop.close();
   });
 

@@ -458,9 +458,7 @@ describe("stopping", () => {
 
   it("refuses a second recording of the same loop at once", async () => {
     const loop = newLoop();
-    const err = await loop
-      .runUntilComplete(() => timeline(async () => await timeline({ seconds: 0 })))
-      .catch((e: unknown) => e);
+    const err = await loop.runUntilComplete(() => timeline(async () => await timeline({ seconds: 0 }))).catch((e: unknown) => e);
     expect((err as Error).message).toBe("a timeline is already recording this loop");
     expect(loop._recorder).toBe(null);
     expect(_recordingHookEnabled()).toBe(false);

@@ -33,7 +33,10 @@ describe("timeout", () => {
       }
     });
     expect(outcome).toBe("TimeoutError");
-    expect(rec.events).toEqual([["body got", "CancelledError", 1], ["expired?", true]]);
+    expect(rec.events).toEqual([
+      ["body got", "CancelledError", 1],
+      ["expired?", true],
+    ]);
     loop.close();
   });
 

@@ -29,7 +29,10 @@ describe("instructor mode", () => {
     expect(await cell(panel, 0).textContent()).toContain("05 · Futures");
     // The left sidebar is closed: the lesson has the room.
     expect(await page.locator("#jp-left-stack").isVisible()).toBe(false);
-    const codeSize = await cell(panel, lessonCells(jupyter.dir, `${LESSON}.ipynb`).findIndex((c) => c.type === "code"))
+    const codeSize = await cell(
+      panel,
+      lessonCells(jupyter.dir, `${LESSON}.ipynb`).findIndex((c) => c.type === "code"),
+    )
       .locator(".cm-content")
       .evaluate((el: DomNode) => (globalThis as unknown as { getComputedStyle(e: DomNode): { fontSize: string } }).getComputedStyle(el).fontSize);
     expect(codeSize).toBe(DEMO_FONT_SIZES.presentation);

@@ -262,7 +262,9 @@ export async function runCellToEnd(panel: Locator, index: number, timeout = WAIT
 
 /** Waits until the cell has run (its prompt shows an execution count, not `[*]` or `[ ]`). */
 export async function waitForCellDone(panel: Locator, index: number, timeout = WAIT): Promise<void> {
-  await cell(panel, index).locator(".jp-InputPrompt", { hasText: /\[\d+\]/ }).waitFor({ timeout });
+  await cell(panel, index)
+    .locator(".jp-InputPrompt", { hasText: /\[\d+\]/ })
+    .waitFor({ timeout });
 }
 
 /** Waits until the cell is running (`[*]` and the kernel busy). */
@@ -399,7 +401,9 @@ export function mismatch(c: ShownCell, want: Expectation): string | null {
     case "live":
       // A live display: the page shows its latest picture (the pattern is about its first, which
       // nbclient records); here the monitor's table must be on show.
-      return c.outputs.some((o) => o.mime === "text/html" && /^Event loop: \d+ tasks?/.test(o.text)) ? null : `no live monitor table (had ${JSON.stringify(c.outputs.map((o) => o.mime))})`;
+      return c.outputs.some((o) => o.mime === "text/html" && /^Event loop: \d+ tasks?/.test(o.text))
+        ? null
+        : `no live monitor table (had ${JSON.stringify(c.outputs.map((o) => o.mime))})`;
     case "mime":
       return c.outputs.some((o) => o.mime === want.text) ? null : `no ${want.text} output (had ${JSON.stringify(c.outputs.map((o) => o.mime))})`;
     case "nothing":

@@ -143,11 +143,7 @@ describe("JupyterLab", () => {
   });
 
   test("restart from the Kernel menu, then a cell runs; input() is answered in the page", async () => {
-    const file = writeNotebook(suite.jupyter, "restart-input", [
-      "const before = 1;\nbefore",
-      "1 + 1",
-      'const name = await input("name? ");\n`hello ${name}`',
-    ]);
+    const file = writeNotebook(suite.jupyter, "restart-input", ["const before = 1;\nbefore", "1 + 1", 'const name = await input("name? ");\n`hello ${name}`']);
     const { page, panel } = await open(file);
     await runCellToEnd(panel, 0);
     expect((await cell(panel, 0).locator(".jp-InputPrompt").textContent())?.trim()).toBe("[1]:");
@@ -158,7 +154,10 @@ describe("JupyterLab", () => {
     await page.locator(".jp-Dialog .jp-mod-accept").click();
     await page.locator(".jp-Dialog").waitFor({ state: "detached" });
     // The indicator leaves idle while the kernel restarts (a moment; not seeing it is no failure).
-    await panel.locator('.jp-Notebook-ExecutionIndicator:not([data-status="idle"])').waitFor({ timeout: 5_000 }).catch(() => {});
+    await panel
+      .locator('.jp-Notebook-ExecutionIndicator:not([data-status="idle"])')
+      .waitFor({ timeout: 5_000 })
+      .catch(() => {});
     await waitForKernelIdle(panel);
     await runCellToEnd(panel, 1);
     // A new kernel: its count starts again at 1.
@@ -193,9 +192,9 @@ describe("JupyterLab", () => {
     const completer = page.locator(".jp-Completer");
     await completer.locator(".jp-Completer-item").first().waitFor();
     await screenshot(page, GROUP, "5-completion");
-    completions = await completer.locator(".jp-Completer-item").evaluateAll((lis: DomNode[]) =>
-      lis.map((li) => ({ value: li.getAttribute("data-value") ?? "", type: li.querySelector(".jp-Completer-type")?.textContent ?? "" })),
-    );
+    completions = await completer
+      .locator(".jp-Completer-item")
+      .evaluateAll((lis: DomNode[]) => lis.map((li) => ({ value: li.getAttribute("data-value") ?? "", type: li.querySelector(".jp-Completer-type")?.textContent ?? "" })));
     await page.keyboard.press("Escape");
     const methods = completions.filter((i) => i.type === "m").map((i) => i.value);
     expect(methods).toEqual(expect.arrayContaining(["setResult", "setException", "result", "done", "cancel", "addDoneCallback"]));
@@ -298,7 +297,10 @@ describe("JupyterLab", () => {
  */
 async function readmeScreenshot(p: Page, panel: Locator): Promise<void> {
   const ids = lessonCells(suite.jupyter.dir, `${LESSON}.ipynb`);
-  const heading = cell(panel, ids.findIndex((c) => c.id === "future-exercise"));
+  const heading = cell(
+    panel,
+    ids.findIndex((c) => c.id === "future-exercise"),
+  );
   await heading.evaluate((el: { scrollIntoView(options: { block: string }): void }) => el.scrollIntoView({ block: "start" }));
   await heading.locator(".jp-RenderedMarkdown").waitFor();
   await p.mouse.move(0, 0);

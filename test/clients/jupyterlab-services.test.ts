@@ -72,7 +72,10 @@ class JupyterServer {
   private _process: ChildProcess | undefined;
   private _exited: Promise<void> = Promise.resolve();
 
-  constructor(private readonly _python: string, private readonly _dir: string) {}
+  constructor(
+    private readonly _python: string,
+    private readonly _dir: string,
+  ) {}
 
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}/`;
@@ -266,7 +269,9 @@ describe.skipIf(PYTHON === undefined)(`@jupyterlab/services through a real jupyt
 
   test("the kernel is listed by the server and answers kernel_info as typescript", async () => {
     const specs = await within(
-      fetch(`${server!.baseUrl}api/kernelspecs`, { headers: { Authorization: `token ${server!.token}` } }).then((r) => r.json() as Promise<{ kernelspecs: Record<string, unknown> }>),
+      fetch(`${server!.baseUrl}api/kernelspecs`, { headers: { Authorization: `token ${server!.token}` } }).then(
+        (r) => r.json() as Promise<{ kernelspecs: Record<string, unknown> }>,
+      ),
       "the kernelspecs",
     );
     expect(Object.keys(specs.kernelspecs)).toContain("asyncio-ts");

@@ -130,7 +130,13 @@ export async function main(argv) {
     return 2;
   }
   if (opts.help) {
-    console.log(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).map((l) => l.slice(3)).join("\n"));
+    console.log(
+      readFileSync(new URL(import.meta.url), "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("//"))
+        .map((l) => l.slice(3))
+        .join("\n"),
+    );
     return 0;
   }
   const missing = missingBinary(opts.bin);

@@ -69,8 +69,30 @@ function signedStep(g, type, content, step = {}, parts = {}) {
 /** Values of every JSON type, and a few that trip String() and property lookups. */
 function oddValue(g) {
   return g.rng.pick([
-    null, true, false, 0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, "", "x", "\u0000", "\ud800", "💥", [], [1, "a", null], {}, { a: 1 },
-    { toString: 1 }, { toString: "x", valueOf: 2 }, { __proto__: null }, { constructor: 1 }, "x".repeat(10_000), [[[[[[]]]]]],
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1.5,
+    1e308,
+    -1e308,
+    2 ** 53 + 1,
+    "",
+    "x",
+    "\u0000",
+    "\ud800",
+    "💥",
+    [],
+    [1, "a", null],
+    {},
+    { a: 1 },
+    { toString: 1 },
+    { toString: "x", valueOf: 2 },
+    { __proto__: null },
+    { constructor: 1 },
+    "x".repeat(10_000),
+    [[[[[[]]]]]],
   ]);
 }
 
@@ -100,7 +122,9 @@ function oddCode(g, deep) {
     () => "\ud800\udfff\ud800" + "💥".repeat(g.rng.int(100)),
     () => "\u0000\u0001\u001b[31m",
     () => "\r\n\r".repeat(g.rng.int(100)),
-    () => "", () => " ", () => "\n\n\n",
+    () => "",
+    () => " ",
+    () => "\n\n\n",
     () => "async function f() {\n  await ",
     () => "const x: Array<Array<Map<string, " + "Set<".repeat(100),
     () => "class A { " + "m() {} ".repeat(g.rng.int(1000)),
@@ -153,7 +177,8 @@ function historyContent(g) {
   if (g.rng.chance(0.5)) c.session = g.rng.pick([0, -1, 1, "x", null]);
   // At most three `*`: more, against a history of ordinary cells, is the known backtracking
   // blow-up (KNOWN_CASES, history-search-backtracking).
-  if (g.rng.chance(0.7)) c.pattern = g.rng.pick(["*", "?", "", "[", "\\", "(", ".*", "a*b?c", "\u0000", "💥*", "*a*b*", "^$", "${x}", 1, null, "x".repeat(10_000), { toString: 1 }]);
+  if (g.rng.chance(0.7))
+    c.pattern = g.rng.pick(["*", "?", "", "[", "\\", "(", ".*", "a*b?c", "\u0000", "💥*", "*a*b*", "^$", "${x}", 1, null, "x".repeat(10_000), { toString: 1 }]);
   if (g.rng.chance(0.3)) c.unique = g.rng.pick([true, "yes", 0]);
   return c;
 }
@@ -169,13 +194,29 @@ function checkable(code, checked) {
 /** An execute_request whose fields are odd (signed; its code is harmless whatever it is). */
 function oddExecute(g) {
   const content = {
-    code: checkable(g.rng.pick([
-      () => oddValue(g),
-      () => g.rng.pick(["1", "", "exit", "quit()", "}{", "let x: number = 'a'", "// @ts-nocheck\n'\\ud800'", "'\\u0000'.repeat(1000)", "// @ts-nocheck\nthrow 1", "await 1", "undefined"]),
-      () => oddCode(g, false),
-      // Unchecked, so as deep as oxc-parser goes (and past the 5,000 the compiler refuses).
-      () => `// @ts-nocheck\n${oddCode(g, true)}`,
-    ])(), true),
+    code: checkable(
+      g.rng.pick([
+        () => oddValue(g),
+        () =>
+          g.rng.pick([
+            "1",
+            "",
+            "exit",
+            "quit()",
+            "}{",
+            "let x: number = 'a'",
+            "// @ts-nocheck\n'\\ud800'",
+            "'\\u0000'.repeat(1000)",
+            "// @ts-nocheck\nthrow 1",
+            "await 1",
+            "undefined",
+          ]),
+        () => oddCode(g, false),
+        // Unchecked, so as deep as oxc-parser goes (and past the 5,000 the compiler refuses).
+        () => `// @ts-nocheck\n${oddCode(g, true)}`,
+      ])(),
+      true,
+    ),
     silent: g.rng.pick([false, true, "yes", 1, null]),
     store_history: g.rng.pick([true, false, "no", 0, null]),
     user_expressions: g.rng.pick([{}, { a: "1 + 1" }, { a: "}" }, { a: "throw 1" }, { a: 5 }, { __proto__: "1" }, [], "abc", 5, null, { a: { toString: 1 } }]),
@@ -249,7 +290,9 @@ export const CASES = [
     name: "after-delimiter-garbage",
     about: "the delimiter, then 0-8 random or empty frames",
     weight: 6,
-    make: (g) => [{ channel: g.channel(), frames: [g.DELIMITER, ...Array.from({ length: g.rng.int(9) }, () => (g.rng.chance(0.3) ? Buffer.alloc(0) : g.rng.bytes(g.rng.int(300))))] }],
+    make: (g) => [
+      { channel: g.channel(), frames: [g.DELIMITER, ...Array.from({ length: g.rng.int(9) }, () => (g.rng.chance(0.3) ? Buffer.alloc(0) : g.rng.bytes(g.rng.int(300))))] },
+    ],
   },
   {
     name: "no-delimiter",
@@ -330,7 +373,24 @@ export const CASES = [
       const id = g.id("forged");
       const parts = { header: g.header("execute_request", id), parent: {}, metadata: {}, content: { code: FORGED_CODE, silent: false, stop_on_error: false } };
       const which = g.rng.pick(["header", "parent", "metadata", "content"]);
-      const broken = g.rng.pick(['{"a":', '{"a":1,}', "{'a':1}", '{"a":NaN}', "\uFEFF{}", "", "null", "[]", "5", '"s"', "true", '{"a":1}x', "{}{}", '{"a":"\\u12"}', "\u0000", "[" + "{}".repeat(3) + "]"]);
+      const broken = g.rng.pick([
+        '{"a":',
+        '{"a":1,}',
+        "{'a':1}",
+        '{"a":NaN}',
+        "\uFEFF{}",
+        "",
+        "null",
+        "[]",
+        "5",
+        '"s"',
+        "true",
+        '{"a":1}x',
+        "{}{}",
+        '{"a":"\\u12"}',
+        "\u0000",
+        "[" + "{}".repeat(3) + "]",
+      ]);
       const m = { ...parts, [which]: Buffer.from(broken, "utf8") };
       return [{ channel: g.channel(), frames: g.frames(m, g.key), id, expect: NONE }];
     },
@@ -380,7 +440,24 @@ export const CASES = [
       }
       const id = g.id("signed");
       const buffers = variant === 2 ? Array.from({ length: 1 + g.rng.int(4) }, () => g.rng.bytes(g.rng.int(5000))) : [];
-      return [{ channel, frames: g.frames({ header: g.header(req.type, id), parent: g.rng.chance(0.3) ? { msg_id: oddValue(g) } : {}, metadata: g.rng.chance(0.3) ? { x: oddValue(g) } : {}, content: req.content, buffers }, g.key), id, expect: ONE, remember: true }];
+      return [
+        {
+          channel,
+          frames: g.frames(
+            {
+              header: g.header(req.type, id),
+              parent: g.rng.chance(0.3) ? { msg_id: oddValue(g) } : {},
+              metadata: g.rng.chance(0.3) ? { x: oddValue(g) } : {},
+              content: req.content,
+              buffers,
+            },
+            g.key,
+          ),
+          id,
+          expect: ONE,
+          remember: true,
+        },
+      ];
     },
   },
   {
@@ -412,7 +489,14 @@ export const CASES = [
         }
         case "user_expressions": {
           const h = g.header("execute_request", id);
-          return [{ channel: "shell", frames: g.frames({ header: h, content: withRaw({ code: "1", stop_on_error: false }, "user_expressions", `{"a":${deep}}`) }, g.key), id, expect: ONE }];
+          return [
+            {
+              channel: "shell",
+              frames: g.frames({ header: h, content: withRaw({ code: "1", stop_on_error: false }, "user_expressions", `{"a":${deep}}`) }, g.key),
+              id,
+              expect: ONE,
+            },
+          ];
         }
         case "comm_id":
           return [{ channel: "shell", frames: g.frames({ header, content: withRaw({ target_name: "fuzz", data: {} }, "comm_id", deep) }, g.key), id, expect: NO_REPLY }];
@@ -458,10 +542,36 @@ export const CASES = [
     weight: 8,
     make: (g) => {
       const type = g.rng.pick([
-        "constructor", "toString", "__proto__", "hasOwnProperty", "valueOf", "__defineGetter__", "isPrototypeOf", "prototype",
-        "execute_reply", "kernel_info_reply", "status", "stream", "execute_result", "input_request", "iopub_welcome",
-        "", " ", "execute_request\u0000", "EXECUTE_REQUEST", " execute_request", "execute_request ", "kernel_info",
-        "comm_msg", "comm_close", "debug_request", "usage_request", "create_subshell_request", "list_subshell_request", "\ud800", "💥_request",
+        "constructor",
+        "toString",
+        "__proto__",
+        "hasOwnProperty",
+        "valueOf",
+        "__defineGetter__",
+        "isPrototypeOf",
+        "prototype",
+        "execute_reply",
+        "kernel_info_reply",
+        "status",
+        "stream",
+        "execute_result",
+        "input_request",
+        "iopub_welcome",
+        "",
+        " ",
+        "execute_request\u0000",
+        "EXECUTE_REQUEST",
+        " execute_request",
+        "execute_request ",
+        "kernel_info",
+        "comm_msg",
+        "comm_close",
+        "debug_request",
+        "usage_request",
+        "create_subshell_request",
+        "list_subshell_request",
+        "\ud800",
+        "💥_request",
       ]);
       return [signedStep(g, type, { code: FORGED_CODE, comm_id: "nope", data: {} }, { channel: g.rng.pick(["shell", "control"]), expect: NO_REPLY, remember: true })];
     },
@@ -499,7 +609,11 @@ export const CASES = [
     weight: 4,
     make: (g) => {
       const type = g.rng.pick(["comm_open", "comm_open", "comm_msg", "comm_close"]);
-      const content = { comm_id: g.rng.chance(0.6) ? g.id("comm") : oddValue(g), target_name: g.rng.chance(0.5) ? g.rng.pick(["", "jupyter.widget", "__proto__", "constructor", "x".repeat(100_000)]) : oddValue(g), data: g.rng.chance(0.7) ? {} : oddValue(g) };
+      const content = {
+        comm_id: g.rng.chance(0.6) ? g.id("comm") : oddValue(g),
+        target_name: g.rng.chance(0.5) ? g.rng.pick(["", "jupyter.widget", "__proto__", "constructor", "x".repeat(100_000)]) : oddValue(g),
+        data: g.rng.chance(0.7) ? {} : oddValue(g),
+      };
       return [signedStep(g, type, content, { channel: g.rng.pick(["shell", "control"]), expect: NO_REPLY })];
     },
   },
@@ -507,7 +621,16 @@ export const CASES = [
     name: "odd-cell",
     about: "signed cells whose results and errors are odd to show: proxies, null prototypes, cycles, 100,000-deep values, failing bundles, late errors",
     weight: 4,
-    make: (g) => [signedStep(g, "execute_request", { code: `// @ts-nocheck\n${g.rng.pick(ODD_CELLS)}`, silent: g.rng.chance(0.2), store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: false })],
+    make: (g) => [
+      signedStep(g, "execute_request", {
+        code: `// @ts-nocheck\n${g.rng.pick(ODD_CELLS)}`,
+        silent: g.rng.chance(0.2),
+        store_history: true,
+        user_expressions: {},
+        allow_stdin: false,
+        stop_on_error: false,
+      }),
+    ],
   },
   {
     name: "counted-execute",
@@ -516,7 +639,14 @@ export const CASES = [
     make: (g) => {
       const id = g.id("signed");
       g.counted.add(id);
-      return [signedStep(g, "execute_request", { code: countedCode(id), silent: g.rng.chance(0.2), store_history: g.rng.chance(0.5), user_expressions: {}, allow_stdin: false, stop_on_error: false }, { id, remember: true })];
+      return [
+        signedStep(
+          g,
+          "execute_request",
+          { code: countedCode(id), silent: g.rng.chance(0.2), store_history: g.rng.chance(0.5), user_expressions: {}, allow_stdin: false, stop_on_error: false },
+          { id, remember: true },
+        ),
+      ];
     },
   },
   {
@@ -527,11 +657,7 @@ export const CASES = [
       const r = g.pickReplay();
       if (r === undefined) return [];
       const channel = g.rng.chance(0.6) ? r.channel : g.replayChannel(r);
-      const frames = g.rng.pick([
-        () => r.frames,
-        () => [g.rng.bytes(1 + g.rng.int(20)), ...r.frames],
-        () => [...r.frames.slice(0, 6), g.rng.bytes(g.rng.int(100))],
-      ])();
+      const frames = g.rng.pick([() => r.frames, () => [g.rng.bytes(1 + g.rng.int(20)), ...r.frames], () => [...r.frames.slice(0, 6), g.rng.bytes(g.rng.int(100))]])();
       return [{ channel, frames, replayOf: r.id }];
     },
   },
@@ -602,7 +728,8 @@ export const CASES = [
   },
   {
     name: "heartbeat-malformed",
-    about: "to the heartbeat port (no key needed), one message without the REQ envelope's empty frame, or random bytes over TCP (read as ZMTP 1.0 frames): once ended the kernel's echo for good (a REP socket); the echo must go on",
+    about:
+      "to the heartbeat port (no key needed), one message without the REQ envelope's empty frame, or random bytes over TCP (read as ZMTP 1.0 frames): once ended the kernel's echo for good (a REP socket); the echo must go on",
     weight: 1,
     make: (g) =>
       g.rng.chance(0.5)
@@ -617,13 +744,15 @@ export const CASES = [
   },
   {
     name: "compile-depth",
-    about: "a cell nesting `x[`, `f(`, `{a:`, `` `${ `` or `A<` 4,999 deep (`x[` from 3,500): oxc-parser once overflowed the native stack under the compiler's old 5,000 guard (SIGSEGV); now refused past 2,500, and the compile worker's stack is raised",
+    about:
+      "a cell nesting `x[`, `f(`, `{a:`, `` `${ `` or `A<` 4,999 deep (`x[` from 3,500): oxc-parser once overflowed the native stack under the compiler's old 5,000 guard (SIGSEGV); now refused past 2,500, and the compile worker's stack is raised",
     weight: 1,
     make: (g) => [signedStep(g, "execute_request", { code: `// @ts-nocheck\n${g.rng.pick(["x[", "f(", "{a:", "`${", "A<"]).repeat(4999)}`, stop_on_error: false })],
   },
   {
     name: "checker-killers",
-    about: "code reaching the type checker (a completion, an inspection, a checked cell) that once ended it for the session (the kernel keeps such code from it now): a lone UTF-16 surrogate (TypeScript 7's JSON decoder panics), `{a:` nested 5,000 deep or more (a stack overflow); or 10,000 nested `A<`, which keep its process busy for minutes (the kernel then cannot shut down, and the process outlives a killed kernel)",
+    about:
+      "code reaching the type checker (a completion, an inspection, a checked cell) that once ended it for the session (the kernel keeps such code from it now): a lone UTF-16 surrogate (TypeScript 7's JSON decoder panics), `{a:` nested 5,000 deep or more (a stack overflow); or 10,000 nested `A<`, which keep its process busy for minutes (the kernel then cannot shut down, and the process outlives a killed kernel)",
     weight: 1,
     make: (g) => {
       // 6,000 deep: a cell the compiler refuses (over 5,000) is still sent to the checker.
@@ -643,7 +772,8 @@ export const CASES = [
   },
   {
     name: "completion-backtracking",
-    about: "complete/inspect at the end of a long run of name characters followed by one more character: the live-value regex was quadratic on the main thread; the kernel must answer at once",
+    about:
+      "complete/inspect at the end of a long run of name characters followed by one more character: the live-value regex was quadratic on the main thread; the kernel must answer at once",
     weight: 1,
     make: (g) => {
       const code = "a".repeat(200_000) + "!";
@@ -652,7 +782,8 @@ export const CASES = [
   },
   {
     name: "replay-to-control",
-    about: "a kernel_info_request or interrupt_request first sent on shell, replayed on control: the control thread once answered it again (it keeps its own signature history, and now learns what the main thread accepted)",
+    about:
+      "a kernel_info_request or interrupt_request first sent on shell, replayed on control: the control thread once answered it again (it keeps its own signature history, and now learns what the main thread accepted)",
     weight: 4,
     make: (g) => {
       const original = signedStep(g, g.rng.pick(["kernel_info_request", "interrupt_request"]), {}, { waitProcessed: true });
@@ -667,5 +798,4 @@ export const CASES = [
  * checks fail, or ends the kernel, until it is fixed; then it moves up into CASES).
  * `npm run fuzz -- --only NAME --count 6 --check-every 3` shows one of them.
  */
-export const KNOWN_CASES = [
-];
+export const KNOWN_CASES = [];

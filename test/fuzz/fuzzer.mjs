@@ -39,7 +39,20 @@ options:
 
 /** Reads the command line; throws on an unknown option. */
 export function parseArgs(argv) {
-  const o = { count: 10_000, seconds: 300, seed: Date.now() % 2 ** 31, checkEvery: 250, huge: undefined, only: undefined, known: false, typeCheck: true, log: undefined, json: undefined, quiet: false, help: false };
+  const o = {
+    count: 10_000,
+    seconds: 300,
+    seed: Date.now() % 2 ** 31,
+    checkEvery: 250,
+    huge: undefined,
+    only: undefined,
+    known: false,
+    typeCheck: true,
+    log: undefined,
+    json: undefined,
+    quiet: false,
+    help: false,
+  };
   const num = (name, v) => {
     const n = Number(v);
     if (v === undefined || !Number.isFinite(n) || n < 0) throw new Error(`${name} needs a number, not ${JSON.stringify(v)}\n\n${USAGE}`);
@@ -50,19 +63,45 @@ export function parseArgs(argv) {
     const [flag, inline] = a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
     const value = () => inline ?? argv[++i];
     switch (flag) {
-      case "--count": o.count = Math.floor(num(flag, value())); break;
-      case "--seconds": o.seconds = num(flag, value()); break;
-      case "--seed": o.seed = Math.floor(num(flag, value())); break;
-      case "--check-every": o.checkEvery = Math.max(1, Math.floor(num(flag, value()))); break;
-      case "--huge": o.huge = Math.floor(num(flag, value())); break;
-      case "--only": o.only = String(value()).split(",").filter(Boolean); break;
-      case "--known": o.known = true; break;
-      case "--no-type-check": o.typeCheck = false; break;
-      case "--log": o.log = value(); break;
-      case "--json": o.json = value(); break;
-      case "--quiet": o.quiet = true; break;
-      case "--help": case "-h": o.help = true; break;
-      default: throw new Error(`unknown option ${a}\n\n${USAGE}`);
+      case "--count":
+        o.count = Math.floor(num(flag, value()));
+        break;
+      case "--seconds":
+        o.seconds = num(flag, value());
+        break;
+      case "--seed":
+        o.seed = Math.floor(num(flag, value()));
+        break;
+      case "--check-every":
+        o.checkEvery = Math.max(1, Math.floor(num(flag, value())));
+        break;
+      case "--huge":
+        o.huge = Math.floor(num(flag, value()));
+        break;
+      case "--only":
+        o.only = String(value()).split(",").filter(Boolean);
+        break;
+      case "--known":
+        o.known = true;
+        break;
+      case "--no-type-check":
+        o.typeCheck = false;
+        break;
+      case "--log":
+        o.log = value();
+        break;
+      case "--json":
+        o.json = value();
+        break;
+      case "--quiet":
+        o.quiet = true;
+        break;
+      case "--help":
+      case "-h":
+        o.help = true;
+        break;
+      default:
+        throw new Error(`unknown option ${a}\n\n${USAGE}`);
     }
   }
   return o;
@@ -98,16 +137,17 @@ export function makeRng(seed) {
 function rawTcp(host, port, bytes) {
   return /** @type {Promise<void>} */ (
     new Promise((resolve) => {
-    const s = connect({ host, port });
-    const done = () => {
-      s.destroy();
-      resolve();
-    };
-    s.setTimeout(1000, done);
-    s.once("error", done);
-    s.once("close", done);
-    s.once("connect", () => s.write(bytes, () => setTimeout(done, 5)));
-  }));
+      const s = connect({ host, port });
+      const done = () => {
+        s.destroy();
+        resolve();
+      };
+      s.setTimeout(1000, done);
+      s.once("error", done);
+      s.once("close", done);
+      s.once("connect", () => s.write(bytes, () => setTimeout(done, 5)));
+    })
+  );
 }
 
 /**
@@ -200,7 +240,12 @@ export async function runFuzz(o, say = () => {}) {
     forgedMessage(k) {
       const id = g.id("forged");
       const type = rng.pick(["execute_request", "execute_request", "execute_request", "shutdown_request", "interrupt_request", "kernel_info_request", "input_reply"]);
-      const content = type === "execute_request" ? { code: FORGED_CODE, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: false } : type === "input_reply" ? { value: "forged", status: "ok" } : { restart: false };
+      const content =
+        type === "execute_request"
+          ? { code: FORGED_CODE, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: false }
+          : type === "input_reply"
+            ? { value: "forged", status: "ok" }
+            : { restart: false };
       return { id, frames: messageFrames(k, { header: g.header(type, id), content }) };
     },
     pickReplay() {
@@ -212,7 +257,9 @@ export async function runFuzz(o, say = () => {}) {
      * the control thread answers those from a history of its own (KNOWN_CASES, --known).
      */
     replayChannel(r) {
-      const others = ["shell", "control", "stdin"].filter((c) => c !== r.channel && (c !== "control" || o.known || !["kernel_info_request", "interrupt_request", "shutdown_request"].includes(r.type)));
+      const others = ["shell", "control", "stdin"].filter(
+        (c) => c !== r.channel && (c !== "control" || o.known || !["kernel_info_request", "interrupt_request", "shutdown_request"].includes(r.type)),
+      );
       return rng.pick(others);
     },
   };
@@ -258,7 +305,10 @@ export async function runFuzz(o, say = () => {}) {
         id,
         keep: true,
         expect: { reply: "one", iopub: "any" },
-        frames: messageFrames(key, { header: g.header("execute_request", id), content: { code: "// @ts-nocheck\nawait input('fuzz> ')", silent: false, store_history: false, user_expressions: {}, allow_stdin: true, stop_on_error: false } }),
+        frames: messageFrames(key, {
+          header: g.header("execute_request", id),
+          content: { code: "// @ts-nocheck\nawait input('fuzz> ')", silent: false, store_history: false, user_expressions: {}, allow_stdin: true, stop_on_error: false },
+        }),
       });
       const asked = await waitFor(() => client.inputRequests.has(id) || t.replies.length > 0, 60_000);
       if (!kernel.alive()) return;
@@ -298,7 +348,11 @@ export async function runFuzz(o, say = () => {}) {
       const result = t.iopub.find((m) => m.type === "execute_result")?.content?.data?.["text/plain"];
       // A value that is not a string comes back as its JSON (kernel.ts, input_reply).
       const expected = inspect(typeof value === "string" ? value : JSON.stringify(value));
-      return check("input(): the cell gets the signed answer", reply.status === "ok" && result === expected, `${id}: reply ${reply.status}${reply.ename ? ` ${reply.ename}: ${reply.evalue}` : ""}, result ${result}, expected ${expected}`);
+      return check(
+        "input(): the cell gets the signed answer",
+        reply.status === "ok" && result === expected,
+        `${id}: reply ${reply.status}${reply.ename ? ` ${reply.ename}: ${reply.evalue}` : ""}, result ${result}, expected ${expected}`,
+      );
     },
   };
 
@@ -361,23 +415,42 @@ export async function runFuzz(o, say = () => {}) {
     // Shell requests run in order: this reply comes after every earlier shell message's.
     const shellInfo = await request("shell", "kernel_info_request", {}, 60_000);
     const gone = () => (kernel.alive() ? "" : `; the kernel died (exit code ${kernel.child.exitCode}, signal ${kernel.child.signalCode}; log: ${logFile})`);
-    if (!check("kernel_info_request on shell", shellInfo?.replies[0]?.content.status === "ok" && shellInfo.replies[0].type === "kernel_info_reply", shellInfo === null ? `no reply and idle within 60 s${gone()}` : JSON.stringify(shellInfo.replies[0]).slice(0, 200))) {
+    if (
+      !check(
+        "kernel_info_request on shell",
+        shellInfo?.replies[0]?.content.status === "ok" && shellInfo.replies[0].type === "kernel_info_reply",
+        shellInfo === null ? `no reply and idle within 60 s${gone()}` : JSON.stringify(shellInfo.replies[0]).slice(0, 200),
+      )
+    ) {
       fatal = !kernel.alive() || shellInfo === null;
       if (fatal) return;
     }
     const controlInfo = await request("control", "kernel_info_request", {}, 10_000);
-    check("kernel_info_request on control", controlInfo?.replies[0]?.content.status === "ok", controlInfo === null ? "no reply within 10 s" : JSON.stringify(controlInfo.replies[0]).slice(0, 200));
+    check(
+      "kernel_info_request on control",
+      controlInfo?.replies[0]?.content.status === "ok",
+      controlInfo === null ? "no reply within 10 s" : JSON.stringify(controlInfo.replies[0]).slice(0, 200),
+    );
     const ping = rng.bytes(16);
     check("heartbeat echoes", await client.heartbeat(ping, 5000), "no echo within 5 s");
     let exec;
     for (let attempt = 0; attempt < 2; attempt++) {
-      exec = await request("shell", "execute_request", { code: "1 + 1", silent: false, store_history: true, user_expressions: CHECK_EXPRESSIONS, allow_stdin: false, stop_on_error: false }, 60_000);
+      exec = await request(
+        "shell",
+        "execute_request",
+        { code: "1 + 1", silent: false, store_history: true, user_expressions: CHECK_EXPRESSIONS, allow_stdin: false, stop_on_error: false },
+        60_000,
+      );
       // An interrupt the fuzz sent may land on this cell: once more then.
       if (exec?.replies[0]?.content.ename !== "KeyboardInterrupt") break;
     }
     const reply = exec?.replies[0]?.content;
     const result = exec?.iopub.find((m) => m.type === "execute_result")?.content?.data?.["text/plain"];
-    check("execute 1 + 1 gives 2", reply?.status === "ok" && result === "2", exec === null ? "no reply and idle within 60 s" : `reply ${JSON.stringify(reply).slice(0, 300)}, result ${result}`);
+    check(
+      "execute 1 + 1 gives 2",
+      reply?.status === "ok" && result === "2",
+      exec === null ? "no reply and idle within 60 s" : `reply ${JSON.stringify(reply).slice(0, 300)}, result ${result}`,
+    );
     const expr = (name) => {
       const e = reply?.user_expressions?.[name];
       return e?.status === "ok" ? Number(e.data["text/plain"]) : NaN;
@@ -395,9 +468,18 @@ export async function runFuzz(o, say = () => {}) {
     }
     if (o.typeCheck) {
       // A checked cell with a type error is refused: the type checker is still there.
-      const typed = await request("shell", "execute_request", { code: 'const __fuzzTyped: number = "not a number";', silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false }, 60_000);
+      const typed = await request(
+        "shell",
+        "execute_request",
+        { code: 'const __fuzzTyped: number = "not a number";', silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false },
+        60_000,
+      );
       const r = typed?.replies[0]?.content;
-      check("the type checker still refuses a type error", r?.status === "error" && r.ename === "TSError", typed === null ? "no reply within 60 s" : `reply ${JSON.stringify(r).slice(0, 200)}`);
+      check(
+        "the type checker still refuses a type error",
+        r?.status === "error" && r.ename === "TSError",
+        typed === null ? "no reply within 60 s" : `reply ${JSON.stringify(r).slice(0, 200)}`,
+      );
     }
     // Control requests are handled beside the shell queue: their replies may trail a moment.
     await waitFor(() => [...client.tracked.values()].every((t) => t.expect.reply !== "one" || t.sentAt >= upTo || t.replies.length > 0), 10_000);
@@ -491,7 +573,8 @@ export function formatSummary(s) {
     `kernel exit: ${s.kernelExit === null ? "-" : `code ${s.kernelExit.code}${s.kernelExit.signal ? `, signal ${s.kernelExit.signal}` : ""}`}`,
     `checks: ${s.checks.passed} passed, ${s.checks.failed} failed`,
   ];
-  if (s.failures.length > 0) lines.push("", "failures:", ...s.failures.slice(0, 30).map((f) => `  ${f}`), ...(s.failures.length > 30 ? [`  ... and ${s.failures.length - 30} more`] : []));
+  if (s.failures.length > 0)
+    lines.push("", "failures:", ...s.failures.slice(0, 30).map((f) => `  ${f}`), ...(s.failures.length > 30 ? [`  ... and ${s.failures.length - 30} more`] : []));
   if (s.logFile !== null) lines.push(`kernel log: ${s.logFile}`);
   return lines.join("\n");
 }

@@ -46,11 +46,15 @@ export function messageFrames(key, m) {
 /** `n` ports that were free on 127.0.0.1 a moment ago (as jupyter_client picks them). */
 export async function freePorts(n) {
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise((resolve, reject) => {
-      const s = createServer();
-      s.once("error", reject);
-      s.listen(0, IP, () => resolve(s));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise((resolve, reject) => {
+          const s = createServer();
+          s.once("error", reject);
+          s.listen(0, IP, () => resolve(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => s.address().port);
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
@@ -64,11 +68,26 @@ export async function freePorts(n) {
  */
 export async function startKernel(o) {
   const [shell_port, iopub_port, stdin_port, control_port, hb_port] = await freePorts(5);
-  const info = { transport: "tcp", ip: IP, shell_port, iopub_port, stdin_port, control_port, hb_port, key: o.key.toString("utf8"), signature_scheme: "hmac-sha256", kernel_name: "asyncio-ts" };
+  const info = {
+    transport: "tcp",
+    ip: IP,
+    shell_port,
+    iopub_port,
+    stdin_port,
+    control_port,
+    hb_port,
+    key: o.key.toString("utf8"),
+    signature_scheme: "hmac-sha256",
+    kernel_name: "asyncio-ts",
+  };
   const file = join(o.dir, "kernel-fuzz.json");
   writeFileSync(file, JSON.stringify(info, null, 2));
   const log = openSync(o.logFile, "a");
-  const child = spawn(o.node ?? process.execPath, [join(o.root, "dist", "cli", "main.js"), "kernel", "-f", file], { cwd: o.dir, stdio: ["ignore", log, log], env: o.env ?? process.env });
+  const child = spawn(o.node ?? process.execPath, [join(o.root, "dist", "cli", "main.js"), "kernel", "-f", file], {
+    cwd: o.dir,
+    stdio: ["ignore", log, log],
+    env: o.env ?? process.env,
+  });
   closeSync(log);
   /** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} */
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));

@@ -169,7 +169,12 @@ describe.skipIf(!PYTHON3 || process.platform !== "linux")("npm start on a fresh 
       expect(family.filter(alive).map((pid) => `${pid} ${cmdline(pid)}`)).toEqual([]);
       expect(await portBound(Number(s.url.port))).toBe(false);
       expect(s.out()).not.toMatch(NOISE);
-      expect(s.out().split("\n").filter((l) => l.length > 500)).toEqual([]); // no minified JavaScript
+      expect(
+        s
+          .out()
+          .split("\n")
+          .filter((l) => l.length > 500),
+      ).toEqual([]); // no minified JavaScript
       console.log(`npm start on a fresh copy (build, fence, register, start): URL after ${startMs} ms`);
     } finally {
       stopGroup(s.child);
@@ -234,7 +239,11 @@ describe.skipIf(!PYTHON3 || process.platform !== "linux")("npm start on a fresh 
     await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
     const port = (busy.address() as { port: number }).port;
     try {
-      const r = spawnSync("node", [join(copy, "scripts", "start.mjs"), "--no-browser", "--port", String(port)], { cwd: copy, encoding: "utf8", env: { ...process.env, ASYNCIO_TS_JUPYTER: "venv" } });
+      const r = spawnSync("node", [join(copy, "scripts", "start.mjs"), "--no-browser", "--port", String(port)], {
+        cwd: copy,
+        encoding: "utf8",
+        env: { ...process.env, ASYNCIO_TS_JUPYTER: "venv" },
+      });
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(`port ${port} is in use`);
     } finally {

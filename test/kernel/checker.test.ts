@@ -32,7 +32,9 @@ describe("TypeChecker: checking cells", () => {
   afterAll(() => checker.close());
 
   it("reports a wrong assignment with its line, column, code and message", async () => {
-    expect(await check('const a = 1;\nconst n: number = "x";')).toEqual([{ line: 2, column: 7, code: "TS2322", message: "Type 'string' is not assignable to type 'number'.", category: "error" }]);
+    expect(await check('const a = 1;\nconst n: number = "x";')).toEqual([
+      { line: 2, column: 7, code: "TS2322", message: "Type 'string' is not assignable to type 'number'.", category: "error" },
+    ]);
   });
 
   it("knows the types of values made in earlier cells: setResult(42) on a Future<string>", async () => {
@@ -54,9 +56,15 @@ describe("TypeChecker: checking cells", () => {
   });
 
   it("keeps the classes, generics, interfaces, enums and namespaces of earlier cells, as values and as types", async () => {
-    expect(await check("class Box<T> { constructor(public v: T) {} }\ninterface Pt { x: number }\nenum Color { Red, Green }\nnamespace NS { export type T = string; }")).toEqual([]);
-    expect(await check('const b: Box<string> = new Box("s");\nconst p: Pt = { x: 1 };\nconst c: Color.Red = Color.Red;\nconst t: NS.T = b.v;\nconst f2: asyncio.Future<number> = new asyncio.Future<number>();')).toEqual([]);
-    expect(await check("const wrong: Box<number> = new Box(\"s\");")).toEqual([expect.objectContaining({ code: "TS2322" })]);
+    expect(await check("class Box<T> { constructor(public v: T) {} }\ninterface Pt { x: number }\nenum Color { Red, Green }\nnamespace NS { export type T = string; }")).toEqual(
+      [],
+    );
+    expect(
+      await check(
+        'const b: Box<string> = new Box("s");\nconst p: Pt = { x: 1 };\nconst c: Color.Red = Color.Red;\nconst t: NS.T = b.v;\nconst f2: asyncio.Future<number> = new asyncio.Future<number>();',
+      ),
+    ).toEqual([]);
+    expect(await check('const wrong: Box<number> = new Box("s");')).toEqual([expect.objectContaining({ code: "TS2322" })]);
   });
 
   it("does not accept a cell with an error: its names stay unknown to later cells", async () => {

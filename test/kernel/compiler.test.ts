@@ -4,7 +4,17 @@
 import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import usingCtx from "@oxc-project/runtime/helpers/usingCtx";
-import { CellSyntaxError, HELPERS_GLOBAL, IMPORT_FUNCTION, MAX_COMPILE_DEPTH, MAX_PARSE_DEPTH, RESULT_KEY, bracketDepth, compileCell, isComplete } from "../../src/kernel/compiler.js";
+import {
+  CellSyntaxError,
+  HELPERS_GLOBAL,
+  IMPORT_FUNCTION,
+  MAX_COMPILE_DEPTH,
+  MAX_PARSE_DEPTH,
+  RESULT_KEY,
+  bracketDepth,
+  compileCell,
+  isComplete,
+} from "../../src/kernel/compiler.js";
 import { CompileService } from "../../src/kernel/compile-service.js";
 import { StackFormatter } from "../../src/kernel/stacks.js";
 
@@ -107,7 +117,11 @@ describe("Cells", () => {
 
   it("strip what only types say: annotations, `!`, `as`, `satisfies`, generics, declare", async () => {
     const s = session();
-    expect(await s.run("declare const d: number;\nlet x!: number;\nconst o = { a: 1 } satisfies Record<string, number>;\nconst id = <T,>(v: T): T => v;\n[typeof d, x, (o.a as number) + id<number>(1)]")).toEqual(["undefined", undefined, 2]);
+    expect(
+      await s.run(
+        "declare const d: number;\nlet x!: number;\nconst o = { a: 1 } satisfies Record<string, number>;\nconst id = <T,>(v: T): T => v;\n[typeof d, x, (o.a as number) + id<number>(1)]",
+      ),
+    ).toEqual(["undefined", undefined, 2]);
   });
 
   it("report syntax errors with the cell's line and column", () => {
@@ -132,7 +146,11 @@ describe("Line mapping", () => {
   it("maps frames back to cell lines, across removed type declarations and rewritten declarations", async () => {
     const s = session();
     expect(await s.traceback("const a = 1;\ninterface X {\n  a: 1;\n}\nthrow new Error('line five');")).toEqual(["Error: line five", "    at Cell In[1], line 5"]);
-    expect(await s.traceback('import * as m from "m";\nconst { p }: {\n  p: number;\n} = { p: 1 };\nfunction f() {\n  throw new Error("six");\n}\nf()')).toEqual(["Error: six", "    at f (Cell In[2], line 6)", "    at Cell In[2], line 8"]);
+    expect(await s.traceback('import * as m from "m";\nconst { p }: {\n  p: number;\n} = { p: 1 };\nfunction f() {\n  throw new Error("six");\n}\nf()')).toEqual([
+      "Error: six",
+      "    at f (Cell In[2], line 6)",
+      "    at Cell In[2], line 8",
+    ]);
   });
 
   it("a frame on the cell's first line maps too (the wrapper shares that line)", async () => {
@@ -149,7 +167,8 @@ describe("is_complete", () => {
   });
 
   it("invalid where no more input can: an unterminated string literal, any other syntax error", () => {
-    for (const code of ["}", 'const s = "abc', "const s = 'abc", "const r = /abc", "const = 1;", "1 +* 2", "1 )\nconst y = 2;"]) expect(isComplete(code).status, code).toBe("invalid");
+    for (const code of ["}", 'const s = "abc', "const s = 'abc", "const r = /abc", "const = 1;", "1 +* 2", "1 )\nconst y = 2;"])
+      expect(isComplete(code).status, code).toBe("invalid");
   });
 
   it("complete when it parses", () => {
@@ -183,7 +202,12 @@ describe("is_complete", () => {
     expect(() => compileCell("[".repeat(MAX_COMPILE_DEPTH) + "]".repeat(MAX_COMPILE_DEPTH))).not.toThrow();
     // Every form the fuzzer found crashing the parser below the old 5,000 limit, at the limit.
     const half = MAX_COMPILE_DEPTH / 2;
-    for (const [open, close, n] of [["x[", "]", MAX_COMPILE_DEPTH], ["f(", ")", MAX_COMPILE_DEPTH], ["({a:", "})", half], ["`${", "}`", MAX_COMPILE_DEPTH]] as const) {
+    for (const [open, close, n] of [
+      ["x[", "]", MAX_COMPILE_DEPTH],
+      ["f(", ")", MAX_COMPILE_DEPTH],
+      ["({a:", "})", half],
+      ["`${", "}`", MAX_COMPILE_DEPTH],
+    ] as const) {
       expect(() => compileCell(open.repeat(n) + "1" + close.repeat(n)), open).not.toThrow();
     }
     for (const n of [MAX_COMPILE_DEPTH + 1, 10_000, 100_000]) {

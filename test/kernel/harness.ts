@@ -20,10 +20,12 @@ export function connect(transport: InMemoryTransport, signer: Signer) {
     },
     /** Messages (type and content) with `parent` as their parent, in order. */
     of(parent: Message): Out[] {
-      return received.filter((r) => (r.msg.parent_header as { msg_id?: string }).msg_id === parent.header.msg_id).map((r) => ({ channel: r.channel, type: r.msg.header.msg_type, content: r.msg.content }));
+      return received
+        .filter((r) => (r.msg.parent_header as { msg_id?: string }).msg_id === parent.header.msg_id)
+        .map((r) => ({ channel: r.channel, type: r.msg.header.msg_type, content: r.msg.content }));
     },
     async until(parent: Message, pred: (types: string[]) => boolean, timeoutMs = 5000): Promise<Out[]> {
-      for (const start = Date.now(); Date.now() - start < timeoutMs; ) {
+      for (const start = Date.now(); Date.now() - start < timeoutMs;) {
         if (pred(client.of(parent).map((m) => m.type))) return client.of(parent);
         await new Promise((r) => setTimeout(r, 2));
       }
@@ -38,7 +40,12 @@ export function connect(transport: InMemoryTransport, signer: Signer) {
     },
     /** Runs `code`; `metadata` is the request's (JupyterLab sends `{ cellId }`). */
     async execute(code: string, extra: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}) {
-      const msg = client.send("shell", "execute_request", { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true, ...extra }, metadata);
+      const msg = client.send(
+        "shell",
+        "execute_request",
+        { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true, ...extra },
+        metadata,
+      );
       const out = await client.done(msg);
       const of = (type: string) => out.find((m) => m.type === type)?.content;
       return {

@@ -168,7 +168,13 @@ describe("Errors", () => {
   it("a frame inside a multi-line expression names the line it is on", async () => {
     const { client } = await startKernel();
     const r = await client.execute("const values = [1, 2].map(\n  (x) =>\n    x > 1\n      ? (() => { throw new RangeError('two') })()\n      : x,\n);");
-    expect(r.error!["traceback"]).toEqual(["RangeError: two", "    at Cell In[1], line 4", "    at Cell In[1], line 4", "    at Array.map (<anonymous>)", "    at Cell In[1], line 1"]);
+    expect(r.error!["traceback"]).toEqual([
+      "RangeError: two",
+      "    at Cell In[1], line 4",
+      "    at Cell In[1], line 4",
+      "    at Array.map (<anonymous>)",
+      "    at Cell In[1], line 1",
+    ]);
   });
 
   it("the library's frames are shown as asyncio-ts/<module>.ts:<line>, not as paths of its build", async () => {
@@ -190,11 +196,16 @@ describe("Errors", () => {
 });
 
 describe("Values whose every access throws (the fuzzer's known-hostile-cell): the kernel answers and goes on", () => {
-  const HOSTILE = "const p: any = new Proxy({}, { get() { throw p; }, has() { throw p; }, ownKeys() { throw p; }, getPrototypeOf() { throw p; }, getOwnPropertyDescriptor() { throw p; } });";
+  const HOSTILE =
+    "const p: any = new Proxy({}, { get() { throw p; }, has() { throw p; }, ownKeys() { throw p; }, getPrototypeOf() { throw p; }, getOwnPropertyDescriptor() { throw p; } });";
   const cases: [string, string, Record<string, unknown>][] = [
     ["a Proxy that throws itself, thrown", `${HOSTILE} throw p;`, { ename: "Error", evalue: "<unprintable value>", traceback: ["Uncaught <unprintable value>"] }],
     ["the same Proxy as the cell's result", `${HOSTILE} p`, { ename: "Error", evalue: "<unprintable value>" }],
-    ["an error whose stack getter throws it", "const e = new Error('x'); Object.defineProperty(e, 'stack', { get() { throw e; } }); throw e;", { ename: "Error", evalue: "x", traceback: ["Error: x"] }],
+    [
+      "an error whose stack getter throws it",
+      "const e = new Error('x'); Object.defineProperty(e, 'stack', { get() { throw e; } }); throw e;",
+      { ename: "Error", evalue: "x", traceback: ["Error: x"] },
+    ],
     ["a Proxy whose every read throws, thrown", "throw new Proxy({}, { get() { throw new Error('trap'); } });", { ename: "Error", evalue: "<unprintable value>" }],
     ["an object String() cannot convert", "throw Object.create(null);", { ename: "Error", evalue: "[Object: null prototype] {}" }],
     ["a bundle that cannot be sent", "const b: any = {}; b.self = b; ({ _repr_mimebundle_: () => ({ 'text/plain': b }) })", { ename: "TypeError" }],
@@ -212,14 +223,39 @@ describe("Values whose every access throws (the fuzzer's known-hostile-cell): th
   it("thrown where no cell catches it (a timer, a microtask): shown under the cell, never thrown from the handler", async () => {
     const { client, language } = await startKernel();
     const first = await client.execute("1");
-    const trap = new Proxy({}, { get() { throw new Error("trap"); } });
-    const self: object = new Proxy({}, { get() { throw self; }, getPrototypeOf() { throw self; }, ownKeys() { throw self; } });
+    const trap = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error("trap");
+        },
+      },
+    );
+    const self: object = new Proxy(
+      {},
+      {
+        get() {
+          throw self;
+        },
+        getPrototypeOf() {
+          throw self;
+        },
+        ownKeys() {
+          throw self;
+        },
+      },
+    );
     // What the process's uncaughtException and unhandledRejection handlers call (src/cli/kernel.ts).
     language.reportUncaught(trap, "uncaughtException");
     language.reportUncaught(Object.create(null), "uncaughtException");
     language.reportUncaught(self, "unhandledRejection");
     await client.until(first.msg, () => client.of(first.msg).filter((m) => m.type === "error").length === 3);
-    expect(client.of(first.msg).filter((m) => m.type === "error").map((m) => m.content["traceback"])).toEqual([
+    expect(
+      client
+        .of(first.msg)
+        .filter((m) => m.type === "error")
+        .map((m) => m.content["traceback"]),
+    ).toEqual([
       ["Uncaught exception", "Uncaught <unprintable value>"],
       ["Uncaught exception", "Uncaught [Object: null prototype] {}"],
       ["Unhandled promise rejection", "Uncaught <unprintable value>"],
@@ -243,7 +279,9 @@ describe("The loop's reports (the asyncio logger) under the cell that scheduled 
     const first = await client.execute('import * as asyncio from "asyncio";\nasyncio.getEventLoop().callLater(0.05, () => {\n  throw new Error("late failure");\n});\nundefined');
     const second = await client.execute("1 + 1");
     await client.until(first.msg, hasStderr(client, first.msg, "late failure"));
-    expect(stderrOf(client, first.msg)).toMatch(/^ERROR:asyncio:Exception in callback <anonymous>\(\)\nhandle: <TimerHandle when=[\d.]+ <anonymous>\(\)>\nError: late failure\n {4}at Cell In\[1\], line 3\n$/);
+    expect(stderrOf(client, first.msg)).toMatch(
+      /^ERROR:asyncio:Exception in callback <anonymous>\(\)\nhandle: <TimerHandle when=[\d.]+ <anonymous>\(\)>\nError: late failure\n {4}at Cell In\[1\], line 3\n$/,
+    );
     // Not an error output: the cell itself succeeded, as in ipykernel.
     expect(client.of(first.msg).some((m) => m.type === "error")).toBe(false);
     expect(client.of(second.msg).some((m) => m.type === "stream")).toBe(false);
@@ -255,7 +293,9 @@ describe("The loop's reports (the asyncio logger) under the cell that scheduled 
     const soon = await client.execute('asyncio.getEventLoop().callSoon(() => { throw new RangeError("soon") });\nawait asyncio.sleep(0.01);');
     expect(stderrOf(client, soon.msg)).toMatch(/^ERROR:asyncio:Exception in callback <anonymous>\(\)\n.*\nRangeError: soon\n {4}at Cell In\[2\], line 1\n$/);
     // The loop's iterations run outside any cell: the report is still the cell's.
-    const own = await client.execute('const own = asyncio.newEventLoop();\nown.callSoon(() => { throw new Error("on a loop of its own") });\nawait own.runUntilComplete(own.createTask(asyncio.sleep(0.01)));\nown.close();');
+    const own = await client.execute(
+      'const own = asyncio.newEventLoop();\nown.callSoon(() => { throw new Error("on a loop of its own") });\nawait own.runUntilComplete(own.createTask(asyncio.sleep(0.01)));\nown.close();',
+    );
     expect(stderrOf(client, own.msg)).toContain("ERROR:asyncio:Exception in callback <anonymous>()\n");
     expect(stderrOf(client, own.msg)).toContain("Error: on a loop of its own\n    at Cell In[3], line 2\n");
     const server = await client.execute(
@@ -263,7 +303,9 @@ describe("The loop's reports (the asyncio logger) under the cell that scheduled 
     );
     await client.execute('const [, w] = await asyncio.openConnection("127.0.0.1", port);\nw.write("x");');
     await client.until(server.msg, hasStderr(client, server.msg, "protocol failed"));
-    expect(stderrOf(client, server.msg)).toMatch(/^ERROR:asyncio:Fatal error: protocol\.dataReceived\(\) call failed\.\n(.*\n)*Error: protocol failed\n {4}at Fails\.dataReceived \(Cell In\[4\], line 1\)\n/);
+    expect(stderrOf(client, server.msg)).toMatch(
+      /^ERROR:asyncio:Fatal error: protocol\.dataReceived\(\) call failed\.\n(.*\n)*Error: protocol failed\n {4}at Fails\.dataReceived \(Cell In\[4\], line 1\)\n/,
+    );
     await client.execute("w.close(); srv.close(); await srv.waitClosed();");
   });
 
@@ -271,19 +313,25 @@ describe("The loop's reports (the asyncio logger) under the cell that scheduled 
     const { client } = await startKernel();
     v8.setFlagsFromString("--expose-gc");
     const gc = vm.runInNewContext("gc") as () => void;
-    const first = await client.execute('import * as asyncio from "asyncio";\nasyncio.createTask(async () => {\n  throw new Error("nobody asked");\n});\nawait asyncio.sleep(0);\nundefined');
+    const first = await client.execute(
+      'import * as asyncio from "asyncio";\nasyncio.createTask(async () => {\n  throw new Error("nobody asked");\n});\nawait asyncio.sleep(0);\nundefined',
+    );
     const second = await client.execute("2");
     for (let i = 0; i < 50 && !stderrOf(client, first.msg).includes("nobody asked"); i++) {
       gc();
       await new Promise((r) => setTimeout(r, 10));
     }
-    expect(stderrOf(client, first.msg)).toMatch(/^ERROR:asyncio:Task exception was never retrieved\nfuture: <Task finished .*exception=Error\('nobody asked'\)>\nError: nobody asked\n {4}at Cell In\[1\], line 3\n$/);
+    expect(stderrOf(client, first.msg)).toMatch(
+      /^ERROR:asyncio:Task exception was never retrieved\nfuture: <Task finished .*exception=Error\('nobody asked'\)>\nError: nobody asked\n {4}at Cell In\[1\], line 3\n$/,
+    );
     expect(client.of(second.msg).some((m) => m.type === "stream")).toBe(false);
   });
 
   it("a slow callback in debug mode: the warning under the cell that scheduled it", async () => {
     const { client, loop } = await startKernel();
-    const r = await client.execute('import * as asyncio from "asyncio";\nconst loop = asyncio.getEventLoop();\nloop.setDebug(true);\nloop.callSoon(function slow() { const end = performance.now() + 120; while (performance.now() < end) {} });\nawait asyncio.sleep(0.01);\nloop.setDebug(false);');
+    const r = await client.execute(
+      'import * as asyncio from "asyncio";\nconst loop = asyncio.getEventLoop();\nloop.setDebug(true);\nloop.callSoon(function slow() { const end = performance.now() + 120; while (performance.now() < end) {} });\nawait asyncio.sleep(0.01);\nloop.setDebug(false);',
+    );
     expect(loop.getDebug()).toBe(false);
     expect(stderrOf(client, r.msg)).toMatch(/^WARNING:asyncio:Executing <Handle slow\(\) created at .*> took 0\.1\d\d seconds\n$/);
   });
@@ -310,7 +358,9 @@ describe("asyncio.run in a cell (issue 12)", () => {
 
   it("runs main to completion on the kernel's own loop; the cell's result is main's, and the loop stays open", async () => {
     const { client, loop } = await startKernel();
-    await client.execute('import * as asyncio from "asyncio";\nconst kernelLoop = asyncio.getEventLoop();\nasync function main() {\n  console.log("on the kernel\'s loop:", asyncio.getRunningLoop() === kernelLoop);\n  await asyncio.sleep(0.01);\n  return "main\'s result";\n}');
+    await client.execute(
+      'import * as asyncio from "asyncio";\nconst kernelLoop = asyncio.getEventLoop();\nasync function main() {\n  console.log("on the kernel\'s loop:", asyncio.getRunningLoop() === kernelLoop);\n  await asyncio.sleep(0.01);\n  return "main\'s result";\n}',
+    );
     const byFunction = await client.execute("asyncio.run(main)");
     expect(byFunction.result).toBe(`"main's result"`);
     expect(byFunction.out.filter((m) => m.type === "stream").map((m) => m.content["text"])).toEqual(["on the kernel's loop: true\n"]);
@@ -328,7 +378,7 @@ describe("asyncio.run in a cell (issue 12)", () => {
     const r = await client.execute(
       'await asyncio.run(async () => {\n  asyncio.createTask(async () => {\n    try { await asyncio.sleep(10); } finally { log.push("main\'s task cleaned up"); }\n  });\n  await asyncio.sleep(0);\n});\n[log, other.done()]',
     );
-    expect(r.result).toBe("[ [ \"main's task cleaned up\" ], false ]");
+    expect(r.result).toBe('[ [ "main\'s task cleaned up" ], false ]');
     await client.execute("other.cancel();");
   });
 
@@ -346,7 +396,9 @@ describe("asyncio.run in a cell (issue 12)", () => {
 
   it("still refuses on any other running loop, as Python's does", async () => {
     const { client } = await startKernel();
-    const r = await client.execute('import * as asyncio from "asyncio";\nconst own = asyncio.newEventLoop();\ntry {\n  await own.runUntilComplete(own.createTask(async () => asyncio.run(async () => 1)));\n} finally {\n  own.close();\n}');
+    const r = await client.execute(
+      'import * as asyncio from "asyncio";\nconst own = asyncio.newEventLoop();\ntry {\n  await own.runUntilComplete(own.createTask(async () => asyncio.run(async () => 1)));\n} finally {\n  own.close();\n}',
+    );
     expect(r.error).toMatchObject({ evalue: "asyncio.run() cannot be called from a running event loop" });
   });
 });
@@ -354,7 +406,9 @@ describe("asyncio.run in a cell (issue 12)", () => {
 describe("Large cells", () => {
   it("compile on a worker thread: the loop keeps serving meanwhile, and syntax errors keep their place", async () => {
     const { client } = await startKernel();
-    await client.execute('import * as asyncio from "asyncio";\nlet ticks = 0;\nconst ticker = asyncio.createTask(async () => { for (;;) { await asyncio.sleep(0.001); ticks++; } });');
+    await client.execute(
+      'import * as asyncio from "asyncio";\nlet ticks = 0;\nconst ticker = asyncio.createTask(async () => { for (;;) { await asyncio.sleep(0.001); ticks++; } });',
+    );
     const lines = Array.from({ length: 3000 }, (_, i) => `interface I${i} { a: number; b: string }\nconst v${i}: I${i} = { a: ${i}, b: "x" };`);
     const before = await client.execute("ticks");
     // The big cell's first line reads the ticker: how far it got while the cell was compiled.
@@ -386,7 +440,9 @@ describe("Imports in cells", () => {
       writeFileSync(join(esm, "package.json"), JSON.stringify({ name: "esm-only", type: "module", exports: { ".": { import: "./lib/main.js" } } }));
       writeFileSync(join(esm, "lib", "main.js"), "export const kind = 'esm'; export default function hello() { return 'hello from esm'; }");
       const { client } = await startKernel({ cwd: dir });
-      const r = await client.execute('import cjs from "cjs-pkg";\nimport hello, { kind } from "esm-only";\nimport { createHash } from "node:crypto";\nimport * as net from "net";\n[cjs.kind, cjs.add(1, 2), kind, hello(), typeof createHash, typeof net.connect]');
+      const r = await client.execute(
+        'import cjs from "cjs-pkg";\nimport hello, { kind } from "esm-only";\nimport { createHash } from "node:crypto";\nimport * as net from "net";\n[cjs.kind, cjs.add(1, 2), kind, hello(), typeof createHash, typeof net.connect]',
+      );
       expect(r.reply["status"]).toBe("ok");
       expect(r.result).toBe("[ 'commonjs', 3, 'esm', 'hello from esm', 'function', 'function' ]");
       const missing = await client.execute('import nope from "not-installed-anywhere";');
@@ -410,9 +466,9 @@ describe("Completion, inspection and is_complete without a checker", () => {
   it("a live Future's members come in the order its state asks for: setResult first while pending, result once done", async () => {
     const { client } = await startKernel();
     await client.execute('import * as asyncio from "asyncio";\nconst future = new asyncio.Future<number>();\nconst task = asyncio.ensureFuture(asyncio.sleep(10));');
-    const members = async (code: string) => ((await client.request("complete_request", { code, cursor_pos: code.length }))[1]!.content["matches"] as string[]);
+    const members = async (code: string) => (await client.request("complete_request", { code, cursor_pos: code.length }))[1]!.content["matches"] as string[];
     expect((await members("future.")).slice(0, 2)).toEqual(["setResult", "setException"]);
-    expect((await members("future.set"))).toEqual(["setResult", "setException"]);
+    expect(await members("future.set")).toEqual(["setResult", "setException"]);
     expect((await members("task."))[0]).toBe("cancel");
     await client.execute("future.setResult(1)");
     expect((await members("future.")).slice(0, 2)).toEqual(["result", "exception"]);

@@ -56,7 +56,9 @@ describe("A cell's synchronous code is interrupted where it runs", () => {
   });
 
   it("the interrupt is spent where it lands: a cell that catches it goes on, and the state is kept", async () => {
-    const { error, context } = await interruptedAfter('let caught = "no";\nawait null;\ntry { while (true) {} } catch (e) { caught = (e as Error).name; }\nlet after = 0;\nfor (let i = 0; i < 1e6; i++) after++;');
+    const { error, context } = await interruptedAfter(
+      'let caught = "no";\nawait null;\ntry { while (true) {} } catch (e) { caught = (e as Error).name; }\nlet after = 0;\nfor (let i = 0; i < 1e6; i++) after++;',
+    );
     expect(error).toBeNull();
     expect(vm.runInContext("[caught, after]", context)).toEqual(["KeyboardInterrupt", 1e6]);
   });
@@ -71,7 +73,9 @@ describe("A cell's synchronous code is interrupted where it runs", () => {
     // A function's directives stay first, the check after them (the wrapper is strict anyway, so
     // this is read from the code, not from behaviour).
     expect(compileCell('function g() {\n  "use asm";\n  return 1;\n}').code).toMatch(/\{\s*"use asm";\s*if \(__asyncioTsFlag\[0\]\) __asyncioTsRaise\(\);/);
-    const box = await run('function sloppy(this: unknown) { "use strict"; return this; }\nconst k = (x: number) => ({ x });\nlet seen = 0;\nouter: for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) { if (j === 1) continue outer; seen++; }\n[sloppy(), k(2), seen]');
+    const box = await run(
+      'function sloppy(this: unknown) { "use strict"; return this; }\nconst k = (x: number) => ({ x });\nlet seen = 0;\nouter: for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) { if (j === 1) continue outer; seen++; }\n[sloppy(), k(2), seen]',
+    );
     expect(box[RESULT_KEY]).toEqual([undefined, { x: 2 }, 3]);
     // A cell run without the kernel's flag (no global) still runs.
     expect((await run("let t = 0; for (let i = 0; i < 10; i++) t += i; t"))[RESULT_KEY]).toBe(45);

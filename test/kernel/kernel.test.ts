@@ -130,7 +130,11 @@ describe("Every request", () => {
   it("is answered between busy and idle, and kernel_info carries the language's info", async () => {
     const { client, language } = await startKernel();
     const out = await client.request("kernel_info_request", {});
-    expect(out.map((m) => [m.channel, m.type])).toEqual([["iopub", "status"], ["shell", "kernel_info_reply"], ["iopub", "status"]]);
+    expect(out.map((m) => [m.channel, m.type])).toEqual([
+      ["iopub", "status"],
+      ["shell", "kernel_info_reply"],
+      ["iopub", "status"],
+    ]);
     expect(out.map((m) => m.content["execution_state"])).toEqual(["busy", undefined, "idle"]);
     expect(out[1]!.content).toMatchObject({ status: "ok", protocol_version: "5.3", language_info: language.languageInfo, banner: "a stub language" });
   });
@@ -172,7 +176,10 @@ describe("Every request", () => {
       const msg = makeMessage(type, {}, null, "client-session");
       transport.receive("control", serialize(msg, signer, [Buffer.from("client")]), true);
       const out = await client.done(msg as Message);
-      expect(out.map((m) => [m.channel, m.type])).toEqual([["iopub", "status"], ["iopub", "status"]]);
+      expect(out.map((m) => [m.channel, m.type])).toEqual([
+        ["iopub", "status"],
+        ["iopub", "status"],
+      ]);
     }
     // The interrupt itself reaches the language another way (the transport's onInterrupt).
     expect(language.events).not.toContain("interrupt");
@@ -209,7 +216,9 @@ describe("Hostile messages (issue 11)", () => {
     const earlier = await client.execute("print earlier");
     // Written by hand: JSON.stringify itself overflows on this header, as the kernel's would.
     const deep = "[".repeat(10_000) + "]".repeat(10_000);
-    const json = [`{"msg_id":"deep","session":"s","username":"u","date":"","msg_type":"execute_request","version":"5.3","deep":${deep}}`, "{}", "{}", '{"code":"print pwned"}'].map((t) => Buffer.from(t));
+    const json = [`{"msg_id":"deep","session":"s","username":"u","date":"","msg_type":"execute_request","version":"5.3","deep":${deep}}`, "{}", "{}", '{"code":"print pwned"}'].map(
+      (t) => Buffer.from(t),
+    );
     transport.receive("shell", [Buffer.from("c"), Buffer.from("<IDS|MSG>"), Buffer.from(signer.sign(json)), ...json]);
     const behind = await client.execute("result behind");
     expect(behind.reply["status"]).toBe("ok");
@@ -245,7 +254,11 @@ describe("Hostile messages (issue 11)", () => {
     const logs: string[] = [];
     const { client } = await startKernel({ log: (l) => logs.push(l) });
     const out = await client.request("comm_open", { comm_id: "c1", target_name: "nobody", data: {} });
-    expect(out.map((m) => [m.channel, m.type])).toEqual([["iopub", "status"], ["iopub", "comm_close"], ["iopub", "status"]]);
+    expect(out.map((m) => [m.channel, m.type])).toEqual([
+      ["iopub", "status"],
+      ["iopub", "comm_close"],
+      ["iopub", "status"],
+    ]);
     expect(out[1]!.content).toEqual({ comm_id: "c1", data: {} });
     expect(logs).toEqual(['no such comm target registered: "nobody"']);
     // comm_msg and comm_close for comms that do not exist stay quiet, as before.
@@ -290,7 +303,12 @@ describe("execute_request", () => {
     expect(unstored.reply["execution_count"]).toBe(1);
     expect(unstored.out.find((m) => m.type === "execute_input")!.content["execution_count"]).toBe(1);
     expect((await client.execute("result d")).reply["execution_count"]).toBe(2);
-    expect(language.events.filter((e) => e.startsWith("execute"))).toEqual(['execute "result a" #1', 'execute "print hidden\\nresult b" #1 silent', 'execute "result c" #1', 'execute "result d" #2']);
+    expect(language.events.filter((e) => e.startsWith("execute"))).toEqual([
+      'execute "result a" #1',
+      'execute "print hidden\\nresult b" #1 silent',
+      'execute "result c" #1',
+      'execute "result d" #2',
+    ]);
   });
 
   it("a failing cell publishes its error and replies with it", async () => {
@@ -425,8 +443,14 @@ describe("history_request", () => {
     await client.execute("result one");
     await client.execute("result hidden", { silent: true });
     const history = async (content: Record<string, unknown>) => (await client.request("history_request", content))[1]!.content["history"];
-    expect(await history({ hist_access_type: "tail", n: 2, output: false })).toEqual([[0, 2, "print two"], [0, 3, "result one"]]);
-    expect(await history({ hist_access_type: "range", start: 1, stop: 3, output: true })).toEqual([[0, 1, ["result one", "one"]], [0, 2, ["print two", null]]]);
+    expect(await history({ hist_access_type: "tail", n: 2, output: false })).toEqual([
+      [0, 2, "print two"],
+      [0, 3, "result one"],
+    ]);
+    expect(await history({ hist_access_type: "range", start: 1, stop: 3, output: true })).toEqual([
+      [0, 1, ["result one", "one"]],
+      [0, 2, ["print two", null]],
+    ]);
     expect(await history({ hist_access_type: "search", pattern: "result*", unique: true })).toEqual([[0, 3, "result one"]]);
     expect(await history({ hist_access_type: "search", pattern: "*o*", n: 1 })).toEqual([[0, 3, "result one"]]);
   });

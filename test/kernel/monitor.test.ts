@@ -70,7 +70,10 @@ describe("asyncio.monitor() in the kernel", () => {
 
     // Running the same cell again ends the first monitor: its display says "stopped".
     const second = await client.execute("const m2 = asyncio.monitor({ interval: 0.05 });", {}, { cellId: "cell-a" });
-    const last = client.of(first.msg).filter((m) => m.type === "update_display_data").at(-1) as Out;
+    const last = client
+      .of(first.msg)
+      .filter((m) => m.type === "update_display_data")
+      .at(-1) as Out;
     expect(html(last)).toContain("stopped");
     const count = client.of(first.msg).length;
     await new Promise((r) => setTimeout(r, 200));
@@ -105,8 +108,21 @@ describe("asyncio.monitor() in the kernel", () => {
       ].join("\n"),
     );
     const r = await client.execute("await asyncio.sleep(0);\nasyncio.printCallGraph(child)");
-    const printed = r.out.filter((m) => m.type === "stream").map((m) => m.content["text"]).join("");
-    expect(printed).toContain(["* Task(name='child', coro=sleep())", "+ Call stack:", "|   in sleep()", "+ Awaited by:", "   * Task(name='parent', coro=<anonymous>())", "   + Call stack:", "   |   In[1], line 4, in <anonymous>()"].join("\n"));
+    const printed = r.out
+      .filter((m) => m.type === "stream")
+      .map((m) => m.content["text"])
+      .join("");
+    expect(printed).toContain(
+      [
+        "* Task(name='child', coro=sleep())",
+        "+ Call stack:",
+        "|   in sleep()",
+        "+ Awaited by:",
+        "   * Task(name='parent', coro=<anonymous>())",
+        "   + Call stack:",
+        "   |   In[1], line 4, in <anonymous>()",
+      ].join("\n"),
+    );
     await client.execute("parent.cancel(); child.cancel();");
   });
 

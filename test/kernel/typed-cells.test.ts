@@ -50,7 +50,12 @@ const stdout = (r: Awaited<ReturnType<typeof client.execute>>): string =>
 
 async function complete(code: string, cursor = [...code].length) {
   const [, reply] = await client.request("complete_request", { code, cursor_pos: cursor });
-  return reply!.content as { matches: string[]; cursor_start: number; cursor_end: number; metadata: { _jupyter_types_experimental?: { text: string; type?: string; signature?: string; start: number; end: number }[] } };
+  return reply!.content as {
+    matches: string[];
+    cursor_start: number;
+    cursor_end: number;
+    metadata: { _jupyter_types_experimental?: { text: string; type?: string; signature?: string; start: number; end: number }[] };
+  };
 }
 
 describe("A type error", () => {
@@ -58,7 +63,10 @@ describe("A type error", () => {
     const r = await client.execute('console.log("ran");\nconst n: number = "x";');
     expect(r.reply["status"]).toBe("error");
     expect(r.error).toMatchObject({ ename: "TSError", evalue: "TS2322: Type 'string' is not assignable to type 'number'." });
-    expect(r.error!["traceback"]).toEqual([expect.stringMatching(/^Cell In\[\d+\], line 2, column 7: error TS2322: Type 'string' is not assignable to type 'number'\.$/), OPT_OUT_HINT]);
+    expect(r.error!["traceback"]).toEqual([
+      expect.stringMatching(/^Cell In\[\d+\], line 2, column 7: error TS2322: Type 'string' is not assignable to type 'number'\.$/),
+      OPT_OUT_HINT,
+    ]);
     expect(stdout(r)).toBe("");
     expect((await client.execute("typeof (globalThis as { n?: unknown }).n")).result).toBe("'undefined'");
   });
@@ -184,7 +192,18 @@ describe("The loop while a large cell is checked", () => {
     })();
     const lines: string[] = [];
     for (let b = 0; b < 30; b++) {
-      lines.push(`async function block${b}(n: number): Promise<number[]> {`, "  const out: number[] = [];", "  for (let i = 0; i < n; i++) {", `    await asyncio.sleep(0);`, "    out.push(i * 2);", "  }", "  const f = new asyncio.Future<number>();", "  f.setResult(out.length);", "  return out;", "}");
+      lines.push(
+        `async function block${b}(n: number): Promise<number[]> {`,
+        "  const out: number[] = [];",
+        "  for (let i = 0; i < n; i++) {",
+        `    await asyncio.sleep(0);`,
+        "    out.push(i * 2);",
+        "  }",
+        "  const f = new asyncio.Future<number>();",
+        "  f.setResult(out.length);",
+        "  return out;",
+        "}",
+      );
     }
     const t0 = performance.now();
     const r = await client.execute(lines.join("\n") + "\n(await block0(3)).length");
@@ -197,6 +216,8 @@ describe("The loop while a large cell is checked", () => {
     expect(r.result).toBe("3");
     expect(latencies.length).toBeGreaterThan(0);
     const sorted = [...latencies].sort((a, b) => a - b);
-    console.log(`300-line cell: ${cellMs.toFixed(1)} ms end to end; echo while it ran: ${sorted.length} pings, p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} ms, max ${sorted.at(-1)!.toFixed(2)} ms`);
+    console.log(
+      `300-line cell: ${cellMs.toFixed(1)} ms end to end; echo while it ran: ${sorted.length} pings, p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} ms, max ${sorted.at(-1)!.toFixed(2)} ms`,
+    );
   });
 });

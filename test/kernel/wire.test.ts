@@ -76,7 +76,18 @@ describe("Wire format", () => {
 });
 
 describe("Connection files", () => {
-  const good = { transport: "tcp", ip: "127.0.0.1", shell_port: 1, iopub_port: 2, stdin_port: 3, control_port: 4, hb_port: 5, key: "k", signature_scheme: "hmac-sha256", kernel_name: "asyncio-ts" };
+  const good = {
+    transport: "tcp",
+    ip: "127.0.0.1",
+    shell_port: 1,
+    iopub_port: 2,
+    stdin_port: 3,
+    control_port: 4,
+    hb_port: 5,
+    key: "k",
+    signature_scheme: "hmac-sha256",
+    kernel_name: "asyncio-ts",
+  };
 
   it("are read as Jupyter writes them", () => {
     const info = parseConnectionInfo(good);

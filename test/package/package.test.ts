@@ -47,7 +47,9 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "asyncio-ts-package-"));
   // --ignore-scripts: pack the build that is there instead of rebuilding it (prepack).
   library = packed(npm(["pack", "--json", "--ignore-scripts", "--pack-destination", work], root));
-  kernel = packed(execFileSync(process.execPath, [join(root, "scripts", "pack-kernel.mjs"), "--json", "--ignore-scripts", "--pack-destination", work], { cwd: root, encoding: "utf8" }));
+  kernel = packed(
+    execFileSync(process.execPath, [join(root, "scripts", "pack-kernel.mjs"), "--json", "--ignore-scripts", "--pack-destination", work], { cwd: root, encoding: "utf8" }),
+  );
 }, 60_000);
 
 afterAll(() => {
@@ -90,27 +92,44 @@ describe("The library package (asyncio-ts)", () => {
   });
 
   it("runs a program that imports it as 'asyncio-ts'", () => {
-    writeFileSync(join(project, "main.js"), `import * as asyncio from "asyncio-ts";\nconsole.log(await asyncio.run(async () => { await asyncio.sleep(0.01); return "slept"; }));\n`);
+    writeFileSync(
+      join(project, "main.js"),
+      `import * as asyncio from "asyncio-ts";\nconsole.log(await asyncio.run(async () => { await asyncio.sleep(0.01); return "slept"; }));\n`,
+    );
     expect(execFileSync(process.execPath, ["main.js"], { cwd: project, encoding: "utf8" }).trim()).toBe("slept");
   });
 
   it("runs a program that imports its fake clock as 'asyncio-ts/testing': an hour's sleep returns at once, at exactly the hour", () => {
-    writeFileSync(join(project, "clock.js"), [
-      `import * as asyncio from "asyncio-ts";`,
-      `import { MockClock } from "asyncio-ts/testing";`,
-      `const clock = new MockClock();`,
-      `const loop = new asyncio.EventLoop({ clock });`,
-      `const t0 = performance.now();`,
-      `await loop.runUntilComplete(asyncio.sleep(3600));`,
-      `loop.close();`,
-      `console.log(clock.time(), performance.now() - t0 < 1000);`,
-    ].join("\n"));
+    writeFileSync(
+      join(project, "clock.js"),
+      [
+        `import * as asyncio from "asyncio-ts";`,
+        `import { MockClock } from "asyncio-ts/testing";`,
+        `const clock = new MockClock();`,
+        `const loop = new asyncio.EventLoop({ clock });`,
+        `const t0 = performance.now();`,
+        `await loop.runUntilComplete(asyncio.sleep(3600));`,
+        `loop.close();`,
+        `console.log(clock.time(), performance.now() - t0 < 1000);`,
+      ].join("\n"),
+    );
     expect(execFileSync(process.execPath, ["clock.js"], { cwd: project, encoding: "utf8" }).trim()).toBe("3600 true");
   });
 
   it("type-checks a strict TypeScript consumer against the installed declarations", () => {
-    writeFileSync(join(project, "consumer.ts"), `import * as asyncio from "asyncio-ts";\nconst fut: asyncio.Future<number> = new asyncio.Future<number>();\nconst done: boolean = fut.done();\nexport const slept: Promise<string> = asyncio.run(async () => { await asyncio.sleep(0.01); return String(done); });\n`);
-    const options = { strict: true, noEmit: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", types: ["node"], typeRoots: [join(root, "node_modules", "@types")] };
+    writeFileSync(
+      join(project, "consumer.ts"),
+      `import * as asyncio from "asyncio-ts";\nconst fut: asyncio.Future<number> = new asyncio.Future<number>();\nconst done: boolean = fut.done();\nexport const slept: Promise<string> = asyncio.run(async () => { await asyncio.sleep(0.01); return String(done); });\n`,
+    );
+    const options = {
+      strict: true,
+      noEmit: true,
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      target: "ES2022",
+      types: ["node"],
+      typeRoots: [join(root, "node_modules", "@types")],
+    };
     writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions: options, files: ["consumer.ts"] }));
     const r = tsc(["-p", project]);
     expect(r).toBe("");
@@ -141,8 +160,16 @@ describe("The kernel package (asyncio-ts-kernel)", () => {
     const paths = kernel.files.map((f) => f.path);
     expect(paths).toEqual(
       expect.arrayContaining([
-        "dist/cli/main.js", "dist/kernel/kernel.js", "dist/kernel/zmq-transport.js", "dist/kernel/zmq-worker.js", "dist/kernel/compile-worker.js",
-        "dist/asyncio/index.js", "kernel/kernel.json", "kernel/logo-32x32.png", "kernel/logo-64x64.png", "kernel/logo-svg.svg",
+        "dist/cli/main.js",
+        "dist/kernel/kernel.js",
+        "dist/kernel/zmq-transport.js",
+        "dist/kernel/zmq-worker.js",
+        "dist/kernel/compile-worker.js",
+        "dist/asyncio/index.js",
+        "kernel/kernel.json",
+        "kernel/logo-32x32.png",
+        "kernel/logo-64x64.png",
+        "kernel/logo-svg.svg",
       ]),
     );
     expect(paths.filter((p) => !/^(package\.json|README\.md|(dist|src)\/(asyncio|kernel|cli)\/|kernel\/)/.test(p))).toEqual([]);
@@ -168,7 +195,11 @@ describe("The kernel package (asyncio-ts-kernel)", () => {
     const project = newProject("kernel");
     // oxc, TypeScript 7 (the checker) and ZeroMQ come from npm's cache when `npm ci` put them there.
     npm(["install", "--prefer-offline", "--no-audit", "--no-fund", join(work, kernel.filename)], project);
-    expect(readdirSync(join(project, "node_modules")).filter((n) => !n.startsWith(".")).sort()).toEqual(expect.arrayContaining(["asyncio-ts-kernel", "oxc-parser", "oxc-transform", "typescript", "zeromq"]));
+    expect(
+      readdirSync(join(project, "node_modules"))
+        .filter((n) => !n.startsWith("."))
+        .sort(),
+    ).toEqual(expect.arrayContaining(["asyncio-ts-kernel", "oxc-parser", "oxc-transform", "typescript", "zeromq"]));
 
     const prefix = join(project, "prefix");
     execFileSync(join(project, "node_modules", ".bin", "asyncio-ts-kernel"), ["install", "--prefix", prefix], { encoding: "utf8" });
@@ -176,7 +207,17 @@ describe("The kernel package (asyncio-ts-kernel)", () => {
     expect(spec.argv.slice(1)).toEqual([join(project, "node_modules", "asyncio-ts-kernel", "dist", "cli", "main.js"), "kernel", "-f", "{connection_file}"]);
 
     // As Jupyter starts it, over IPC endpoints (no ports to pick).
-    const info: ConnectionInfo = { transport: "ipc", ip: join(project, "kernel"), shell_port: 1, iopub_port: 2, stdin_port: 3, control_port: 4, hb_port: 5, key: "secret", signature_scheme: "hmac-sha256" };
+    const info: ConnectionInfo = {
+      transport: "ipc",
+      ip: join(project, "kernel"),
+      shell_port: 1,
+      iopub_port: 2,
+      stdin_port: 3,
+      control_port: 4,
+      hb_port: 5,
+      key: "secret",
+      signature_scheme: "hmac-sha256",
+    };
     const connectionFile = join(project, "connection.json");
     writeFileSync(connectionFile, JSON.stringify(info));
     const [command, ...args] = spec.argv.map((a) => (a === "{connection_file}" ? connectionFile : a)) as [string, ...string[]];
@@ -187,7 +228,19 @@ describe("The kernel package (asyncio-ts-kernel)", () => {
     try {
       shell.connect(`ipc://${info.ip}-${info.shell_port}`);
       const signer = new Signer(info.key, info.signature_scheme);
-      const request = makeMessage("execute_request", { code: `import * as asyncio from "asyncio";\nconst slept = await asyncio.sleep(0.01, "slept");`, silent: false, store_history: true, user_expressions: { r: "slept" }, allow_stdin: false, stop_on_error: true }, null, "package-test");
+      const request = makeMessage(
+        "execute_request",
+        {
+          code: `import * as asyncio from "asyncio";\nconst slept = await asyncio.sleep(0.01, "slept");`,
+          silent: false,
+          store_history: true,
+          user_expressions: { r: "slept" },
+          allow_stdin: false,
+          stop_on_error: true,
+        },
+        null,
+        "package-test",
+      );
       await shell.send(serialize(request, signer));
       const reply = deserialize(await shell.receive(), signer);
       expect(reply.header.msg_type, stderr).toBe("execute_reply");

@@ -86,16 +86,19 @@ describe("The package's types, in a strict project that depends on it", () => {
   });
 
   it("a wrong type is caught: the expectType helper and @ts-expect-error really check", () => {
-    writeFileSync(join(project, "wrong.ts"), [
-      `import * as asyncio from "asyncio-ts";`,
-      `import { expectType } from "./expect-type.js";`,
-      `export async function f(loop: asyncio.EventLoop) {`,
-      `  const [t] = await loop.createConnection(asyncio.Protocol, "h", 1);`,
-      `  expectType<string>()(t.getExtraInfo("peername"));`,
-      `  // @ts-expect-error`,
-      `  const ok: asyncio.Address = t.getExtraInfo("peername");`,
-      `}`,
-    ].join("\n"));
+    writeFileSync(
+      join(project, "wrong.ts"),
+      [
+        `import * as asyncio from "asyncio-ts";`,
+        `import { expectType } from "./expect-type.js";`,
+        `export async function f(loop: asyncio.EventLoop) {`,
+        `  const [t] = await loop.createConnection(asyncio.Protocol, "h", 1);`,
+        `  expectType<string>()(t.getExtraInfo("peername"));`,
+        `  // @ts-expect-error`,
+        `  const ok: asyncio.Address = t.getExtraInfo("peername");`,
+        `}`,
+      ].join("\n"),
+    );
     try {
       const out = compile("--noEmit");
       expect(out).toMatch(/wrong\.ts\(5,\d+\): error TS\d+/);
@@ -110,14 +113,17 @@ describe("The package's types, in a strict project that depends on it", () => {
     // TypeScript 6 types it as the async iterator's value (Future<T>), as the spec runs it (the
     // values of an async iterator are not awaited; TypeScript PR #24474); 7.0.2 awaits it. When
     // this fails, TypeScript agrees with the run time again: check `f` in fixtures/tasks.ts.
-    writeFileSync(join(project, "for-await.ts"), [
-      `import * as asyncio from "asyncio-ts";`,
-      `export async function f() {`,
-      `  for await (const f of asyncio.asCompleted([asyncio.sleep(0.1, "a")])) {`,
-      `    const isFuture: asyncio.Future<string> = f;`,
-      `  }`,
-      `}`,
-    ].join("\n"));
+    writeFileSync(
+      join(project, "for-await.ts"),
+      [
+        `import * as asyncio from "asyncio-ts";`,
+        `export async function f() {`,
+        `  for await (const f of asyncio.asCompleted([asyncio.sleep(0.1, "a")])) {`,
+        `    const isFuture: asyncio.Future<string> = f;`,
+        `  }`,
+        `}`,
+      ].join("\n"),
+    );
     try {
       expect(compile("--noEmit")).toMatch(/^for-await\.ts\(4,11\): error TS2322: Type 'string' is not assignable to type 'Future<string>'\.$/m);
     } finally {
@@ -129,8 +135,14 @@ describe("The package's types, in a strict project that depends on it", () => {
     expect(diagnostics).toBe("");
     const out = execFileSync(process.execPath, [join(project, "out", "await-using.js")], { cwd: project, encoding: "utf8" });
     expect(JSON.parse(out)).toEqual([
-      "a in", "a out", "b in", "b out",
-      "s1 in", "c1 in", "s1 out", "c1 out",
+      "a in",
+      "a out",
+      "b in",
+      "b out",
+      "s1 in",
+      "c1 in",
+      "s1 out",
+      "c1 out",
       "caught in the block, locked=false",
       "generator in, locked=true",
       "after generator, locked=false",

@@ -90,7 +90,9 @@ export type QueryParams = URLSearchParams | Readonly<Record<string, string | num
  * `ca` to trust a private CA or a self-signed server, or `cert` and `key` for a client
  * certificate.
  */
-export type SSLOptions = boolean | Pick<ConnectionOptions, "ca" | "cert" | "key" | "passphrase" | "pfx" | "servername" | "rejectUnauthorized" | "checkServerIdentity" | "minVersion" | "maxVersion" | "ciphers">;
+export type SSLOptions =
+  | boolean
+  | Pick<ConnectionOptions, "ca" | "cert" | "key" | "passphrase" | "pfx" | "servername" | "rejectUnauthorized" | "checkServerIdentity" | "minVersion" | "maxVersion" | "ciphers">;
 
 /** Options of one request (aiohttp's keyword arguments of `request()`). */
 export interface RequestOptions {

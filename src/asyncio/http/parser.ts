@@ -56,7 +56,13 @@ function loadNativeParser(): NativeParserClass {
   const P = common.HTTPParser;
   const slots = ["REQUEST", "kOnHeaders", "kOnHeadersComplete", "kOnBody", "kOnMessageComplete", "kLenientNone"] as const;
   const proto = P?.prototype as Partial<NativeParser> | undefined;
-  if (typeof P !== "function" || slots.some((s) => typeof P[s] !== "number") || typeof proto?.initialize !== "function" || typeof proto.execute !== "function" || typeof proto.finish !== "function") {
+  if (
+    typeof P !== "function" ||
+    slots.some((s) => typeof P[s] !== "number") ||
+    typeof proto?.initialize !== "function" ||
+    typeof proto.execute !== "function" ||
+    typeof proto.finish !== "function"
+  ) {
     throw new Error(
       `asyncio-ts/http parses HTTP with Node's own llhttp binding (_http_common.HTTPParser), which Node ${process.version} does not offer in the shape it was checked with (Node 20 and 24): see src/asyncio/http/parser.ts`,
     );

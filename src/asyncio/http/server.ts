@@ -693,8 +693,7 @@ export class Response {
     // The request this answers: the one the protocol is handling (they are handled one at a time).
     const request = (this._request = this._protocol?._current ?? null);
     if (this._protocol !== null) this._protocol._response = this;
-    this._keepAlive =
-      options?.close !== true && (request === null ? this.version === "1.1" : !request.shouldClose) && (this._protocol === null || this._protocol._keepsAlive());
+    this._keepAlive = options?.close !== true && (request === null ? this.version === "1.1" : !request.shouldClose) && (this._protocol === null || this._protocol._keepsAlive());
     this._noBody = status < 200 || status === 204 || status === 304 || request?.method === "HEAD";
   }
 

@@ -394,7 +394,12 @@ describe("Requests", () => {
       const t = await echo("PUT", { body: "héllo" });
       expect([t.method, t.body, t.headers["content-length"]]).toEqual(["PUT", "héllo", "6"]);
 
-      const f = await echo("POST", { body: new URLSearchParams([["a", "1"], ["a", "2"]]) });
+      const f = await echo("POST", {
+        body: new URLSearchParams([
+          ["a", "1"],
+          ["a", "2"],
+        ]),
+      });
       expect([f.body, f.headers["content-type"]]).toEqual(["a=1&a=2", "application/x-www-form-urlencoded"]);
 
       async function* chunks(): AsyncGenerator<Buffer> {

@@ -73,7 +73,12 @@ describe("RequestParser", () => {
     expect(p.execute(Buffer.from(`GET /many HTTP/1.1\r\n${many}\r\n`))).toBe(null);
     p.free();
     expect(r.events[0]).toEqual(["headers", "POST", "/slow", "1.1", ["Host", "abc", "Content-Length", "3"], false, true]);
-    expect(r.events.filter((e) => e[0] === "body").map((e) => e[1]).join("")).toBe("xyz");
+    expect(
+      r.events
+        .filter((e) => e[0] === "body")
+        .map((e) => e[1])
+        .join(""),
+    ).toBe("xyz");
     const manyHeaders = r.events.find((e) => e[0] === "headers" && e[2] === "/many") as Extract<Event, ["headers", ...unknown[]]>;
     expect(manyHeaders[4]).toHaveLength(200);
     expect(manyHeaders[4].slice(-2)).toEqual(["X-H99", "v99"]);

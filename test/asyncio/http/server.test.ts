@@ -18,7 +18,6 @@ const hasCurl = existsSync(CURL);
 type Message = aiohttp.RawRequestMessage;
 type Payload = asyncio.StreamReader;
 
-
 /**
  * Serves `factory` on 127.0.0.1 port 0 on a new loop, runs `body(port)` as a task on it, then
  * closes the server (and its kept-alive connections) and the loop.
@@ -90,7 +89,6 @@ function responses(text: string): { status: number; head: string; body: string }
   }
   return out;
 }
-
 
 // -- The class's slides ------------------------------------------------------------------------
 
@@ -199,27 +197,30 @@ describe("aiohttp: Basic server", () => {
 
   for (const [style, Basic] of STYLES) {
     it(`answers "It Works!" to fetch, curl and a raw socket, handleRequest written as ${style}`, async () => {
-      await withServer(() => new Basic({ debug: true, keepAlive: 75 }), async (port) => {
-        const res = await fetch(`http://127.0.0.1:${port}/`);
-        expect(res.status).toBe(200);
-        expect(res.headers.get("content-type")).toBe("text/html; charset=UTF-8");
-        expect(res.headers.get("content-length")).toBe("18");
-        expect(res.headers.get("date")).toMatch(/GMT$/);
-        expect(await res.text()).toBe("<h1>It Works!</h1>");
+      await withServer(
+        () => new Basic({ debug: true, keepAlive: 75 }),
+        async (port) => {
+          const res = await fetch(`http://127.0.0.1:${port}/`);
+          expect(res.status).toBe(200);
+          expect(res.headers.get("content-type")).toBe("text/html; charset=UTF-8");
+          expect(res.headers.get("content-length")).toBe("18");
+          expect(res.headers.get("date")).toMatch(/GMT$/);
+          expect(await res.text()).toBe("<h1>It Works!</h1>");
 
-        if (hasCurl) {
-          const out = await curl(["-i", `http://127.0.0.1:${port}/`]);
-          expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-          expect(out.endsWith("\r\n\r\n<h1>It Works!</h1>")).toBe(true);
-        }
+          if (hasCurl) {
+            const out = await curl(["-i", `http://127.0.0.1:${port}/`]);
+            expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+            expect(out.endsWith("\r\n\r\n<h1>It Works!</h1>")).toBe(true);
+          }
 
-        const { text, closed } = await raw(port, ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]);
-        expect(closed).toBe(true);
-        const [r] = responses(text);
-        expect(r!.status).toBe(200);
-        expect(r!.head).toContain("\r\nConnection: close");
-        expect(r!.body).toBe("<h1>It Works!</h1>");
-      });
+          const { text, closed } = await raw(port, ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]);
+          expect(closed).toBe(true);
+          const [r] = responses(text);
+          expect(r!.status).toBe(200);
+          expect(r!.head).toContain("\r\nConnection: close");
+          expect(r!.body).toBe("<h1>It Works!</h1>");
+        },
+      );
     });
   }
 });
@@ -227,24 +228,27 @@ describe("aiohttp: Basic server", () => {
 describe("aiohttp: Complete server", () => {
   for (const [style, , Complete] of STYLES) {
     it(`shows GET parameters (repeated keys kept) and POST parameters, handleRequest written as ${style}`, async () => {
-      await withServer(() => new Complete({ debug: true, keepAlive: 75 }), async (port) => {
-        const get = await fetch(`http://127.0.0.1:${port}/?a=1&a=2&b=x%20y`);
-        expect(await get.text()).toBe("<h1>It Works!</h1><h2>Get params</h2><p><MultiDict('a': '1', 'a': '2', 'b': 'x y')></p>");
+      await withServer(
+        () => new Complete({ debug: true, keepAlive: 75 }),
+        async (port) => {
+          const get = await fetch(`http://127.0.0.1:${port}/?a=1&a=2&b=x%20y`);
+          expect(await get.text()).toBe("<h1>It Works!</h1><h2>Get params</h2><p><MultiDict('a': '1', 'a': '2', 'b': 'x y')></p>");
 
-        const post = await fetch(`http://127.0.0.1:${port}/?q=1`, { method: "POST", body: "name=Guido&lang=Python" });
-        expect(await post.text()).toBe("<h1>It Works!</h1><h2>Get params</h2><p><MultiDict('q': '1')></p><h2>Post params</h2><p>name=Guido&lang=Python</p>");
+          const post = await fetch(`http://127.0.0.1:${port}/?q=1`, { method: "POST", body: "name=Guido&lang=Python" });
+          expect(await post.text()).toBe("<h1>It Works!</h1><h2>Get params</h2><p><MultiDict('q': '1')></p><h2>Post params</h2><p>name=Guido&lang=Python</p>");
 
-        expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("<h1>It Works!</h1>");
+          expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("<h1>It Works!</h1>");
 
-        if (hasCurl) {
-          expect(await curl([`http://127.0.0.1:${port}/?a=1&a=2`])).toBe("<h1>It Works!</h1><h2>Get params</h2><p><MultiDict('a': '1', 'a': '2')></p>");
-          expect(await curl(["-d", "x=1&y=2", `http://127.0.0.1:${port}/`])).toBe("<h1>It Works!</h1><h2>Post params</h2><p>x=1&y=2</p>");
-        }
+          if (hasCurl) {
+            expect(await curl([`http://127.0.0.1:${port}/?a=1&a=2`])).toBe("<h1>It Works!</h1><h2>Get params</h2><p><MultiDict('a': '1', 'a': '2')></p>");
+            expect(await curl(["-d", "x=1&y=2", `http://127.0.0.1:${port}/`])).toBe("<h1>It Works!</h1><h2>Post params</h2><p>x=1&y=2</p>");
+          }
 
-        const body = "k=v";
-        const { text } = await raw(port, [`POST /?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`]);
-        expect(responses(text)[0]!.body).toBe("<h1>It Works!</h1><h2>Get params</h2><p><MultiDict('a': '1')></p><h2>Post params</h2><p>k=v</p>");
-      });
+          const body = "k=v";
+          const { text } = await raw(port, [`POST /?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`]);
+          expect(responses(text)[0]!.body).toBe("<h1>It Works!</h1><h2>Get params</h2><p><MultiDict('a': '1')></p><h2>Post params</h2><p>k=v</p>");
+        },
+      );
     });
   }
 });
@@ -267,85 +271,114 @@ class EchoHandler extends aiohttp.ServerHttpProtocol {
 
 describe("Connections", () => {
   it("keeps an HTTP/1.1 connection alive: requests one after another on one socket", async () => {
-    await withServer(() => new EchoHandler(), async (port) => {
-      const { text, closed } = await raw(port, ["GET /one HTTP/1.1\r\nHost: x\r\n\r\n", "GET /two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"], { gapMs: 50 });
-      expect(closed).toBe(true);
-      const rs = responses(text);
-      expect(rs.map((r) => r.body)).toEqual(["GET /one ", "GET /two "]);
-      expect(rs[0]!.head).not.toContain("Connection:");
-      expect(rs[1]!.head).toContain("Connection: close");
-    });
+    await withServer(
+      () => new EchoHandler(),
+      async (port) => {
+        const { text, closed } = await raw(port, ["GET /one HTTP/1.1\r\nHost: x\r\n\r\n", "GET /two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"], { gapMs: 50 });
+        expect(closed).toBe(true);
+        const rs = responses(text);
+        expect(rs.map((r) => r.body)).toEqual(["GET /one ", "GET /two "]);
+        expect(rs[0]!.head).not.toContain("Connection:");
+        expect(rs[1]!.head).toContain("Connection: close");
+      },
+    );
   });
 
   it("answers pipelined requests (two in one write) in order, the first slower than the second", async () => {
-    await withServer(() => new EchoHandler(), async (port) => {
-      const two = "GET /first?slow HTTP/1.1\r\nHost: x\r\n\r\nPOST /second HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc";
-      const { text, closed } = await raw(port, [two]);
-      expect(closed).toBe(true);
-      expect(responses(text).map((r) => r.body)).toEqual(["GET /first?slow ", "POST /second abc"]);
-    });
+    await withServer(
+      () => new EchoHandler(),
+      async (port) => {
+        const two = "GET /first?slow HTTP/1.1\r\nHost: x\r\n\r\nPOST /second HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc";
+        const { text, closed } = await raw(port, [two]);
+        expect(closed).toBe(true);
+        expect(responses(text).map((r) => r.body)).toEqual(["GET /first?slow ", "POST /second abc"]);
+      },
+    );
   });
 
   it("answers 100 pipelined requests sent at once, in order (reading pauses while they queue)", async () => {
-    await withServer(() => new EchoHandler(), async (port) => {
-      const many = Array.from({ length: 100 }, (_, i) => `GET /${i}${i % 10 === 0 ? "?slow" : ""} HTTP/1.1\r\nHost: x\r\n${i === 99 ? "Connection: close\r\n" : ""}\r\n`).join("");
-      const { text, closed } = await raw(port, [many], { timeoutMs: 10_000 });
-      expect(closed).toBe(true);
-      expect(responses(text).map((r) => r.body)).toEqual(Array.from({ length: 100 }, (_, i) => `GET /${i}${i % 10 === 0 ? "?slow" : ""} `));
-    });
+    await withServer(
+      () => new EchoHandler(),
+      async (port) => {
+        const many = Array.from({ length: 100 }, (_, i) => `GET /${i}${i % 10 === 0 ? "?slow" : ""} HTTP/1.1\r\nHost: x\r\n${i === 99 ? "Connection: close\r\n" : ""}\r\n`).join(
+          "",
+        );
+        const { text, closed } = await raw(port, [many], { timeoutMs: 10_000 });
+        expect(closed).toBe(true);
+        expect(responses(text).map((r) => r.body)).toEqual(Array.from({ length: 100 }, (_, i) => `GET /${i}${i % 10 === 0 ? "?slow" : ""} `));
+      },
+    );
   });
 
   it("answers an Upgrade or CONNECT request through handleRequest, then closes (nothing after it is HTTP)", async () => {
-    await withServer(() => new EchoHandler(), async (port) => {
-      for (const head of ["GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"]) {
-        const { text, closed } = await raw(port, [head + "\x16\x03\x01 not http"]);
-        expect(closed).toBe(true);
-        expect(responses(text)).toHaveLength(1);
-        expect(responses(text)[0]!.status).toBe(200);
-      }
-    });
+    await withServer(
+      () => new EchoHandler(),
+      async (port) => {
+        for (const head of [
+          "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+          "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+        ]) {
+          const { text, closed } = await raw(port, [head + "\x16\x03\x01 not http"]);
+          expect(closed).toBe(true);
+          expect(responses(text)).toHaveLength(1);
+          expect(responses(text)[0]!.status).toBe(200);
+        }
+      },
+    );
   });
 
   it("closes an HTTP/1.0 connection after the response, and keeps one that asks for keep-alive", async () => {
-    await withServer(() => new EchoHandler(), async (port) => {
-      const plain = await raw(port, ["GET /a HTTP/1.0\r\n\r\n"]);
-      expect(plain.closed).toBe(true);
-      expect(plain.text).toMatch(/^HTTP\/1\.0 200 OK\r\n/);
-      expect(plain.text).toContain("\r\nConnection: close\r\n");
+    await withServer(
+      () => new EchoHandler(),
+      async (port) => {
+        const plain = await raw(port, ["GET /a HTTP/1.0\r\n\r\n"]);
+        expect(plain.closed).toBe(true);
+        expect(plain.text).toMatch(/^HTTP\/1\.0 200 OK\r\n/);
+        expect(plain.text).toContain("\r\nConnection: close\r\n");
 
-      const kept = await raw(port, ["GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"], { timeoutMs: 300 });
-      expect(kept.closed).toBe(false);
-      expect(kept.text).toContain("\r\nConnection: keep-alive\r\n");
-      expect(responses(kept.text)[0]!.body).toBe("GET /a ");
-    });
+        const kept = await raw(port, ["GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"], { timeoutMs: 300 });
+        expect(kept.closed).toBe(false);
+        expect(kept.text).toContain("\r\nConnection: keep-alive\r\n");
+        expect(responses(kept.text)[0]!.body).toBe("GET /a ");
+      },
+    );
   });
 
   it("closes a kept-alive connection that stays idle for keepAlive seconds", async () => {
-    await withServer(() => new EchoHandler({ keepAlive: 0.2 }), async (port) => {
-      const t0 = Date.now();
-      const { text, closed } = await raw(port, ["GET / HTTP/1.1\r\nHost: x\r\n\r\n"], { timeoutMs: 3000 });
-      expect(closed).toBe(true);
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
-      expect(responses(text)[0]!.status).toBe(200);
-    });
+    await withServer(
+      () => new EchoHandler({ keepAlive: 0.2 }),
+      async (port) => {
+        const t0 = Date.now();
+        const { text, closed } = await raw(port, ["GET / HTTP/1.1\r\nHost: x\r\n\r\n"], { timeoutMs: 3000 });
+        expect(closed).toBe(true);
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
+        expect(responses(text)[0]!.status).toBe(200);
+      },
+    );
   });
 
   it("with keepAlive: 0, says Connection: close and closes after each response", async () => {
-    await withServer(() => new EchoHandler({ keepAlive: 0 }), async (port) => {
-      const { text, closed } = await raw(port, ["GET / HTTP/1.1\r\nHost: x\r\n\r\n"], { timeoutMs: 3000 });
-      expect(closed).toBe(true);
-      expect(text).toContain("\r\nConnection: close\r\n");
-    });
+    await withServer(
+      () => new EchoHandler({ keepAlive: 0 }),
+      async (port) => {
+        const { text, closed } = await raw(port, ["GET / HTTP/1.1\r\nHost: x\r\n\r\n"], { timeoutMs: 3000 });
+        expect(closed).toBe(true);
+        expect(text).toContain("\r\nConnection: close\r\n");
+      },
+    );
   });
 
   it("sends no body to a HEAD request, and the connection goes on", async () => {
-    await withServer(() => new BasicHandlerGen(), async (port) => {
-      const { text } = await raw(port, ["HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]);
-      const [head, get] = text.split("HTTP/1.1 200 OK").slice(1);
-      expect(head).toContain("Content-Length: 18\r\n");
-      expect(head!.endsWith("\r\n\r\n")).toBe(true);
-      expect(get!.endsWith("<h1>It Works!</h1>")).toBe(true);
-    });
+    await withServer(
+      () => new BasicHandlerGen(),
+      async (port) => {
+        const { text } = await raw(port, ["HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]);
+        const [head, get] = text.split("HTTP/1.1 200 OK").slice(1);
+        expect(head).toContain("Content-Length: 18\r\n");
+        expect(head!.endsWith("\r\n\r\n")).toBe(true);
+        expect(get!.endsWith("<h1>It Works!</h1>")).toBe(true);
+      },
+    );
   });
 
   it("answers the requests after a handler that did not read the body (the rest of it is skipped)", async () => {
@@ -357,11 +390,18 @@ describe("Connections", () => {
         yield* response.writeEof();
       }
     }
-    await withServer(() => new Ignoring({ limit: 1024 }), async (port) => {
-      const big = "x".repeat(300_000);
-      const { text } = await raw(port, [`POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: ${big.length}\r\n\r\n`, big, "GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]);
-      expect(responses(text).map((r) => r.body)).toEqual(["/big", "/next"]);
-    });
+    await withServer(
+      () => new Ignoring({ limit: 1024 }),
+      async (port) => {
+        const big = "x".repeat(300_000);
+        const { text } = await raw(port, [
+          `POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: ${big.length}\r\n\r\n`,
+          big,
+          "GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        ]);
+        expect(responses(text).map((r) => r.body)).toEqual(["/big", "/next"]);
+      },
+    );
   });
 });
 
@@ -369,20 +409,25 @@ describe("Connections", () => {
 
 describe("Bodies", () => {
   it("decodes a chunked request body, from a raw socket and from fetch's streamed body", async () => {
-    await withServer(() => new EchoHandler(), async (port) => {
-      const { text } = await raw(port, ["POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n", "5\r\nhello\r\n", "6\r\n world\r\n0\r\n\r\n"], { gapMs: 20 });
-      expect(responses(text)[0]!.body).toBe("POST /c hello world");
+    await withServer(
+      () => new EchoHandler(),
+      async (port) => {
+        const { text } = await raw(port, ["POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n", "5\r\nhello\r\n", "6\r\n world\r\n0\r\n\r\n"], {
+          gapMs: 20,
+        });
+        expect(responses(text)[0]!.body).toBe("POST /c hello world");
 
-      const stream = new ReadableStream<Uint8Array>({
-        start(controller) {
-          controller.enqueue(Buffer.from("streamed "));
-          controller.enqueue(Buffer.from("body"));
-          controller.close();
-        },
-      });
-      const res = await fetch(`http://127.0.0.1:${port}/s`, { method: "POST", body: stream, duplex: "half" } as RequestInit);
-      expect(await res.text()).toBe("POST /s streamed body");
-    });
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(Buffer.from("streamed "));
+            controller.enqueue(Buffer.from("body"));
+            controller.close();
+          },
+        });
+        const res = await fetch(`http://127.0.0.1:${port}/s`, { method: "POST", body: stream, duplex: "half" } as RequestInit);
+        expect(await res.text()).toBe("POST /s streamed body");
+      },
+    );
   });
 
   it("sends a response without Content-Length as chunks, which fetch and curl reassemble", async () => {
@@ -398,20 +443,23 @@ describe("Bodies", () => {
         await response.writeEof();
       }
     }
-    await withServer(() => new Chunked(), async (port) => {
-      const res = await fetch(`http://127.0.0.1:${port}/`);
-      expect(res.headers.get("transfer-encoding")).toBe("chunked");
-      expect(await res.text()).toBe("first,second,é");
-      if (hasCurl) expect(Buffer.from(await curl([`http://127.0.0.1:${port}/`]), "latin1").toString()).toBe("first,second,é");
-      const { text } = await raw(port, ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]);
-      expect(text.slice(text.indexOf("\r\n\r\n") + 4)).toBe("6\r\nfirst,\r\n7\r\nsecond,\r\n2\r\n\xc3\xa9\r\n0\r\n\r\n");
-      // HTTP/1.0 has no chunks: the body ends where the connection does.
-      const old = await raw(port, ["GET / HTTP/1.0\r\n\r\n"]);
-      expect(old.closed).toBe(true);
-      expect(old.text).toMatch(/^HTTP\/1\.0 200 OK\r\n/);
-      expect(old.text).not.toContain("Transfer-Encoding");
-      expect(old.text.slice(old.text.indexOf("\r\n\r\n") + 4)).toBe("first,second,\xc3\xa9");
-    });
+    await withServer(
+      () => new Chunked(),
+      async (port) => {
+        const res = await fetch(`http://127.0.0.1:${port}/`);
+        expect(res.headers.get("transfer-encoding")).toBe("chunked");
+        expect(await res.text()).toBe("first,second,é");
+        if (hasCurl) expect(Buffer.from(await curl([`http://127.0.0.1:${port}/`]), "latin1").toString()).toBe("first,second,é");
+        const { text } = await raw(port, ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]);
+        expect(text.slice(text.indexOf("\r\n\r\n") + 4)).toBe("6\r\nfirst,\r\n7\r\nsecond,\r\n2\r\n\xc3\xa9\r\n0\r\n\r\n");
+        // HTTP/1.0 has no chunks: the body ends where the connection does.
+        const old = await raw(port, ["GET / HTTP/1.0\r\n\r\n"]);
+        expect(old.closed).toBe(true);
+        expect(old.text).toMatch(/^HTTP\/1\.0 200 OK\r\n/);
+        expect(old.text).not.toContain("Transfer-Encoding");
+        expect(old.text.slice(old.text.indexOf("\r\n\r\n") + 4)).toBe("first,second,\xc3\xa9");
+      },
+    );
   });
 
   it("streams a 10 MB upload through payload in chunks, the buffer staying small", async () => {
@@ -437,37 +485,43 @@ describe("Bodies", () => {
     }
     const body = randomBytes(10 * 1024 * 1024);
     const expected = createHash("sha256").update(body).digest("hex");
-    await withServer(() => new Upload(), async (port) => {
-      const res = await fetch(`http://127.0.0.1:${port}/upload`, { method: "POST", body });
-      expect(await res.text()).toBe(`${body.length} ${expected}`);
-    });
+    await withServer(
+      () => new Upload(),
+      async (port) => {
+        const res = await fetch(`http://127.0.0.1:${port}/upload`, { method: "POST", body });
+        expect(await res.text()).toBe(`${body.length} ${expected}`);
+      },
+    );
     // The reader's limit is 64 KiB: reading pauses past twice that, plus what one socket read brings.
     expect(maxBuffered).toBeLessThan(1024 * 1024);
   });
 
   it("answers Expect: 100-continue with 100 Continue before the body is sent", async () => {
-    await withServer(() => new EchoHandler(), async (port) => {
-      const text = await new Promise<string>((resolve, reject) => {
-        const sock = net.connect(port, "127.0.0.1");
-        let got = "";
-        sock.on("error", reject);
-        sock.on("data", (d) => {
-          got += d.toString("latin1");
-          if (got === "HTTP/1.1 100 Continue\r\n\r\n") sock.write("abcd");
+    await withServer(
+      () => new EchoHandler(),
+      async (port) => {
+        const text = await new Promise<string>((resolve, reject) => {
+          const sock = net.connect(port, "127.0.0.1");
+          let got = "";
+          sock.on("error", reject);
+          sock.on("data", (d) => {
+            got += d.toString("latin1");
+            if (got === "HTTP/1.1 100 Continue\r\n\r\n") sock.write("abcd");
+          });
+          sock.on("close", () => resolve(got));
+          sock.write("PUT /e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\nConnection: close\r\n\r\n");
         });
-        sock.on("close", () => resolve(got));
-        sock.write("PUT /e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\nConnection: close\r\n\r\n");
-      });
-      expect(text.startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n")).toBe(true);
-      expect(text.endsWith("PUT /e abcd")).toBe(true);
-      if (hasCurl) {
-        // curl sends Expect: 100-continue for a large body and waits a second for the 100.
-        const t0 = Date.now();
-        const out = await curl(["-X", "PUT", `http://127.0.0.1:${port}/curl`, "-H", "Expect: 100-continue", "-d", "x".repeat(2000)]);
-        expect(out.startsWith("PUT /curl ")).toBe(true);
-        expect(Date.now() - t0).toBeLessThan(900);
-      }
-    });
+        expect(text.startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n")).toBe(true);
+        expect(text.endsWith("PUT /e abcd")).toBe(true);
+        if (hasCurl) {
+          // curl sends Expect: 100-continue for a large body and waits a second for the 100.
+          const t0 = Date.now();
+          const out = await curl(["-X", "PUT", `http://127.0.0.1:${port}/curl`, "-H", "Expect: 100-continue", "-d", "x".repeat(2000)]);
+          expect(out.startsWith("PUT /curl ")).toBe(true);
+          expect(Date.now() - t0).toBeLessThan(900);
+        }
+      },
+    );
   });
 });
 
@@ -475,38 +529,50 @@ describe("Bodies", () => {
 
 describe("Bad input never crashes the server", () => {
   it("answers a malformed request line with 400 and closes; the server goes on serving", async () => {
-    await withServer(() => new BasicHandlerGen(), async (port) => {
-      for (const bad of ["GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "GET /\x00 HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nBad Header\r\n\r\n"]) {
-        const { text, closed } = await raw(port, [bad]);
-        expect(closed).toBe(true);
-        expect(text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
-        expect(text).toContain("Connection: close");
-      }
-      expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("<h1>It Works!</h1>");
-    });
+    await withServer(
+      () => new BasicHandlerGen(),
+      async (port) => {
+        for (const bad of ["GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "GET /\x00 HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nBad Header\r\n\r\n"]) {
+          const { text, closed } = await raw(port, [bad]);
+          expect(closed).toBe(true);
+          expect(text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+          expect(text).toContain("Connection: close");
+        }
+        expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("<h1>It Works!</h1>");
+      },
+    );
   });
 
   it("answers headers larger than the limit with 431 (raw socket and curl)", async () => {
-    await withServer(() => new BasicHandlerGen(), async (port) => {
-      const { text, closed } = await raw(port, [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`]);
-      expect(closed).toBe(true);
-      expect(text).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
-      if (hasCurl) expect(await curl(["-o", "/dev/null", "-w", "%{http_code}", "-H", `X-Big: ${"a".repeat(20_000)}`, `http://127.0.0.1:${port}/`])).toBe("431");
-    });
-    await withServer(() => new BasicHandlerGen({ maxHeaderSize: 100 }), async (port) => {
-      const { text } = await raw(port, [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(200)}\r\n\r\n`]);
-      expect(text).toMatch(/^HTTP\/1\.1 431 /);
-    });
+    await withServer(
+      () => new BasicHandlerGen(),
+      async (port) => {
+        const { text, closed } = await raw(port, [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`]);
+        expect(closed).toBe(true);
+        expect(text).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+        if (hasCurl) expect(await curl(["-o", "/dev/null", "-w", "%{http_code}", "-H", `X-Big: ${"a".repeat(20_000)}`, `http://127.0.0.1:${port}/`])).toBe("431");
+      },
+    );
+    await withServer(
+      () => new BasicHandlerGen({ maxHeaderSize: 100 }),
+      async (port) => {
+        const { text } = await raw(port, [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(200)}\r\n\r\n`]);
+        expect(text).toMatch(/^HTTP\/1\.1 431 /);
+      },
+    );
   });
 
   it("answers the request, then 400, when the body is longer than its Content-Length, and closes", async () => {
-    await withServer(() => new EchoHandler(), async (port) => {
-      const { text, closed } = await raw(port, ["POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloEXTRA BYTES\r\n\r\n"]);
-      expect(closed).toBe(true);
-      const rs = responses(text);
-      expect(rs.map((r) => r.status)).toEqual([200, 400]);
-      expect(rs[0]!.body).toBe("POST /p hello");
-    });
+    await withServer(
+      () => new EchoHandler(),
+      async (port) => {
+        const { text, closed } = await raw(port, ["POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloEXTRA BYTES\r\n\r\n"]);
+        expect(closed).toBe(true);
+        const rs = responses(text);
+        expect(rs.map((r) => r.status)).toEqual([200, 400]);
+        expect(rs[0]!.body).toBe("POST /p hello");
+      },
+    );
   });
 
   it("answers a bad chunked body with 400, and the handler's payload fails", async () => {
@@ -522,11 +588,14 @@ describe("Bad input never crashes the server", () => {
       }
     }
     const log = captureLog();
-    await withServer(() => new Reader(), async (port) => {
-      const { text, closed } = await raw(port, ["POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", "zz\r\n"], { gapMs: 20 });
-      expect(closed).toBe(true);
-      expect(text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
-    });
+    await withServer(
+      () => new Reader(),
+      async (port) => {
+        const { text, closed } = await raw(port, ["POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", "zz\r\n"], { gapMs: 20 });
+        expect(closed).toBe(true);
+        expect(text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      },
+    );
     expect(seen).toHaveLength(1);
     expect(seen[0]).toBeInstanceOf(aiohttp.HttpParseError);
     expect((seen[0] as aiohttp.HttpParseError).code).toBe("HPE_INVALID_CHUNK_SIZE");
@@ -551,38 +620,48 @@ describe("Bad input never crashes the server", () => {
       }
     }
     const log = captureLog();
-    await withServer(() => new Reader(), async (port) => {
-      // Half-closed (EOF) in the middle of the body, then fully closed.
-      await raw(port, ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part"], { end: true, timeoutMs: 2000 });
-      // Reset in the middle of the body.
-      await new Promise<void>((resolve) => {
-        const sock = net.connect(port, "127.0.0.1", () => {
-          sock.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part", () => setTimeout(() => sock.resetAndDestroy(), 30));
+    await withServer(
+      () => new Reader(),
+      async (port) => {
+        // Half-closed (EOF) in the middle of the body, then fully closed.
+        await raw(port, ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part"], { end: true, timeoutMs: 2000 });
+        // Reset in the middle of the body.
+        await new Promise<void>((resolve) => {
+          const sock = net.connect(port, "127.0.0.1", () => {
+            sock.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part", () => setTimeout(() => sock.resetAndDestroy(), 30));
+          });
+          sock.on("close", () => resolve());
+          sock.on("error", () => {});
         });
-        sock.on("close", () => resolve());
-        sock.on("error", () => {});
-      });
-      for (let i = 0; i < 50 && outcome.length < 2; i++) await asyncio.sleep(0.01);
-      expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("ok");
-    });
+        for (let i = 0; i < 50 && outcome.length < 2; i++) await asyncio.sleep(0.01);
+        expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("ok");
+      },
+    );
     expect(outcome).toHaveLength(2);
     for (const o of outcome) expect(o).toMatch(/^(ConnectionResetError|CancelledError)/);
     expect(log.filter((r) => r.levelName === "ERROR")).toEqual([]);
   });
 
   it("answers a slow client whose headers do not complete within headersTimeout with 408, and closes", async () => {
-    await withServer(() => new BasicHandlerGen({ headersTimeout: 0.3 }), async (port) => {
-      const request = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + "y".repeat(100) + "\r\n\r\n";
-      const t0 = Date.now();
-      const { text, closed } = await raw(port, [...request].map((c) => c), { gapMs: 10, timeoutMs: 5000 });
-      expect(closed).toBe(true);
-      expect(text).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
-      expect(Date.now() - t0).toBeLessThan(2000);
-      // A client that sends its headers in pieces, but in time, is served.
-      const ok = await raw(port, ["GET / HTTP/1.1\r\n", "Host: x\r\n", "Connection: close\r\n\r\n"], { gapMs: 50 });
-      expect(responses(ok.text)[0]!.body).toBe("<h1>It Works!</h1>");
-    });
+    await withServer(
+      () => new BasicHandlerGen({ headersTimeout: 0.3 }),
+      async (port) => {
+        const request = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + "y".repeat(100) + "\r\n\r\n";
+        const t0 = Date.now();
+        const { text, closed } = await raw(
+          port,
+          [...request].map((c) => c),
+          { gapMs: 10, timeoutMs: 5000 },
+        );
+        expect(closed).toBe(true);
+        expect(text).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+        expect(Date.now() - t0).toBeLessThan(2000);
+        // A client that sends its headers in pieces, but in time, is served.
+        const ok = await raw(port, ["GET / HTTP/1.1\r\n", "Host: x\r\n", "Connection: close\r\n\r\n"], { gapMs: 50 });
+        expect(responses(ok.text)[0]!.body).toBe("<h1>It Works!</h1>");
+      },
+    );
   });
 
   it("answers a handler that throws with 500, logged to the asyncio logger with its traceback", async () => {
@@ -598,15 +677,18 @@ describe("Bad input never crashes the server", () => {
     const log = captureLog();
     for (const debug of [false, true]) {
       log.length = 0;
-      await withServer(() => new Failing({ debug }), async (port) => {
-        const res = await fetch(`http://127.0.0.1:${port}/boom`);
-        expect(res.status).toBe(500);
-        const page = await res.text();
-        expect(page).toContain("<h1>500 Internal Server Error</h1>");
-        if (debug) expect(page).toContain("Error: handler exploded\n    at ");
-        else expect(page).not.toContain("exploded");
-        expect(await (await fetch(`http://127.0.0.1:${port}/fine`)).text()).toBe("fine");
-      });
+      await withServer(
+        () => new Failing({ debug }),
+        async (port) => {
+          const res = await fetch(`http://127.0.0.1:${port}/boom`);
+          expect(res.status).toBe(500);
+          const page = await res.text();
+          expect(page).toContain("<h1>500 Internal Server Error</h1>");
+          if (debug) expect(page).toContain("Error: handler exploded\n    at ");
+          else expect(page).not.toContain("exploded");
+          expect(await (await fetch(`http://127.0.0.1:${port}/fine`)).text()).toBe("fine");
+        },
+      );
       const errors = log.filter((r) => r.levelName === "ERROR");
       expect(errors.map((r) => r.message)).toEqual(["Error handling request GET /boom"]);
       expect((errors[0]!.exception as Error).stack).toContain("handler exploded\n    at ");
@@ -625,13 +707,16 @@ describe("Bad input never crashes the server", () => {
       }
     }
     captureLog();
-    await withServer(() => new HalfDone(), async (port) => {
-      const { text, closed } = await raw(port, ["GET / HTTP/1.1\r\nHost: x\r\n\r\n"]);
-      expect(closed).toBe(true);
-      expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-      expect(text).toContain("7\r\npartial\r\n");
-      expect(text).not.toContain("0\r\n\r\n");
-    });
+    await withServer(
+      () => new HalfDone(),
+      async (port) => {
+        const { text, closed } = await raw(port, ["GET / HTTP/1.1\r\nHost: x\r\n\r\n"]);
+        expect(closed).toBe(true);
+        expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+        expect(text).toContain("7\r\npartial\r\n");
+        expect(text).not.toContain("0\r\n\r\n");
+      },
+    );
   });
 });
 
@@ -644,11 +729,14 @@ describe("asyncio-ts/http, the server's part", () => {
 
 describe("The protocol's hooks", () => {
   it("answers 404 by default, and takes a plain (not coroutine) handleRequest", async () => {
-    await withServer(() => new aiohttp.ServerHttpProtocol(), async (port) => {
-      const res = await fetch(`http://127.0.0.1:${port}/nothing`);
-      expect(res.status).toBe(404);
-      expect(await res.text()).toContain("<h1>404 Not Found</h1>");
-    });
+    await withServer(
+      () => new aiohttp.ServerHttpProtocol(),
+      async (port) => {
+        const res = await fetch(`http://127.0.0.1:${port}/nothing`);
+        expect(res.status).toBe(404);
+        expect(await res.text()).toContain("<h1>404 Not Found</h1>");
+      },
+    );
     class Plain extends aiohttp.ServerHttpProtocol {
       override handleRequest(message: Message) {
         const response = new aiohttp.Response(this.writer, 200, { httpVersion: message.version });
@@ -657,9 +745,12 @@ describe("The protocol's hooks", () => {
         void response.writeEof();
       }
     }
-    await withServer(() => new Plain(), async (port) => {
-      expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("plain");
-    });
+    await withServer(
+      () => new Plain(),
+      async (port) => {
+        expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("plain");
+      },
+    );
   });
 
   it("shutdown() closes an idle connection at once, and a busy one after its response, which says Connection: close", async () => {
@@ -691,7 +782,11 @@ describe("Response", () => {
     const errors: string[] = [];
     class Checks extends aiohttp.ServerHttpProtocol {
       override *handleRequest(message: Message) {
-        for (const [name, value] of [["Bad Name", "x"], ["X", "a\r\nInjected: 1"], ["Content-Length", "-1"]] as const) {
+        for (const [name, value] of [
+          ["Bad Name", "x"],
+          ["X", "a\r\nInjected: 1"],
+          ["Content-Length", "-1"],
+        ] as const) {
           const rejected = new aiohttp.Response(this.writer, 500);
           rejected.addHeader(name, value);
           try {
@@ -723,11 +818,14 @@ describe("Response", () => {
         errors.push(String(response));
       }
     }
-    await withServer(() => new Checks(), async (port) => {
-      const res = await fetch(`http://127.0.0.1:${port}/`);
-      expect(res.status).toBe(201);
-      expect(await res.text()).toBe("ab");
-    });
+    await withServer(
+      () => new Checks(),
+      async (port) => {
+        const res = await fetch(`http://127.0.0.1:${port}/`);
+        expect(res.status).toBe(201);
+        expect(await res.text()).toBe("ab");
+      },
+    );
     expect(errors).toEqual([
       "TypeError ERR_INVALID_HTTP_TOKEN",
       "TypeError ERR_INVALID_CHAR",
@@ -751,10 +849,13 @@ describe("Response", () => {
         await response.writeEof();
       }
     }
-    await withServer(() => new Big(), async (port) => {
-      const res = await fetch(`http://127.0.0.1:${port}/`);
-      expect((await res.arrayBuffer()).byteLength).toBe(big.length);
-    });
+    await withServer(
+      () => new Big(),
+      async (port) => {
+        const res = await fetch(`http://127.0.0.1:${port}/`);
+        expect((await res.arrayBuffer()).byteLength).toBe(big.length);
+      },
+    );
     expect(paused).toBe(true);
   });
 });

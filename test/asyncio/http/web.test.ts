@@ -129,8 +129,16 @@ describe("routes", () => {
   it("web.get/web.post/... make routes for app.addRoutes; a named route builds its URL", async () => {
     const app = new web.Application();
     const user = (request: web.Request) => new web.Response({ text: `user ${request.matchInfo.id}` });
-    app.addRoutes([web.get("/users/{id}", user, { name: "user" }), web.post("/users", () => new web.Response({ status: 201 })), web.delete("/users/{id}", () => new web.Response({ status: 204 }))]);
-    expect(app.router.routes().map(String)).toEqual(["<ResourceRoute [GET] /users/{id} -> user>", "<ResourceRoute [POST] /users -> <anonymous>>", "<ResourceRoute [DELETE] /users/{id} -> <anonymous>>"]);
+    app.addRoutes([
+      web.get("/users/{id}", user, { name: "user" }),
+      web.post("/users", () => new web.Response({ status: 201 })),
+      web.delete("/users/{id}", () => new web.Response({ status: 204 })),
+    ]);
+    expect(app.router.routes().map(String)).toEqual([
+      "<ResourceRoute [GET] /users/{id} -> user>",
+      "<ResourceRoute [POST] /users -> <anonymous>>",
+      "<ResourceRoute [DELETE] /users/{id} -> <anonymous>>",
+    ]);
     const named = app.router.namedResources().get("user")!;
     expect(named.urlFor({ id: "a b" })).toBe("/users/a%20b");
     expect(named.urlFor({ id: 7 }, { page: "2" })).toBe("/users/7?page=2");
@@ -201,8 +209,12 @@ describe("the request", () => {
     });
     await withApp(app, async (url) => {
       const latin1 = Buffer.from("café", "latin1");
-      expect(await (await fetch(`${url}/text`, { method: "POST", body: latin1, headers: { "Content-Type": "text/plain; charset=ISO-8859-1" } })).text()).toBe("text/plain iso-8859-1 4: café");
-      expect(await (await fetch(`${url}/json`, { method: "POST", body: JSON.stringify({ a: [1, 2] }), headers: { "Content-Type": "application/json" } })).json()).toEqual({ got: { a: [1, 2] } });
+      expect(await (await fetch(`${url}/text`, { method: "POST", body: latin1, headers: { "Content-Type": "text/plain; charset=ISO-8859-1" } })).text()).toBe(
+        "text/plain iso-8859-1 4: café",
+      );
+      expect(await (await fetch(`${url}/json`, { method: "POST", body: JSON.stringify({ a: [1, 2] }), headers: { "Content-Type": "application/json" } })).json()).toEqual({
+        got: { a: [1, 2] },
+      });
       expect(await (await fetch(`${url}/read`, { method: "POST", body: Buffer.alloc(200_000, 7) })).json()).toEqual({ length: 200_000, same: true });
     });
   });
@@ -217,12 +229,26 @@ describe("the request", () => {
     };
     app.router.addRoute("*", "/form", describeForm);
     await withApp(app, async (url) => {
-      const urlencoded = await fetch(`${url}/form`, { method: "POST", body: new URLSearchParams([["a", "1"], ["b", "x y"], ["a", "2"]]) });
-      expect(await urlencoded.json()).toEqual([["a", "1"], ["b", "x y"], ["a", "2"]]);
+      const urlencoded = await fetch(`${url}/form`, {
+        method: "POST",
+        body: new URLSearchParams([
+          ["a", "1"],
+          ["b", "x y"],
+          ["a", "2"],
+        ]),
+      });
+      expect(await urlencoded.json()).toEqual([
+        ["a", "1"],
+        ["b", "x y"],
+        ["a", "2"],
+      ]);
       const fd = new FormData();
       fd.append("name", "Ada");
       fd.append("upload", new Blob(["file body"]), "notes.txt");
-      expect(await (await fetch(`${url}/form`, { method: "POST", body: fd })).json()).toEqual([["name", "Ada"], ["upload", "file notes.txt file body"]]);
+      expect(await (await fetch(`${url}/form`, { method: "POST", body: fd })).json()).toEqual([
+        ["name", "Ada"],
+        ["upload", "file notes.txt file body"],
+      ]);
       expect(await (await fetch(`${url}/form?a=1`)).json()).toEqual([]);
     });
   });
@@ -333,7 +359,14 @@ describe("responses", () => {
     app.router.addGet("/empty", () => new web.Response());
     await withApp(app, async (url) => {
       const made = await fetch(`${url}/made`);
-      expect([made.status, made.statusText, made.headers.get("x-a"), made.headers.get("x-many"), made.headers.get("content-type"), await made.text()]).toEqual([201, "Made It", "1", "a, b", "text/plain; charset=utf-8", "new"]);
+      expect([made.status, made.statusText, made.headers.get("x-a"), made.headers.get("x-many"), made.headers.get("content-type"), await made.text()]).toEqual([
+        201,
+        "Made It",
+        "1",
+        "a, b",
+        "text/plain; charset=utf-8",
+        "new",
+      ]);
       const bytes = await fetch(`${url}/bytes`);
       expect(bytes.headers.get("content-type")).toBe("application/octet-stream");
       expect([...new Uint8Array(await bytes.arrayBuffer())]).toEqual([1, 2, 3]);
@@ -794,7 +827,10 @@ describe("the public names", () => {
       .filter((v): v is typeof web.HTTPException => typeof v === "function" && v.prototype instanceof web.HTTPException && (v as typeof web.HTTPException).statusCode > 0)
       .map((v) => v.statusCode)
       .sort((a, b) => a - b);
-    expect(statuses).toEqual([200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 304, 305, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 424, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 510, 511]);
+    expect(statuses).toEqual([
+      200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 304, 305, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422,
+      424, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 510, 511,
+    ]);
     expect(Object.keys(web).filter((k) => k.startsWith("HTTP")).length).toBe(statuses.length + 7);
     expect(typeof aiohttp.Supervisor).toBe("function");
   });

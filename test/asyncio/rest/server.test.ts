@@ -13,8 +13,6 @@ import { captureLog, closeServer, portOf } from "../http/helpers.js";
 
 const CURL = "/usr/bin/curl";
 
-
-
 /** Serves `server` on a new loop, runs `body(base URL)` as a task, then closes everything. */
 async function serving(configure: (server: RESTServer) => void, body: (url: string) => Promise<void>, options?: { debug?: boolean }): Promise<void> {
   const loop = newLoop();
@@ -209,7 +207,10 @@ describe("RESTServer", () => {
       expect([status, json, headers.get("x-why")]).toEqual([418, { error: "I'm a teapot" }, "tea"]);
       expect((await getJson(`${url}/custom`)).slice(0, 2)).toEqual([409, { conflict: ["a", "b"] }]);
       expect((await getJson(`${url}/json`, { method: "POST", body: "{not json" })).slice(0, 2)).toEqual([400, { error: "Request body is not valid JSON" }]);
-      expect((await getJson(`${url}/json`, { method: "POST", body: JSON.stringify("x".repeat(2000)) })).slice(0, 2)).toEqual([413, { error: "Request body larger than 1000 bytes" }]);
+      expect((await getJson(`${url}/json`, { method: "POST", body: JSON.stringify("x".repeat(2000)) })).slice(0, 2)).toEqual([
+        413,
+        { error: "Request body larger than 1000 bytes" },
+      ]);
       expect((await getJson(`${url}/json`, { method: "POST", body: "[1,2,3]" })).slice(0, 2)).toEqual([200, [1, 2, 3]]);
     });
     await closeServer(loop, srv);

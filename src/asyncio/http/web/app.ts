@@ -32,7 +32,10 @@ export type Handler = (request: Request) => HandlerResult | PromiseLike<HandlerR
  * };
  * ```
  */
-export type Middleware = (request: Request, handler: (request: Request) => CoroutineObject<StreamResponse>) => HandlerResult | PromiseLike<HandlerResult> | GeneratorCoroutine<HandlerResult>;
+export type Middleware = (
+  request: Request,
+  handler: (request: Request) => CoroutineObject<StreamResponse>,
+) => HandlerResult | PromiseLike<HandlerResult> | GeneratorCoroutine<HandlerResult>;
 
 /** A start-up, shutdown or cleanup hook: called with the application, awaited in order. */
 export type AppHook = (app: Application) => PromiseLike<unknown> | GeneratorCoroutine<unknown> | void;
@@ -387,10 +390,7 @@ function chain(handler: Handler | ((request: Request) => never), middlewares: re
     const middleware = middlewares[i] as Middleware;
     const inner = next;
     const call = (request: Request): CoroutineObject<StreamResponse> => new HandlerCall(inner, request);
-    next =
-      functionKind(middleware) === "generator"
-        ? (request) => driveGenerator(middleware(request, call) as GeneratorCoroutine)
-        : (request) => middleware(request, call);
+    next = functionKind(middleware) === "generator" ? (request) => driveGenerator(middleware(request, call) as GeneratorCoroutine) : (request) => middleware(request, call);
   }
   return next;
 }

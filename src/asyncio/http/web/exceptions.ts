@@ -113,51 +113,94 @@ export abstract class HTTPMove extends HTTPRedirection {
 // -- 2xx ------------------------------------------------------------------------------------------
 
 /** 200 OK. */
-export class HTTPOk extends HTTPSuccessful { static override readonly statusCode = 200; }
+export class HTTPOk extends HTTPSuccessful {
+  static override readonly statusCode = 200;
+}
 /** 201 Created. */
-export class HTTPCreated extends HTTPSuccessful { static override readonly statusCode = 201; }
+export class HTTPCreated extends HTTPSuccessful {
+  static override readonly statusCode = 201;
+}
 /** 202 Accepted. */
-export class HTTPAccepted extends HTTPSuccessful { static override readonly statusCode = 202; }
+export class HTTPAccepted extends HTTPSuccessful {
+  static override readonly statusCode = 202;
+}
 /** 203 Non-Authoritative Information. */
-export class HTTPNonAuthoritativeInformation extends HTTPSuccessful { static override readonly statusCode = 203; }
+export class HTTPNonAuthoritativeInformation extends HTTPSuccessful {
+  static override readonly statusCode = 203;
+}
 /** 204 No Content (no body). */
-export class HTTPNoContent extends HTTPSuccessful { static override readonly statusCode = 204; static override readonly emptyBody = true; }
+export class HTTPNoContent extends HTTPSuccessful {
+  static override readonly statusCode = 204;
+  static override readonly emptyBody = true;
+}
 /** 205 Reset Content (no body). */
-export class HTTPResetContent extends HTTPSuccessful { static override readonly statusCode = 205; static override readonly emptyBody = true; }
+export class HTTPResetContent extends HTTPSuccessful {
+  static override readonly statusCode = 205;
+  static override readonly emptyBody = true;
+}
 /** 206 Partial Content. */
-export class HTTPPartialContent extends HTTPSuccessful { static override readonly statusCode = 206; }
+export class HTTPPartialContent extends HTTPSuccessful {
+  static override readonly statusCode = 206;
+}
 
 // -- 3xx ------------------------------------------------------------------------------------------
 
 /** 300 Multiple Choices. */
-export class HTTPMultipleChoices extends HTTPMove { static override readonly statusCode = 300; }
+export class HTTPMultipleChoices extends HTTPMove {
+  static override readonly statusCode = 300;
+}
 /** 301 Moved Permanently: `new web.HTTPMovedPermanently("/new/place")`. */
-export class HTTPMovedPermanently extends HTTPMove { static override readonly statusCode = 301; }
+export class HTTPMovedPermanently extends HTTPMove {
+  static override readonly statusCode = 301;
+}
 /** 302 Found: `new web.HTTPFound("/login")`. */
-export class HTTPFound extends HTTPMove { static override readonly statusCode = 302; }
+export class HTTPFound extends HTTPMove {
+  static override readonly statusCode = 302;
+}
 /** 303 See Other. */
-export class HTTPSeeOther extends HTTPMove { static override readonly statusCode = 303; }
+export class HTTPSeeOther extends HTTPMove {
+  static override readonly statusCode = 303;
+}
 /** 304 Not Modified (no body). */
-export class HTTPNotModified extends HTTPRedirection { static override readonly statusCode = 304; static override readonly emptyBody = true; }
+export class HTTPNotModified extends HTTPRedirection {
+  static override readonly statusCode = 304;
+  static override readonly emptyBody = true;
+}
 /** 305 Use Proxy. */
-export class HTTPUseProxy extends HTTPMove { static override readonly statusCode = 305; }
+export class HTTPUseProxy extends HTTPMove {
+  static override readonly statusCode = 305;
+}
 /** 307 Temporary Redirect. */
-export class HTTPTemporaryRedirect extends HTTPMove { static override readonly statusCode = 307; }
+export class HTTPTemporaryRedirect extends HTTPMove {
+  static override readonly statusCode = 307;
+}
 /** 308 Permanent Redirect. */
-export class HTTPPermanentRedirect extends HTTPMove { static override readonly statusCode = 308; }
+export class HTTPPermanentRedirect extends HTTPMove {
+  static override readonly statusCode = 308;
+}
 
 // -- 4xx ------------------------------------------------------------------------------------------
 
 /** 400 Bad Request. */
-export class HTTPBadRequest extends HTTPClientError { static override readonly statusCode = 400; }
+export class HTTPBadRequest extends HTTPClientError {
+  static override readonly statusCode = 400;
+}
 /** 401 Unauthorized. */
-export class HTTPUnauthorized extends HTTPClientError { static override readonly statusCode = 401; }
+export class HTTPUnauthorized extends HTTPClientError {
+  static override readonly statusCode = 401;
+}
 /** 402 Payment Required. */
-export class HTTPPaymentRequired extends HTTPClientError { static override readonly statusCode = 402; }
+export class HTTPPaymentRequired extends HTTPClientError {
+  static override readonly statusCode = 402;
+}
 /** 403 Forbidden. */
-export class HTTPForbidden extends HTTPClientError { static override readonly statusCode = 403; }
+export class HTTPForbidden extends HTTPClientError {
+  static override readonly statusCode = 403;
+}
 /** 404 Not Found: what an unknown path gets. */
-export class HTTPNotFound extends HTTPClientError { static override readonly statusCode = 404; }
+export class HTTPNotFound extends HTTPClientError {
+  static override readonly statusCode = 404;
+}
 
 /**
  * 405 Method Not Allowed: what a known path gets for a method it has no route for. The
@@ -179,19 +222,33 @@ export class HTTPMethodNotAllowed extends HTTPClientError {
 }
 
 /** 406 Not Acceptable. */
-export class HTTPNotAcceptable extends HTTPClientError { static override readonly statusCode = 406; }
+export class HTTPNotAcceptable extends HTTPClientError {
+  static override readonly statusCode = 406;
+}
 /** 407 Proxy Authentication Required. */
-export class HTTPProxyAuthenticationRequired extends HTTPClientError { static override readonly statusCode = 407; }
+export class HTTPProxyAuthenticationRequired extends HTTPClientError {
+  static override readonly statusCode = 407;
+}
 /** 408 Request Timeout. */
-export class HTTPRequestTimeout extends HTTPClientError { static override readonly statusCode = 408; }
+export class HTTPRequestTimeout extends HTTPClientError {
+  static override readonly statusCode = 408;
+}
 /** 409 Conflict. */
-export class HTTPConflict extends HTTPClientError { static override readonly statusCode = 409; }
+export class HTTPConflict extends HTTPClientError {
+  static override readonly statusCode = 409;
+}
 /** 410 Gone. */
-export class HTTPGone extends HTTPClientError { static override readonly statusCode = 410; }
+export class HTTPGone extends HTTPClientError {
+  static override readonly statusCode = 410;
+}
 /** 411 Length Required. */
-export class HTTPLengthRequired extends HTTPClientError { static override readonly statusCode = 411; }
+export class HTTPLengthRequired extends HTTPClientError {
+  static override readonly statusCode = 411;
+}
 /** 412 Precondition Failed. */
-export class HTTPPreconditionFailed extends HTTPClientError { static override readonly statusCode = 412; }
+export class HTTPPreconditionFailed extends HTTPClientError {
+  static override readonly statusCode = 412;
+}
 
 /** 413 Payload Too Large: what `request.read()` throws past the application's `clientMaxSize`. */
 export class HTTPRequestEntityTooLarge extends HTTPClientError {
@@ -203,27 +260,49 @@ export class HTTPRequestEntityTooLarge extends HTTPClientError {
 }
 
 /** 414 URI Too Long. */
-export class HTTPRequestURITooLong extends HTTPClientError { static override readonly statusCode = 414; }
+export class HTTPRequestURITooLong extends HTTPClientError {
+  static override readonly statusCode = 414;
+}
 /** 415 Unsupported Media Type. */
-export class HTTPUnsupportedMediaType extends HTTPClientError { static override readonly statusCode = 415; }
+export class HTTPUnsupportedMediaType extends HTTPClientError {
+  static override readonly statusCode = 415;
+}
 /** 416 Range Not Satisfiable. */
-export class HTTPRequestRangeNotSatisfiable extends HTTPClientError { static override readonly statusCode = 416; }
+export class HTTPRequestRangeNotSatisfiable extends HTTPClientError {
+  static override readonly statusCode = 416;
+}
 /** 417 Expectation Failed. */
-export class HTTPExpectationFailed extends HTTPClientError { static override readonly statusCode = 417; }
+export class HTTPExpectationFailed extends HTTPClientError {
+  static override readonly statusCode = 417;
+}
 /** 421 Misdirected Request. */
-export class HTTPMisdirectedRequest extends HTTPClientError { static override readonly statusCode = 421; }
+export class HTTPMisdirectedRequest extends HTTPClientError {
+  static override readonly statusCode = 421;
+}
 /** 422 Unprocessable Entity. */
-export class HTTPUnprocessableEntity extends HTTPClientError { static override readonly statusCode = 422; }
+export class HTTPUnprocessableEntity extends HTTPClientError {
+  static override readonly statusCode = 422;
+}
 /** 424 Failed Dependency. */
-export class HTTPFailedDependency extends HTTPClientError { static override readonly statusCode = 424; }
+export class HTTPFailedDependency extends HTTPClientError {
+  static override readonly statusCode = 424;
+}
 /** 426 Upgrade Required. */
-export class HTTPUpgradeRequired extends HTTPClientError { static override readonly statusCode = 426; }
+export class HTTPUpgradeRequired extends HTTPClientError {
+  static override readonly statusCode = 426;
+}
 /** 428 Precondition Required. */
-export class HTTPPreconditionRequired extends HTTPClientError { static override readonly statusCode = 428; }
+export class HTTPPreconditionRequired extends HTTPClientError {
+  static override readonly statusCode = 428;
+}
 /** 429 Too Many Requests. */
-export class HTTPTooManyRequests extends HTTPClientError { static override readonly statusCode = 429; }
+export class HTTPTooManyRequests extends HTTPClientError {
+  static override readonly statusCode = 429;
+}
 /** 431 Request Header Fields Too Large. */
-export class HTTPRequestHeaderFieldsTooLarge extends HTTPClientError { static override readonly statusCode = 431; }
+export class HTTPRequestHeaderFieldsTooLarge extends HTTPClientError {
+  static override readonly statusCode = 431;
+}
 
 /** 451 Unavailable For Legal Reasons: `link` goes in a `Link: <...>; rel="blocked-by"` header. */
 export class HTTPUnavailableForLegalReasons extends HTTPClientError {
@@ -241,25 +320,45 @@ export class HTTPUnavailableForLegalReasons extends HTTPClientError {
 // -- 5xx ------------------------------------------------------------------------------------------
 
 /** 500 Internal Server Error: what a handler that throws anything else gets. */
-export class HTTPInternalServerError extends HTTPServerError { static override readonly statusCode = 500; }
+export class HTTPInternalServerError extends HTTPServerError {
+  static override readonly statusCode = 500;
+}
 /** 501 Not Implemented. */
-export class HTTPNotImplemented extends HTTPServerError { static override readonly statusCode = 501; }
+export class HTTPNotImplemented extends HTTPServerError {
+  static override readonly statusCode = 501;
+}
 /** 502 Bad Gateway. */
-export class HTTPBadGateway extends HTTPServerError { static override readonly statusCode = 502; }
+export class HTTPBadGateway extends HTTPServerError {
+  static override readonly statusCode = 502;
+}
 /** 503 Service Unavailable. */
-export class HTTPServiceUnavailable extends HTTPServerError { static override readonly statusCode = 503; }
+export class HTTPServiceUnavailable extends HTTPServerError {
+  static override readonly statusCode = 503;
+}
 /** 504 Gateway Timeout. */
-export class HTTPGatewayTimeout extends HTTPServerError { static override readonly statusCode = 504; }
+export class HTTPGatewayTimeout extends HTTPServerError {
+  static override readonly statusCode = 504;
+}
 /** 505 HTTP Version Not Supported. */
-export class HTTPVersionNotSupported extends HTTPServerError { static override readonly statusCode = 505; }
+export class HTTPVersionNotSupported extends HTTPServerError {
+  static override readonly statusCode = 505;
+}
 /** 506 Variant Also Negotiates. */
-export class HTTPVariantAlsoNegotiates extends HTTPServerError { static override readonly statusCode = 506; }
+export class HTTPVariantAlsoNegotiates extends HTTPServerError {
+  static override readonly statusCode = 506;
+}
 /** 507 Insufficient Storage. */
-export class HTTPInsufficientStorage extends HTTPServerError { static override readonly statusCode = 507; }
+export class HTTPInsufficientStorage extends HTTPServerError {
+  static override readonly statusCode = 507;
+}
 /** 510 Not Extended. */
-export class HTTPNotExtended extends HTTPServerError { static override readonly statusCode = 510; }
+export class HTTPNotExtended extends HTTPServerError {
+  static override readonly statusCode = 510;
+}
 /** 511 Network Authentication Required. */
-export class HTTPNetworkAuthenticationRequired extends HTTPServerError { static override readonly statusCode = 511; }
+export class HTTPNetworkAuthenticationRequired extends HTTPServerError {
+  static override readonly statusCode = 511;
+}
 
 /**
  * @internal Headers as a CIMultiDict: a CIMultiDict given is copied, a record's array values
