@@ -1,6 +1,7 @@
-// `npm test`: installs what is missing, builds, type-checks, and runs the whole suite on the
-// machine's Node and again on Node 24, then the real front ends once: the pytest clients, the
-// lesson notebooks and the browser suite. Ends with one summary line, "N passed, N failed".
+// `npm test`: installs what is missing, builds, type-checks (TypeScript and the plain JavaScript),
+// lints (oxlint), checks the formatting (prettier), and runs the whole suite on the machine's
+// Node and again on Node 24, then the real front ends once: the pytest clients, the lesson
+// notebooks and the browser suite. Ends with one summary line, "N passed, N failed".
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -23,7 +24,15 @@ const vitestArgs = args.filter((a) => !a.startsWith("--node24") && a !== "--no-n
 
 ensureNodeModules();
 step("build", () => build());
-step("type-check", () => must(spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json", "--noEmit"], { stdio: "inherit", cwd: root })));
+step("type-check", () => {
+  must(spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json", "--noEmit"], { stdio: "inherit", cwd: root }));
+  // The plain-JavaScript parts: benchmarks, install/, scripts/, the fuzzer (checkJs).
+  must(spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.scripts.json"], { stdio: "inherit", cwd: root }));
+});
+step("lint (oxlint)", () => must(spawnSync(process.execPath, [join(root, "node_modules", "oxlint", "bin", "oxlint")], { stdio: "inherit", cwd: root })));
+step("format (prettier --check)", () =>
+  must(spawnSync(process.execPath, [join(root, "node_modules", "prettier", "bin", "prettier.cjs"), "--check", "--log-level", "warn", "."], { stdio: "inherit", cwd: root })),
+);
 
 // The venv is made before vitest runs: test/clients/jupyterlab-services.test.ts starts its
 // `jupyter server` with the python named in ASYNCIO_TS_PYTHON (and skips when it is unset).
@@ -69,11 +78,15 @@ function vitest(node, label, extra) {
   const out = join(cacheDir, `vitest-${label.replace(/\W+/g, "-")}.json`);
   rmSync(out, { force: true });
   process.stderr.write(`\n=== vitest: ${label === "browser" ? `browser suite on Node ${nodeVersion(node)}` : label} ===\n`);
-  const r = spawnSync(node, [join(root, "node_modules", "vitest", "vitest.mjs"), "run", ...extra, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...vitestArgs], {
-    stdio: "inherit",
-    cwd: root,
-    env: { ...process.env, ...clientEnv, PATH: `${join(node, "..")}:${process.env.PATH}` },
-  });
+  const r = spawnSync(
+    node,
+    [join(root, "node_modules", "vitest", "vitest.mjs"), "run", ...extra, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...vitestArgs],
+    {
+      stdio: "inherit",
+      cwd: root,
+      env: { ...process.env, ...clientEnv, PATH: `${join(node, "..")}:${process.env.PATH}` },
+    },
+  );
   if (r.status !== 0) ok = false;
   if (existsSync(out)) {
     const report = JSON.parse(readFileSync(out, "utf8"));
@@ -99,7 +112,11 @@ function pytest(title, dir) {
   });
   process.stderr.write(r.stdout + r.stderr);
   // The summary is the last "N passed ..." line (the notebooks' table of run times comes before it).
-  const summary = (r.stdout ?? "").trim().split("\n").findLast((l) => /\d+ (passed|failed|error)/.test(l)) ?? "";
+  const summary =
+    (r.stdout ?? "")
+      .trim()
+      .split("\n")
+      .findLast((l) => /\d+ (passed|failed|error)/.test(l)) ?? "";
   const count = (word) => Number(new RegExp(`(\\d+) ${word}`).exec(summary)?.[1] ?? 0);
   passed += count("passed");
   failed += count("failed") + count("error");
