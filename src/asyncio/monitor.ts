@@ -326,7 +326,7 @@ export function snapshotHtml(snap: LoopSnapshot, footer: string): string {
  */
 export class Monitor {
   private readonly _loop: BaseEventLoop;
-  private readonly _interval: number;
+  private _interval: number;
   private _timer: NodeJS.Timeout | null = null;
   private _display: LiveDisplay | null = null;
   private _last = "";
@@ -334,21 +334,25 @@ export class Monitor {
 
   /** @internal Made by `monitor()`. */
   constructor(loop: BaseEventLoop, options: MonitorOptions) {
+    // Checked before anything is shown: a bad option must not leave a display behind.
+    if (options.interval !== undefined && !(options.interval > 0)) throw new RangeError(`interval must be a positive number of seconds, got ${repr(options.interval)}`);
+    if (options.seconds !== undefined && !(options.seconds > 0)) throw new RangeError(`seconds must be a positive number, got ${repr(options.seconds)}`);
     this._loop = loop;
-    const live = notebookHost();
+    // A display in place may be redrawn a few times a second; a terminal gets a table a second.
+    this._interval = options.interval ?? 0.25;
     const snap = loopSnapshot(loop);
     this._last = formatSnapshot(snap);
-    this._display = live?.open(this._bundle(snap, true)) ?? null;
-    this._interval = options.interval ?? (this._display === null ? 1 : 0.25);
-    if (!(this._interval > 0)) throw new RangeError(`interval must be a positive number of seconds, got ${repr(options.interval)}`);
-    if (this._display === null) console.log(this._last);
+    this._display = notebookHost()?.open(this._bundle(snap, true)) ?? null;
+    if (this._display === null) {
+      this._interval = options.interval ?? 1;
+      console.log(this._last);
+    }
     this._display?.onEnd(() => this.stop());
     // A Node timer, not a loop callback: the monitor must not show up in the loop it watches,
     // and must not keep a script alive.
     this._timer = setInterval(() => this._tick(), this._interval * 1000);
     this._timer.unref();
     if (options.seconds !== undefined) {
-      if (!(options.seconds > 0)) throw new RangeError(`seconds must be a positive number, got ${repr(options.seconds)}`);
       setTimeout(() => {
         this._tick();
         this.stop();
@@ -395,7 +399,7 @@ export class Monitor {
 
   private _bundle(snap: LoopSnapshot, live: boolean): Record<string, string> {
     const text = formatSnapshot(snap);
-    const footer = live ? `live, every ${this._interval ?? 0.25} s while something changes; stop with .stop() or by running the cell again` : "stopped";
+    const footer = live ? `live, every ${this._interval} s while something changes; stop with .stop() or by running the cell again` : "stopped";
     return { "text/plain": text, "text/html": snapshotHtml(snap, footer) };
   }
 

@@ -243,6 +243,18 @@ describe("monitor()", () => {
   });
 });
 
+describe("monitor()'s options", () => {
+  it("refuses a bad interval or duration before it shows anything", async () => {
+    const shown: unknown[] = [];
+    (globalThis as Record<symbol, unknown>)[HOST_KEY] = { open: (b: unknown) => (shown.push(b), { update() {}, onEnd() {} }), describeContext: () => null };
+    await run(async () => {
+      expect(() => asyncio.monitor({ interval: 0 })).toThrow(RangeError);
+      expect(() => asyncio.monitor({ seconds: -1 })).toThrow(RangeError);
+    });
+    expect(shown).toEqual([]);
+  });
+});
+
 describe("monitor({ seconds })", () => {
   it("stops by itself after the time given", async () => {
     vi.spyOn(console, "log").mockImplementation(() => {});
