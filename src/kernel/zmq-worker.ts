@@ -42,6 +42,8 @@ export type FromControlThread = { ready: true } | { channel: "control"; frames: 
 /** Messages from the main thread to the control thread. */
 export type ToControlThread = { frames: Uint8Array[] } | { close: true } | { signature: string };
 
+/** How long ZeroMQ is given to send the control thread's own shutdown_reply before the process ends. */
+const REPLY_FLUSH_MS = 200;
 /** How long a shutdown request (or the parent's end) waits for the main thread before this thread ends the process. */
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -141,7 +143,10 @@ async function answer(msg: Incoming): Promise<boolean> {
       const restart = msg.content["restart"] === true;
       shutdownWatch ??= setTimeout(() => {
         process.stderr.write(`[asyncio-ts kernel] the main thread did not answer shutdown_request within ${SHUTDOWN_GRACE_MS} ms: ending the process\n`);
-        void reply(msg, "shutdown_reply", { status: "ok", restart }).finally(() => process.kill(process.pid, "SIGKILL"));
+        // send() resolves once ZeroMQ holds the reply, not once it has left: its I/O thread gets a
+        // moment to put it on the wire before the process ends (killed at once, the reply was
+        // sometimes lost on a loaded machine, and the client waited in vain).
+        void reply(msg, "shutdown_reply", { status: "ok", restart }).finally(() => setTimeout(() => process.kill(process.pid, "SIGKILL"), REPLY_FLUSH_MS));
       }, SHUTDOWN_GRACE_MS);
       return false;
     }
