@@ -117,8 +117,8 @@ export function loopSnapshot(loop?: AbstractEventLoop): LoopSnapshot {
   // (a script observes only from its first `monitor()`).
   const sleepUntil = new Map<Future<unknown>, number>();
   for (const t of timerList) {
-    const args = t._args ?? [];
-    if (t._callback === _setResultUnlessCancelled && args[0] instanceof Future) sleepUntil.set(args[0], t.when());
+    const slept = sleepOf(t);
+    if (slept !== null) sleepUntil.set(slept, t.when());
   }
   // The futures tasks wait on, so that a sleep's timer can name its task.
   const waiterOf = new Map<Future<unknown>, Task<unknown>>();
@@ -177,14 +177,19 @@ function describeWait(f: Future<unknown>, now: number, sleepUntil: Map<Future<un
   return short(f.toString());
 }
 
+/** The future a timer settles when it ends a sleep (`sleep()` schedules `_setResultUnlessCancelled(fut)`), else null. */
+function sleepOf(t: TimerHandle): Future<unknown> | null {
+  const slept = t._args?.[0];
+  return t._callback === _setResultUnlessCancelled && slept instanceof Future ? slept : null;
+}
+
 function describeTimer(t: TimerHandle, waiterOf: Map<Future<unknown>, Task<unknown>>): string {
-  const args = t._args ?? [];
-  if (t._callback === _setResultUnlessCancelled && args[0] instanceof Future) {
-    const task = waiterOf.get(args[0]);
-    if (task !== undefined) return `wakes '${task.getName()}' (sleep)`;
-    return "a sleep's wake-up";
+  const slept = sleepOf(t);
+  if (slept !== null) {
+    const task = waiterOf.get(slept);
+    return task !== undefined ? `wakes '${task.getName()}' (sleep)` : "a sleep's wake-up";
   }
-  return short(formatCallback(t._callback, args));
+  return short(formatCallback(t._callback, t._args ?? []));
 }
 
 function formatAddress(a: unknown): string {

@@ -489,6 +489,16 @@ export class Task<T = unknown> extends Future<T> {
     return { futures, onPromise, started: this._mode !== MODE_UNSTARTED };
   }
 
+  /** @internal Whether the task runs an async function it started (its steps are promise jobs, not handles). */
+  _runsAsyncFunction(): boolean {
+    return this._mode === MODE_PROMISE;
+  }
+
+  /** @internal Whether the task waits on a library future now (what woke its next step, for the timeline). */
+  _waitsOnFuture(): boolean {
+    return this._futWaiter !== null;
+  }
+
   /** @internal The coroutine's name as the repr shows it: `worker()`, `<generator>()`, `<Promise>`. */
   _coroName(): string {
     const c = this._coro as unknown;

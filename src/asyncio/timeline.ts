@@ -79,9 +79,6 @@ export const MAX_DRAWN = 5_000;
 
 const now = (): number => performance.now();
 
-/** `Task._mode` of a task running an async function it started (tasks.ts's MODE_PROMISE). */
-const MODE_PROMISE = 2;
-
 // Span kinds and wakes as small integers while recording; names when the Timeline is made.
 const KINDS: readonly TimelineKind[] = ["step", "resume", "callback", "timer", "io"];
 const K_STEP = 0;
@@ -229,7 +226,7 @@ export class Recorder implements LoopRecorder {
       wake = W_FUTURE;
     }
     // Only an async function's next step needs it (a generator task's steps are all handles).
-    if (task !== null && (task as Task<unknown>)._mode === MODE_PROMISE) this._leftWaiting.set(task, (task as Task<unknown>)._futWaiter !== null);
+    if (task instanceof Task && task._runsAsyncFunction()) this._leftWaiting.set(task, task._waitsOnFuture());
     this._push(start, end, kind, wake, task, cb);
   }
 
@@ -249,7 +246,7 @@ export class Recorder implements LoopRecorder {
     if (asyncId !== this._jobId || task === null) return;
     this._jobId = -1;
     this._jobTask = null;
-    const waiting = (task as Task<unknown>)._futWaiter !== null;
+    const waiting = task instanceof Task && task._waitsOnFuture();
     const last = this._lastResume;
     if (last >= 0 && this.tasks[last] === task) {
       this.t1s[last] = end;
